@@ -1,0 +1,66 @@
+/**
+ * The answer policy of a NOTIFY: exactly one ACK, never empty, whatever the handler does
+ * (spop-protocol.md §12 "Always ACK").
+ * @module
+ */
+import type { Action, Message } from "../spop/types.ts";
+import { FrameType } from "../spop/types.ts";
+import { type AckBatch, PADDING_ACTIONS } from "./ack-batch.ts";
+import type { SafeEvents } from "./events.ts";
+import type { NotifyHandler } from "./handler.ts";
+
+/** True for a promise-like handler result (an array never is one). */
+export function isThenable(value: unknown): value is PromiseLike<readonly Action[]> {
+  return typeof (value as { then?: unknown } | null)?.then === "function" && !Array.isArray(value);
+}
+
+/** Turns handler outcomes into ACK frames of one connection; its methods never throw. */
+export class Answerer {
+  readonly #out: AckBatch;
+  readonly #handler: NotifyHandler;
+  readonly #events: SafeEvents;
+  readonly #connectionId: number;
+
+  constructor(out: AckBatch, options: { handler: NotifyHandler; events: SafeEvents; connectionId: number }) {
+    this.#out = out;
+    this.#handler = options.handler;
+    this.#events = options.events;
+    this.#connectionId = options.connectionId;
+  }
+
+  /** Queues the ACK for the handler's `actions`; unusable answers become a failure. */
+  answer(idBytes: Uint8Array, actions: unknown, messages: readonly Message[]): void {
+    if (!Array.isArray(actions)) {
+      const error = new TypeError(`Handler returned ${typeof actions} instead of an array of actions`);
+      return this.fail(idBytes, error, messages);
+    }
+    try {
+      // An empty ACK stalls early 3.1.x, so "nothing to say" is sent as the padding action.
+      this.#out.ack(idBytes, actions.length > 0 ? (actions as readonly Action[]) : PADDING_ACTIONS);
+    } catch (error) {
+      // Unencodable or over max-frame-size: the handler's answer is as good as a throw.
+      return this.fail(idBytes, error, messages);
+    }
+    this.#events.frameSent(FrameType.ACK);
+  }
+
+  /** Queues the ACK for a handler that threw or rejected: failureActions, else the padding. */
+  fail(idBytes: Uint8Array, error: unknown, messages: readonly Message[]): void {
+    const events = this.#events;
+    events.handlerFailed(this.#connectionId, error);
+    let actions: readonly Action[] = PADDING_ACTIONS;
+    try {
+      const fallback = this.#handler.failureActions(error, messages);
+      if (Array.isArray(fallback) && fallback.length > 0) actions = fallback;
+    } catch (fallbackError) {
+      events.handlerFailed(this.#connectionId, fallbackError);
+    }
+    try {
+      this.#out.ack(idBytes, actions);
+    } catch (encodeError) {
+      events.handlerFailed(this.#connectionId, encodeError);
+      this.#out.ack(idBytes, PADDING_ACTIONS);
+    }
+    events.frameSent(FrameType.ACK);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Observability hooks of the protocol engine, and the wrapper that keeps a faulty hook
+ * from ever breaking the protocol.
+ * @module
+ */
+import type { HaproxyHello } from "../spop/frame.ts";
+
+/** Why a connection closed. Peer closes (EOF, RST, EPIPE) are normal, not errors. */
+export type CloseReason =
+  | "peer-closed"
+  | "peer-error"
+  | "haproxy-disconnect"
+  | "protocol-error"
+  | "hello-timeout"
+  | "drained";
+
+/** Engine events for metrics and logs; every member is optional and called synchronously. */
+export interface AgentEvents {
+  /** A transport was accepted. */
+  connectionOpened?(id: number, remoteAddress: string): void;
+  /** The transport reported closed; `reason` says who started it. */
+  connectionClosed?(id: number, reason: CloseReason): void;
+  /** A HAPROXY-HELLO was accepted (runtime and health-check HELLOs alike). */
+  helloReceived?(id: number, hello: HaproxyHello): void;
+  /** A complete frame was read, by type code. */
+  frameReceived?(type: number): void;
+  /** A frame was queued for sending, by type code. */
+  frameSent?(type: number): void;
+  /** We sent AGENT-DISCONNECT with this status and message. */
+  disconnectSent?(id: number, status: number, reason: string): void;
+  /** HAProxy sent HAPROXY-DISCONNECT. */
+  disconnectReceived?(id: number, status: number, message: string): void;
+  /** A handler threw or rejected (or returned actions that could not be encoded). */
+  handlerFailed?(id: number, error: unknown): void;
+  /** Global in-flight backpressure engaged (true) or released (false). */
+  readPaused?(paused: boolean): void;
+}
+
+/** Every hook present, each one unable to throw. */
+export type SafeEvents = { readonly [K in keyof AgentEvents]-?: NonNullable<AgentEvents[K]> };
+
+const noop = (): void => {};
+
+/**
+ * Wraps each provided hook in try/catch and fills the missing ones with no-ops, so the
+ * hot path calls hooks unconditionally and an observer bug cannot kill a connection.
+ */
+export function safeEvents(events: AgentEvents | undefined): SafeEvents {
+  const wrap = <K extends keyof AgentEvents>(name: K): NonNullable<AgentEvents[K]> => {
+    const hook = events?.[name];
+    if (hook === undefined) return noop as NonNullable<AgentEvents[K]>;
+    const call = hook as (...args: unknown[]) => void;
+    return ((...args: unknown[]): void => {
+      try {
+        call.apply(events, args);
+      } catch {
+        // Deliberately ignored: the hooks ARE the reporting channel, there is nowhere left
+        // to report their own failure, and the protocol must not depend on them.
+      }
+    }) as NonNullable<AgentEvents[K]>;
+  };
+  return {
+    connectionOpened: wrap("connectionOpened"),
+    connectionClosed: wrap("connectionClosed"),
+    helloReceived: wrap("helloReceived"),
+    frameReceived: wrap("frameReceived"),
+    frameSent: wrap("frameSent"),
+    disconnectSent: wrap("disconnectSent"),
+    disconnectReceived: wrap("disconnectReceived"),
+    handlerFailed: wrap("handlerFailed"),
+    readPaused: wrap("readPaused"),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Command-line parsing: `node:util` parseArgs in strict mode, kept behind this one module so
+ * swapping in another parser is a one-file change. Flags come from the config field table.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { FIELDS } from "../config/fields.ts";
+import { closest } from "../config/suggest.ts";
+
+/** What the agent was asked to do. */
+export type Command = "serve" | "check-config" | "help" | "version";
+
+/** The command line, parsed: kebab-case flag names (without dashes) → values. */
+export interface ParsedArgs {
+  readonly command: Command;
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  /** For `help`, the command asked about (`help check-config`); otherwise empty. */
+  readonly positionals: readonly string[];
+}
+
+/** The command line is malformed; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** The commands with a one-line description each, in help order. */
+export const COMMANDS: readonly { readonly name: Command; readonly summary: string }[] = [
+  { name: "serve", summary: "run the agent (the default when no command is given)" },
+  { name: "check-config", summary: "validate the configuration, print a summary of the limits, exit 0 or 2" },
+  { name: "help", summary: "show this help, or `help <command>`" },
+  { name: "version", summary: "print the version" },
+];
+
+/** Flags that steer the CLI rather than configure the agent. */
+export const CLI_FLAGS: readonly { readonly flag: string; readonly short?: string; readonly description: string }[] = [
+  { flag: "validate", description: "serve: validate the configuration, then exit 0 (valid) or 2 (invalid) without serving" },
+  { flag: "help", short: "h", description: "show help" },
+  { flag: "version", description: "print the version" },
+];
+
+type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+const OPTIONS: Options = Object.fromEntries([
+  ...FIELDS.filter((f) => f.flag !== undefined).map((f) => [f.flag as string, { type: "string" as const }]),
+  ...CLI_FLAGS.map((f) => [f.flag, f.short === undefined ? { type: "boolean" as const } : { type: "boolean" as const, short: f.short }]),
+]);
+const FLAG_NAMES = Object.keys(OPTIONS).map((name) => `--${name}`);
+
+function usageError(error: unknown): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown }).code;
+  const flag = /'(-[^' ]+)/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
+    const guess = closest(flag.replace(/^-+/, ""), Object.keys(OPTIONS));
+    const hint = guess === undefined ? "see --help for the flags" : `did you mean --${guess}?`;
+    return new UsageError(`unknown flag ${flag} (${hint})`, { cause: error });
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag !== undefined) {
+    const name = flag.replace(/^-+/, "");
+    return OPTIONS[name]?.type === "boolean"
+      ? new UsageError(`flag ${flag} takes no value`, { cause: error })
+      : new UsageError(`flag ${flag} needs a value (write ${flag}=VALUE when the value starts with "-")`, { cause: error });
+  }
+  return new UsageError(message.split("\n")[0], { cause: error });
+}
+
+function commandOf(positionals: readonly string[]): Command {
+  const first = positionals[0];
+  if (first === undefined) return "serve";
+  const known = COMMANDS.find((c) => c.name === first);
+  if (known !== undefined) return known.name;
+  const guess = closest(first, COMMANDS.map((c) => c.name));
+  throw new UsageError(`unknown command "${first}" (${guess === undefined ? `commands: ${COMMANDS.map((c) => c.name).join(", ")}` : `did you mean ${guess}?`})`);
+}
+
+/** Parses argv (without the runtime and script); throws UsageError naming the offending flag. */
+export function parseCliArgs(argv: readonly string[]): ParsedArgs {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (error) {
+    throw usageError(error);
+  }
+  const flags: Record<string, string | boolean | undefined> = { ...parsed.values };
+  const command = commandOf(parsed.positionals);
+  const rest = parsed.positionals.slice(1);
+  if (command === "help" || flags.help === true) {
+    const topic = command === "help" ? rest[0] : command === "serve" && parsed.positionals.length === 0 ? undefined : command;
+    if (topic !== undefined && !COMMANDS.some((c) => c.name === topic)) throw new UsageError(`unknown command "${topic}"`);
+    return { command: "help", flags, positionals: topic === undefined ? [] : [topic] };
+  }
+  if (flags.version === true) return { command: "version", flags, positionals: [] };
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (flags start with --; see --help)`);
+  return { command, flags, positionals: [] };
+}
+
+/** Every long flag the parser accepts, with dashes (for help and docs). */
+export function knownFlags(): readonly string[] {
+  return FLAG_NAMES;
+}

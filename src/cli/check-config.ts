@@ -1,0 +1,68 @@
+/**
+ * `check-config`: load the configuration exactly as serve would, print what it means, exit 0 or 2.
+ * @module
+ */
+import { ConfigError, formatIssue } from "../config/errors.ts";
+import { type LoadInput, loadConfig } from "../config/load.ts";
+import { formatRate } from "../config/rate.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import type { KeyPart, LimitDefinition } from "../ratelimit/policy-types.ts";
+import type { ParsedArgs } from "./args.ts";
+
+/** Host access for check-config; output goes through `stdout`/`stderr` so tests can capture it. */
+export interface CheckConfigIo {
+  readonly env: LoadInput["env"];
+  readonly readFile: LoadInput["readFile"];
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+function keyText(part: KeyPart): string {
+  switch (part.kind) {
+    case "identity": return "identity";
+    case "arg": return `arg:${part.arg}`;
+    case "path-prefix": return `pathPrefix(${part.arg}, ${part.segments})`;
+  }
+}
+
+function limitLine(limit: LimitDefinition): string {
+  const { emissionIntervalUs: t, burstToleranceUs: tau } = limit.params;
+  const cost = limit.cost.kind === "constant" ? `${limit.cost.value}` : `arg ${limit.cost.arg} (default ${limit.cost.default}, max ${limit.cost.max})`;
+  const match = limit.match.length === 0 ? "every request" : limit.match.map((m) => `${m.arg} ${m.kind}`).join(" and ");
+  return [
+    `  ${limit.name}${limit.shadow ? " (shadow: reports, never denies)" : ""}`,
+    `    rate ${formatRate(limit)} burst ${limit.burst} (T = ${t} µs, τ = ${tau} µs), cost ${cost}`,
+    `    on ${limit.messages.join(", ")} when ${match}, keyed by ${limit.key.map(keyText).join(" + ")}`,
+  ].join("\n");
+}
+
+/** A human summary of a valid configuration. */
+export function configSummary(config: AgentConfig): string {
+  const store = config.store.valkey === undefined
+    ? `memory (at most ${config.store.memory.maxKeys} keys)`
+    : `valkey ${config.store.valkey.url !== undefined ? "standalone" : config.store.valkey.nodes !== undefined ? "cluster" : "sentinel"}, failure policy ${config.store.failurePolicy}`;
+  return [
+    `Configuration OK${config.source.file === undefined ? " (no config file)" : ` (${config.source.file})`}`,
+    `  listen ${config.listen}, metrics ${config.metrics}, workers ${config.workers === 0 ? "auto" : config.workers}, log level ${config.logLevel}`,
+    `  store ${store}`,
+    `  messages ${config.haproxy.messages.join(", ")}, variables txn.${config.haproxy.varPrefix}.*`,
+    `${config.limits.length} limit${config.limits.length === 1 ? "" : "s"}:`,
+    ...config.limits.map(limitLine),
+    "",
+  ].join("\n");
+}
+
+/** Runs check-config; returns the exit code: 0 valid (summary on stdout), 2 invalid (every problem on stderr). */
+export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number {
+  let config: AgentConfig;
+  try {
+    config = loadConfig({ args, env: io.env, readFile: io.readFile });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const count = error.issues.length === 1 ? "1 problem" : `${error.issues.length} problems`;
+    io.stderr(`Configuration invalid (${count}):\n${error.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`);
+    return 2;
+  }
+  io.stdout(configSummary(config));
+  return 0;
+}

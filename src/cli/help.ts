@@ -1,0 +1,103 @@
+/**
+ * The help text, generated from the config field table so every flag, env var and default shown
+ * is the one the parser accepts. It never reads the environment, so it cannot print a secret.
+ * @module
+ */
+import { defaultText, placeholder } from "../config/describe.ts";
+import { FIELDS, type FieldSpec, SECTIONS } from "../config/fields.ts";
+import { CLI_FLAGS, type Command, COMMANDS } from "./args.ts";
+
+const NAME = "spoa-gcra";
+
+function wrap(text: string, indent: number, width = 100): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.replace(/`/g, "").split(/\s+/)) {
+    if (line !== "" && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines.map((l) => " ".repeat(indent) + l);
+}
+
+function fieldLines(spec: FieldSpec): string[] {
+  const head = spec.flag === undefined ? `  ${(spec.env ?? []).join(", ")} (environment only)` : `  --${spec.flag} ${placeholder(spec.kind)}`;
+  const where = [
+    ...(spec.env ?? []).map((e) => `env ${e}`),
+    ...(spec.inFile ? [`file ${spec.key}`] : []),
+    ...(defaultText(spec.default) === undefined ? [] : [`default ${defaultText(spec.default)}`]),
+  ].join(" · ");
+  return [head, ...wrap(spec.description, 6), ...wrap(where, 6)];
+}
+
+function flagsSection(): string[] {
+  const lines: string[] = [];
+  for (const [section, title] of Object.entries(SECTIONS)) {
+    const specs = FIELDS.filter((f) => f.section === section && (f.flag !== undefined || f.env !== undefined));
+    if (specs.length === 0) continue;
+    lines.push("", `${title.replace(/`/g, "")}:`);
+    for (const spec of specs) lines.push(...fieldLines(spec));
+  }
+  lines.push("", "Command flags:");
+  for (const flag of CLI_FLAGS) {
+    lines.push(`  --${flag.flag}${flag.short === undefined ? "" : `, -${flag.short}`}`, ...wrap(flag.description, 6));
+  }
+  return lines;
+}
+
+const INTRO = [
+  `${NAME} — an HAProxy SPOE agent that rate-limits requests with GCRA.`,
+  "",
+  "HAProxy sends the agent one SPOE message per request (by default \"check-rate\", carrying the",
+  "client address); the agent answers with variables such as txn.rl.allowed and txn.rl.retry_after",
+  "that HAProxy uses to deny with 429. State lives in memory, or in Valkey (--valkey-url) so that",
+  "every HAProxy replica shares the same limits.",
+];
+
+const EXAMPLES = [
+  "Examples:",
+  "  bun run src/cli/main.ts serve --listen 127.0.0.1:12345",
+  "  deno run --allow-net --allow-read --allow-env --allow-sys --allow-run --unstable-net src/cli/main.ts serve --config policy.yaml",
+  `  ./${NAME} check-config --config policy.yaml`,
+  `  ./${NAME} --valkey-url redis://valkey:6379 --rate-interval 10000 --rate-burst 200000`,
+  `  SPOA_RATE_INTERVAL=10000 SPOA_RATE_BURST=200000 VALKEY_URL=redis://valkey:6379 ./${NAME}`,
+];
+
+const PER_COMMAND: Readonly<Record<Exclude<Command, "serve">, readonly string[]>> = {
+  "check-config": [
+    `Usage: ${NAME} check-config [--config FILE] [flags]`,
+    "",
+    "Loads the configuration exactly as serve would (flags > env > file > defaults), prints a",
+    "summary of the limits and exits 0, or lists every problem with where it came from and exits 2.",
+    `Accepts every serve flag (see \`${NAME} help\`).`,
+  ],
+  help: [`Usage: ${NAME} help [command]`, "", "Shows the help for the agent or one command."],
+  version: [`Usage: ${NAME} version`, "", "Prints the version and exits."],
+};
+
+/** The help for the agent (all flags) or one command. */
+export function helpText(command?: Command): string {
+  if (command !== undefined && command !== "serve") return `${PER_COMMAND[command].join("\n")}\n`;
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    ...INTRO,
+    "",
+    "Usage:",
+    `  ${NAME} [serve] [flags]`,
+    `  ${NAME} check-config [flags]`,
+    `  ${NAME} help [command] | version`,
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Settings come from, strongest first: flags > environment variables > config file > defaults.",
+    "Secrets (the Valkey password) come only from the environment or files, never from flags.",
+    "The config file also takes the limits[] list and the file-only keys; see docs/configuration.md.",
+    ...flagsSection(),
+    "",
+    ...EXAMPLES,
+    "",
+  ].join("\n");
+}

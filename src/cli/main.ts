@@ -1,0 +1,47 @@
+#!/usr/bin/env -S bun run
+/**
+ * spoa-gcra's entry point: `serve`, `check-config`, `help`, `version`. The same file runs
+ * under `bun run`, `deno run` and as the `bun build --compile` binary.
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { parseCliArgs, UsageError } from "./args.ts";
+import { checkConfigCommand } from "./check-config.ts";
+import { helpText } from "./help.ts";
+import { serve } from "./serve.ts";
+import { VERSION } from "./version.ts";
+import { hostProcess } from "../runtime/process.ts";
+
+async function main(): Promise<number> {
+  const host = hostProcess();
+  const write = (stream: "out" | "err") => (text: string) => host.write(stream, text.endsWith("\n") ? text : text + "\n");
+  let args;
+  try {
+    args = parseCliArgs(host.args());
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    write("err")(`spoa-gcra: ${error.message}\nRun "spoa-gcra --help" for usage.`);
+    return 2;
+  }
+  switch (args.command) {
+    case "help":
+      write("out")(helpText(args.positionals[0] as never));
+      return 0;
+    case "version":
+      write("out")(`spoa-gcra ${VERSION} (${host.runtime})`);
+      return 0;
+    case "check-config":
+      return checkConfigCommand(args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });
+    case "serve":
+      return await serve(args, host);
+  }
+}
+
+main().then(
+  (code) => hostProcess().exit(code),
+  (error) => {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    hostProcess().write("err", `spoa-gcra: fatal: ${message}\n`);
+    hostProcess().exit(1);
+  },
+);

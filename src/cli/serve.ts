@@ -1,0 +1,168 @@
+/**
+ * `spoa-gcra serve`: config → store → policies → handler → engine → listeners, then signals:
+ * SIGHUP (and file changes) reload the policies, SIGTERM/SIGINT drain and exit.
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { Agent } from "../agent/agent.ts";
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { type ListenAddress as ConfigListenAddress, parseListenAddress } from "../config/net.ts";
+import { type AgentConfig, redactedConfig } from "../config/schema.ts";
+import { createLogger, type Logger } from "../observe/log.ts";
+import { Registry } from "../observe/metrics.ts";
+import { loadAdapter } from "../runtime/detect.ts";
+import type { HostProcess } from "../runtime/process.ts";
+import type { ListenAddress, Listener } from "../runtime/types.ts";
+import type { ParsedArgs } from "./args.ts";
+import { autoWorkerCount } from "./cpu-limit.ts";
+import { createPolicyHandler } from "./policy-handler.ts";
+import { ConfigWatcher } from "./reload.ts";
+import { buildStore, systemTimers } from "./stores.ts";
+import { createTelemetry } from "./telemetry.ts";
+import { VERSION } from "./version.ts";
+import { runWorkers, WORKER_ENV } from "./workers.ts";
+
+/** Exit code for bad usage or configuration (documented in --help). */
+const EXIT_USAGE = 2;
+
+function toRuntimeAddress(address: ConfigListenAddress, options: { reusePort?: boolean; mode?: number }): ListenAddress {
+  return address.kind === "unix"
+    ? { kind: "unix", path: address.path, mode: options.mode }
+    : { kind: "tcp", hostname: address.host, port: address.port, reusePort: options.reusePort };
+}
+
+function readConfig(args: ParsedArgs, host: HostProcess): AgentConfig {
+  return loadConfig({ args, env: host.env(), readFile: (path) => readFileSync(path, "utf8") });
+}
+
+/** Runs the agent until a signal ends it; resolves with the exit code. */
+export async function serve(args: ParsedArgs, host: HostProcess): Promise<number> {
+  let config: AgentConfig;
+  try {
+    config = readConfig(args, host);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    host.write("err", `spoa-gcra: invalid configuration\n${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (args.flags.validate === true) {
+    host.write("out", `configuration ok: ${config.limits.length} limit(s), store ${config.store.kind}\n`);
+    return 0;
+  }
+
+  const workerId = host.env()[WORKER_ENV];
+  const logger = createLogger({
+    level: config.logLevel,
+    sink: (line) => host.write("out", line),
+    now: Date.now,
+    base: workerId === undefined ? { pid: host.pid } : { pid: host.pid, worker: Number(workerId) },
+  });
+  const workers = config.workers === 0 ? autoWorkerCount() : config.workers;
+  if (workers > 1 && workerId === undefined) return await runWorkers(workers, { host, logger, config });
+  return await runAgent(config, { host, logger, reusePort: workerId !== undefined, args });
+}
+
+async function runAgent(
+  initial: AgentConfig,
+  deps: { readonly host: HostProcess; readonly logger: Logger; readonly reusePort: boolean; readonly args: ParsedArgs },
+): Promise<number> {
+  const { host, logger } = deps;
+  let config = initial;
+  const registry = new Registry();
+  let canDecide = (): { ok: boolean; reason?: string } => ({ ok: true });
+  const telemetry = createTelemetry({
+    registry,
+    logger,
+    pid: host.pid,
+    memoryUsage: host.memoryUsage,
+    runtime: host.runtime,
+    canDecide: () => canDecide(),
+  });
+  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent });
+  canDecide = built.canDecide;
+  const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
+
+  const agent = new Agent({
+    handler: policyHandler.handler,
+    timers: systemTimers,
+    maxFrameSize: config.haproxy.maxFrameSize,
+    helloTimeoutMs: config.haproxy.helloTimeoutMs,
+    maxInFlight: config.haproxy.maxInFlight,
+    events: telemetry.agentEvents,
+  });
+  telemetry.setInFlight(() => agent.inFlight);
+
+  const adapter = await loadAdapter();
+  // Validated by the config loader; a failure here would be a loader bug.
+  const spopAddress = parseListenAddress(config.listen)!;
+  const listener = await adapter.listenSpop(
+    toRuntimeAddress(spopAddress, { reusePort: deps.reusePort, mode: config.socketMode }),
+    (transport) => agent.accept(transport),
+  );
+  telemetry.setListening(true);
+  let metricsListener: Listener | undefined;
+  if (config.metrics !== "off") {
+    const metricsAddress = parseListenAddress(config.metrics)!;
+    metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), telemetry.httpHandler);
+  }
+  if (config.store.kind === "memory" && deps.reusePort) {
+    logger.warn("in-memory store with several workers: every limit is enforced per worker process", {});
+  }
+  logger.info("listening", {
+    version: VERSION,
+    runtime: host.runtime,
+    spop: listener.address,
+    metrics: metricsListener?.address ?? "off",
+    store: config.store.kind,
+    limits: config.limits.map((l) => `${l.name}: ${l.count}/${l.periodSeconds}s burst ${l.burst}${l.shadow ? " (shadow)" : ""}`),
+    config: logger.enabled("debug") ? redactedConfig(config) : undefined,
+  });
+
+  // Hot reload: SIGHUP or a change of the policy file. A bad file keeps the running config.
+  const reload = (trigger: string) => {
+    let next: AgentConfig;
+    try {
+      next = readConfig(deps.args, host);
+    } catch (error) {
+      logger.error("config reload failed; keeping the running config", { trigger, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    const refused = policyHandler.fixedFieldChanges(config, next);
+    for (const field of refused) {
+      logger.warn("config change needs a restart; keeping the running value", { trigger, field });
+    }
+    policyHandler.apply(next);
+    built.clearCaches();
+    config = next;
+    logger.info("config reloaded", { trigger, limits: next.limits.map((l) => l.name) });
+  };
+  host.onSignal("SIGHUP", () => reload("SIGHUP"));
+  const watcher = config.source.file === undefined ? undefined : new ConfigWatcher({ file: config.source.file, onChange: () => reload("file") });
+  watcher?.start();
+
+  // Drain on the first SIGTERM/SIGINT; a second one exits at once.
+  return await new Promise<number>((resolveExit) => {
+    let draining = false;
+    const shutdown = async (signal: string) => {
+      if (draining) {
+        logger.warn("second signal: exiting now", { signal });
+        host.exit(1);
+      }
+      draining = true;
+      telemetry.setDraining(true);
+      logger.info("draining", { signal, connections: agent.connectionCount, inFlight: agent.inFlight, graceMs: config.shutdownGraceMs });
+      await listener.close();
+      telemetry.setListening(false);
+      await agent.drain({ graceMs: config.shutdownGraceMs });
+      watcher?.close();
+      await built.close().catch((error: unknown) => logger.warn("store close failed", { error: String(error) }));
+      await metricsListener?.close();
+      logger.info("stopped", { signal });
+      telemetry.close();
+      resolveExit(0);
+    };
+    host.onSignal("SIGTERM", () => void shutdown("SIGTERM"));
+    host.onSignal("SIGINT", () => void shutdown("SIGINT"));
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Builds the limiter store the config asks for: the in-memory store (the embedded default),
+ * or Valkey behind the failure policy, circuit breaker and local deny cache.
+ * @module
+ */
+import type { Timers } from "../agent/transport.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import type { Logger } from "../observe/log.ts";
+import { DenyCache } from "../ratelimit/deny-cache.ts";
+import { MemoryStore } from "../ratelimit/memory-store.ts";
+import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
+import type { Clock, LimiterStore } from "../ratelimit/store.ts";
+import { createValkeyStore } from "../ratelimit/valkey/store.ts";
+
+/** The store plus what readiness and reload need to know about it. */
+export interface BuiltStore {
+  readonly store: LimiterStore;
+  /** Readiness: can this process decide right now? */
+  canDecide(): { readonly ok: boolean; readonly reason?: string };
+  /** Called on a config reload: cached denials may belong to changed limits. */
+  clearCaches(): void;
+  close(): Promise<void>;
+}
+
+/** Wall clock in µs for the limiter (the Valkey script uses the server's clock instead). */
+export const systemClock: Clock = { nowUs: () => Date.now() * 1000 };
+
+/** Host timers for the core. */
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Creates the configured store; Valkey being down at start is not an error (the policy decides). */
+export async function buildStore(
+  config: AgentConfig,
+  deps: { readonly logger: Logger; readonly onEvent: (event: StoreEvent) => void },
+): Promise<BuiltStore> {
+  const memory = new MemoryStore({ clock: systemClock, maxKeys: config.store.memory.maxKeys });
+  const valkeyOptions = config.store.valkey;
+  if (config.store.kind === "memory" || valkeyOptions === undefined) {
+    return {
+      store: memory,
+      canDecide: () => ({ ok: true }),
+      clearCaches: () => {},
+      close: () => memory.close(),
+    };
+  }
+  // Policy keys already start with store.keyPrefix (so memory and Valkey keys read alike).
+  const primary = await createValkeyStore({ ...valkeyOptions, keyPrefix: "" }, {
+    clock: systemClock,
+    log: (level, msg, fields) => deps.logger.log(level, msg, fields),
+    onEvent: deps.onEvent,
+  });
+  const denyCache = new DenyCache({ maxKeys: config.store.denyCacheMaxKeys });
+  const resilient = new ResilientStore({
+    primary,
+    fallback: memory,
+    policy: config.store.failurePolicy,
+    deadlineMs: valkeyOptions.deadlineMs,
+    timers: systemTimers,
+    clock: systemClock,
+    breaker: config.store.breaker,
+    denyCache,
+    onEvent: deps.onEvent,
+  });
+  return {
+    store: resilient,
+    canDecide: () => {
+      const state = resilient.breakerState;
+      if (state === "closed") return { ok: true };
+      // `local` and `allow` still answer every request; `deny` would turn an outage into 429s.
+      if (config.store.failurePolicy !== "deny") return { ok: true, reason: `valkey ${state}; failure policy ${config.store.failurePolicy}` };
+      return { ok: false, reason: `valkey ${state} and failure policy is deny` };
+    },
+    clearCaches: () => resilient.clearDenyCache(),
+    close: async () => {
+      await resilient.close();
+      await memory.close();
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The agent's metric set and its wiring: engine events, store events and decisions become
+ * `spoa_*` metrics and flood-guarded log lines; readiness and the HTTP handler live here too.
+ * Every label child is resolved up front or cached, so the hot path only bumps numbers.
+ * @module
+ */
+import type { AgentEvents, CloseReason } from "../agent/events.ts";
+import { createHealth, type DecideVerdict, type Health } from "../observe/health.ts";
+import { createObserveHandler } from "../observe/http-handler.ts";
+import { cachedMemoryUsage, type LagSampler, type LagTimers, type MemoryUsage, startLagSampler } from "../observe/lag.ts";
+import type { Logger } from "../observe/log.ts";
+import type { CounterChild, Registry } from "../observe/metrics.ts";
+import type { StoreEvent } from "../ratelimit/resilient-store.ts";
+import type { HaproxyHello } from "../spop/frame.ts";
+import { VERSION } from "./version.ts";
+
+/** One decision as the rate-limit handler reports it. */
+export interface DecisionInfo {
+  /** The configured name of the limit that decided (bounded by the config). */
+  readonly limit: string;
+  readonly result: "allow" | "deny" | "shadow_deny";
+  /** True when the failure policy decided; the reason is counted from the store's event. */
+  readonly degraded: boolean;
+  /** Time from NOTIFY decoded to decision, in seconds. */
+  readonly seconds: number;
+}
+
+/** Metrics, logs and readiness of one agent process. */
+export interface Telemetry {
+  /** Pass to `new Agent({ events })`. */
+  readonly agentEvents: AgentEvents;
+  /** Pass as the ResilientStore's / Valkey store's `onEvent`. */
+  onStoreEvent(event: StoreEvent): void;
+  recordDecision(info: DecisionInfo): void;
+  /** One shared-store round trip, in seconds. */
+  observeStoreLatency(seconds: number): void;
+  /** Where `spoa_notifies_in_flight` reads from (the Agent's in-flight count). */
+  setInFlight(getter: () => number): void;
+  readonly health: Health;
+  /** The SPOP listener is bound (true) or closed (false). */
+  setListening(listening: boolean): void;
+  /** Shutdown started: /readyz answers 503 "draining". */
+  setDraining(draining: boolean): void;
+  /** GET /metrics, /healthz, /readyz. */
+  readonly httpHandler: (request: Request) => Response | Promise<Response>;
+  /** Stops the lag sampler and writes pending flood-guard counts. */
+  close(): void;
+}
+
+/** What createTelemetry needs; the last five are optional (tests, composition details). */
+export interface TelemetryOptions {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly pid: number;
+  readonly memoryUsage: () => MemoryUsage;
+  readonly runtime?: string;
+  readonly version?: string;
+  readonly canDecide?: () => DecideVerdict;
+  /** Milliseconds clock for the lag sampler and memory cache; default Date.now. */
+  readonly now?: () => number;
+  /** Timers of the lag sampler; `false` disables it (tests). */
+  readonly lagTimers?: LagTimers | false;
+}
+
+/** Frame type code → label (spop-protocol.md §4); anything else is "unknown". */
+export const FRAME_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: "haproxy_hello",
+  2: "haproxy_disconnect",
+  3: "notify",
+  101: "agent_hello",
+  102: "agent_disconnect",
+  103: "ack",
+};
+
+/** DISCONNECT status codes with their own label value (§6); others count as "other". */
+const KNOWN_STATUSES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 99];
+const BREAKER_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
+const STORE_ERROR_KINDS = ["timeout", "unavailable", "reply", "closed", "config", "other"] as const;
+const DEGRADED_REASONS = ["timeout", "error", "breaker-open"] as const;
+
+/** Children indexed by frame type code, so frameReceived(type) is one array read. */
+function frameChildren(counter: { labels(...v: string[]): CounterChild }): (type: number) => CounterChild {
+  const unknown = counter.labels("unknown");
+  const byCode: CounterChild[] = [];
+  for (const [code, name] of Object.entries(FRAME_TYPE_NAMES)) byCode[Number(code)] = counter.labels(name);
+  return (type) => byCode[type] ?? unknown;
+}
+
+function statusChildren(counter: { labels(...v: string[]): CounterChild }): (status: number) => CounterChild {
+  const other = counter.labels("other");
+  const byCode: CounterChild[] = [];
+  for (const code of KNOWN_STATUSES) byCode[code] = counter.labels(String(code));
+  return (status) => byCode[status] ?? other;
+}
+
+function errorKind(error: unknown): (typeof STORE_ERROR_KINDS)[number] {
+  const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+  return STORE_ERROR_KINDS.find((kind) => kind === code) ?? "other";
+}
+
+/** Builds the metric set on `o.registry` and returns the hooks that feed it. */
+export function createTelemetry(o: TelemetryOptions): Telemetry {
+  const { registry, logger } = o;
+  const now = o.now ?? Date.now;
+  const p = "spoa_";
+
+  const decisions = registry.counter({ name: `${p}decisions_total`, help: "Rate-limit decisions by deciding limit and result.", labelNames: ["limit", "result"] });
+  const decisionSeconds = registry.histogram({ name: `${p}decision_duration_seconds`, help: "Time to decide one NOTIFY, in seconds." });
+  const storeSeconds = registry.histogram({ name: `${p}store_duration_seconds`, help: "Shared store (Valkey) round trip per decision, in seconds." });
+  const storeErrors = registry.counter({ name: `${p}store_errors_total`, help: "Shared store failures by kind.", labelNames: ["kind"] });
+  const lateReplies = registry.counter({ name: `${p}store_late_replies_total`, help: "Store replies that arrived after the decision deadline and were ignored." });
+  const breaker = registry.gauge({ name: `${p}circuit_breaker_state`, help: "Store circuit breaker: 0 closed, 1 half-open, 2 open." });
+  const degraded = registry.counter({ name: `${p}degraded_decisions_total`, help: "Decisions made by the failure policy instead of the store, by reason.", labelNames: ["reason"] });
+  const denyCacheHits = registry.counter({ name: `${p}deny_cache_hits_total`, help: "Denials answered from the local deny cache without asking the store." });
+  const connectionsOpen = registry.gauge({ name: `${p}connections_open`, help: "Open SPOP connections from HAProxy." });
+  const connectionsAccepted = registry.counter({ name: `${p}connections_accepted_total`, help: "SPOP connections accepted." });
+  const framesReceived = frameChildren(registry.counter({ name: `${p}frames_received_total`, help: "SPOP frames received by type.", labelNames: ["type"] }));
+  const framesSent = frameChildren(registry.counter({ name: `${p}frames_sent_total`, help: "SPOP frames sent by type.", labelNames: ["type"] }));
+  const disconnectsSent = statusChildren(registry.counter({ name: `${p}disconnects_sent_total`, help: "AGENT-DISCONNECT frames sent by status code.", labelNames: ["status"] }));
+  const disconnectsReceived = statusChildren(registry.counter({ name: `${p}disconnects_received_total`, help: "HAPROXY-DISCONNECT frames received by status code.", labelNames: ["status"] }));
+  const handlerErrors = registry.counter({ name: `${p}handler_errors_total`, help: "NOTIFY handler failures (the NOTIFY still got an ACK)." });
+  let inFlight: () => number = () => 0;
+  registry.gauge({ name: `${p}notifies_in_flight`, help: "NOTIFY frames being decided right now.", collect: () => inFlight() });
+  const readPaused = registry.gauge({ name: `${p}read_paused`, help: "1 while the global in-flight limit has paused reading from HAProxy." });
+
+  const sampler: LagSampler | undefined = o.lagTimers === false ? undefined : startLagSampler({ now, timers: o.lagTimers });
+  registry.gauge({ name: `${p}event_loop_lag_seconds`, help: "How late the latest 500 ms timer fired, in seconds.", collect: () => sampler?.lagSeconds() ?? 0 });
+  const memory = cachedMemoryUsage(o.memoryUsage, { now });
+  registry.gauge({ name: `${p}process_resident_memory_bytes`, help: "Resident set size in bytes.", collect: () => memory().rss });
+  registry.gauge({ name: `${p}process_heap_bytes`, help: "JavaScript heap in use, in bytes.", collect: () => memory().heapUsed });
+  registry.gauge({ name: `${p}build_info`, help: "Always 1; labels carry the version and runtime.", labelNames: ["version", "runtime"] })
+    .labels(o.version ?? VERSION, o.runtime ?? "unknown").set(1);
+  registry.gauge({ name: `${p}process_pid`, help: "Process id, to tell SO_REUSEPORT workers apart." }).set(o.pid);
+
+  const byLimit = new Map<string, Readonly<Record<DecisionInfo["result"], CounterChild>>>();
+  const decisionChildren = (limit: string): Readonly<Record<DecisionInfo["result"], CounterChild>> => {
+    let children = byLimit.get(limit);
+    if (children === undefined) {
+      children = { allow: decisions.labels(limit, "allow"), deny: decisions.labels(limit, "deny"), shadow_deny: decisions.labels(limit, "shadow_deny") };
+      byLimit.set(limit, children);
+    }
+    return children;
+  };
+  const storeErrorChildren = Object.fromEntries(STORE_ERROR_KINDS.map((k) => [k, storeErrors.labels(k)]));
+  const degradedChildren = Object.fromEntries(DEGRADED_REASONS.map((r) => [r, degraded.labels(r)]));
+
+  const agentEvents: AgentEvents = {
+    connectionOpened(id: number, remoteAddress: string) {
+      connectionsAccepted.inc();
+      connectionsOpen.inc();
+      logger.debug("connection opened", { conn: id, remote: remoteAddress });
+    },
+    connectionClosed(id: number, reason: CloseReason) {
+      connectionsOpen.dec();
+      logger.debug("connection closed", { conn: id, reason });
+    },
+    helloReceived(id: number, hello: HaproxyHello) {
+      if (!logger.enabled("debug")) return;
+      logger.debug(hello.healthcheck ? "health-check hello" : "hello", {
+        conn: id,
+        maxFrameSize: hello.maxFrameSize,
+        capabilities: hello.capabilities.join(","),
+        engineId: hello.engineId,
+      });
+    },
+    frameReceived: (type: number) => framesReceived(type).inc(),
+    frameSent: (type: number) => framesSent(type).inc(),
+    disconnectSent(id: number, status: number, reason: string) {
+      disconnectsSent(status).inc();
+      if (status !== 0) logger.throttled(`disconnect-sent:${status}`, "warn", "protocol error: sent AGENT-DISCONNECT", { conn: id, status, reason });
+    },
+    disconnectReceived(id: number, status: number, message: string) {
+      disconnectsReceived(status).inc();
+      // 0 is a normal close, 2 is HAProxy ≤3.0 expiring an idle connection: routine, not an incident.
+      if (status === 0 || status === 2) logger.debug("HAProxy disconnected", { conn: id, status, message });
+      else logger.throttled(`disconnect-received:${status}`, "warn", "HAProxy sent HAPROXY-DISCONNECT with an error", { conn: id, status, message });
+    },
+    handlerFailed(id: number, error: unknown) {
+      handlerErrors.inc();
+      logger.throttled("handler-failed", "error", "NOTIFY handler failed", { conn: id, error });
+    },
+    readPaused(paused: boolean) {
+      readPaused.set(paused ? 1 : 0);
+      logger.throttled(`read-paused:${paused}`, paused ? "warn" : "info", paused ? "in-flight limit reached: reading paused" : "reading resumed");
+    },
+  };
+
+  const health = createHealth({ canDecide: o.canDecide });
+  return {
+    agentEvents,
+    onStoreEvent(event: StoreEvent) {
+      switch (event.kind) {
+        case "degraded":
+          degradedChildren[event.reason].inc();
+          logger.throttled(`degraded:${event.reason}`, "warn", "store unavailable: failure policy decided", { reason: event.reason });
+          return;
+        case "late-reply":
+          lateReplies.inc();
+          return;
+        case "breaker":
+          breaker.set(BREAKER_VALUE[event.state]);
+          logger.log(event.state === "open" ? "warn" : "info", "circuit breaker changed", { state: event.state });
+          return;
+        case "deny-cache-hit":
+          denyCacheHits.inc();
+          return;
+        case "store-error": {
+          const kind = errorKind(event.error);
+          storeErrorChildren[kind].inc();
+          logger.throttled(`store-error:${kind}`, "warn", "store error", { kind, error: event.error });
+          return;
+        }
+      }
+    },
+    recordDecision(info: DecisionInfo) {
+      decisionChildren(info.limit)[info.result].inc();
+      decisionSeconds.observe(info.seconds);
+    },
+    observeStoreLatency: (seconds: number) => storeSeconds.observe(seconds),
+    setInFlight(getter: () => number) {
+      inFlight = getter;
+    },
+    health,
+    setListening: (listening: boolean) => health.setListening(listening),
+    setDraining: (draining: boolean) => health.setDraining(draining),
+    httpHandler: createObserveHandler({ registry, health }),
+    close() {
+      sampler?.stop();
+      logger.flushThrottled();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Loads the configuration: flags > env > file > defaults, every value validated, every problem
+ * reported at once in one ConfigError.
+ * @module
+ */
+import { parseDocument } from "yaml";
+import { ConfigError, type IssueSink, issueSink } from "./errors.ts";
+import { defaultLimit, parseLimits } from "./limits.ts";
+import type { AgentConfig, LogLevel } from "./schema.ts";
+import { resolve } from "./resolved.ts";
+import { envLayer, fileLayer, flagLayer } from "./sources.ts";
+import { valkeyOptions } from "./valkey.ts";
+import { variableProblems } from "./variables.ts";
+
+/** The parts of the parsed command line the loader reads (cli's ParsedArgs fits). */
+export interface ConfigArgs {
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+/** What loadConfig reads; host access is injected so the loader stays testable. */
+export interface LoadInput {
+  readonly args: ConfigArgs;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile: (path: string) => string;
+}
+
+/** Parses config file text: JSON when the name ends in `.json`, YAML otherwise. Throws ConfigError naming the line. */
+export function parseConfigText(text: string, fileName: string): unknown {
+  if (fileName.endsWith(".json")) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError([{ path: fileName, message: `invalid JSON: ${(error as Error).message}` }], { cause: error });
+    }
+  }
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => {
+        const at = error.linePos?.[0];
+        return { path: at === undefined ? fileName : `${fileName}:${at.line}:${at.col}`, message: `invalid YAML: ${error.message.split("\n")[0]}` };
+      }),
+      { cause: document.errors[0] },
+    );
+  }
+  return document.toJS({ maxAliasCount: 100 });
+}
+
+function readDocument(input: LoadInput, sink: IssueSink): { readonly file?: string; readonly document?: unknown } {
+  const flag = input.args.flags.config;
+  const label = typeof flag === "string" ? "--config" : "env CONFIG_FILE";
+  const file = typeof flag === "string" ? flag : input.env.CONFIG_FILE?.trim() || undefined;
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = input.readFile(file);
+  } catch (error) {
+    sink.add(label, `cannot read config file "${file}": ${(error as Error).message}`);
+    return { file };
+  }
+  try {
+    return { file, document: parseConfigText(text, file) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const issue of error.issues) sink.add(issue.path, issue.message, issue.fix);
+    return { file };
+  }
+}
+
+/** Loads and validates the whole configuration; throws ConfigError listing every problem. */
+export function loadConfig(input: LoadInput): AgentConfig {
+  const sink = issueSink();
+  const { file, document } = readDocument(input, sink);
+  const fromFile = fileLayer(document, sink);
+  const r = resolve([fromFile.values, envLayer(input.env), flagLayer(input.args.flags)], sink);
+
+  const varPrefix = r.get<string>("haproxy.varPrefix");
+  for (const problem of variableProblems(varPrefix)) {
+    sink.add(r.labelOf("haproxy.varPrefix") ?? "haproxy.varPrefix", problem, "use a shorter haproxy.varPrefix (it must match the SPOE `option var-prefix`)");
+  }
+  const initialBackoffMs = r.get<number>("store.breaker.initialBackoffMs");
+  const maxBackoffMs = r.get<number>("store.breaker.maxBackoffMs");
+  if (maxBackoffMs < initialBackoffMs) {
+    sink.add(r.labelOf("store.breaker.maxBackoffMs") ?? "store.breaker.maxBackoffMs", `${maxBackoffMs} is less than store.breaker.initialBackoffMs ${initialBackoffMs}`);
+  }
+  const messages = r.get<readonly string[]>("haproxy.messages");
+  const limits = fromFile.limits === undefined
+    ? [defaultLimit({ intervalUs: r.get<number>("defaultLimit.intervalUs"), burstUs: r.get<number>("defaultLimit.burstUs"), messages })]
+    : parseLimits(fromFile.limits, { messages, sink });
+  const keyPrefix = r.get<string>("store.keyPrefix");
+  const valkey = valkeyOptions(r, { keyPrefix, readFile: input.readFile, sink });
+
+  if (sink.issues.length > 0) throw new ConfigError(sink.issues);
+  return {
+    listen: r.get("listen"),
+    ...(r.getOptional("socketMode") === undefined ? {} : { socketMode: r.get<number>("socketMode") }),
+    metrics: r.get("metrics"),
+    workers: r.get("workers"),
+    logLevel: r.get<LogLevel>("logLevel"),
+    haproxy: {
+      varPrefix,
+      maxFrameSize: r.get("haproxy.maxFrameSize"),
+      helloTimeoutMs: r.get("haproxy.helloTimeoutMs"),
+      maxInFlight: r.get("haproxy.maxInFlight"),
+      messages,
+    },
+    shutdownGraceMs: r.get("shutdownGraceMs"),
+    identity: {
+      trustedProxies: r.get("identity.trustedProxies"),
+      ipv6PrefixLength: r.get("identity.ipv6PrefixLength"),
+      forwardedArg: r.get("identity.args.forwarded"),
+      xffArg: r.get("identity.args.xff"),
+      sourceArg: r.get("identity.args.source"),
+    },
+    store: {
+      kind: valkey === undefined ? "memory" : "valkey",
+      keyPrefix,
+      memory: { maxKeys: r.get("store.memory.maxKeys") },
+      failurePolicy: r.get<"local" | "allow" | "deny">("store.failurePolicy"),
+      ...(valkey === undefined ? {} : { valkey }),
+      breaker: { failureThreshold: r.get("store.breaker.failureThreshold"), initialBackoffMs, maxBackoffMs },
+      denyCacheMaxKeys: r.get("store.denyCacheMaxKeys"),
+    },
+    onAgentError: r.get<"allow" | "deny">("onAgentError"),
+    limits,
+    keyTtlSeconds: r.get("keyTtlSeconds"),
+    source: file === undefined ? {} : { file },
+  };
+}

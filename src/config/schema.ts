@@ -1,0 +1,98 @@
+/**
+ * The resolved, validated agent configuration: every field filled, defaults applied.
+ * @module
+ */
+import type { IdentityOptions, LimitDefinition } from "../ratelimit/policy-types.ts";
+import { redactUrl } from "./values.ts";
+
+/** Connection options of the Valkey store (standalone `url`, cluster `nodes`, or `sentinels`). */
+export interface ValkeyStoreOptions {
+  readonly url?: string;
+  readonly nodes?: readonly string[];
+  readonly sentinels?: readonly string[];
+  readonly masterName?: string;
+  readonly username?: string;
+  /** From VALKEY_PASSWORD, VALKEY_PASSWORD_FILE or the file key passwordFile; never logged. */
+  readonly password?: string;
+  readonly db?: number;
+  /** PEM contents read from caFile / certFile / keyFile. */
+  readonly tls?: {
+    readonly ca?: string;
+    readonly cert?: string;
+    readonly key?: string;
+    readonly serverName?: string;
+    readonly rejectUnauthorized?: boolean;
+  };
+  readonly keyPrefix: string;
+  readonly deadlineMs: number;
+  readonly connections: number;
+  readonly batch: boolean;
+}
+
+/** A log level, `off` silences everything. */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "off";
+
+/** The agent's whole configuration after merging flags > env > file > defaults. */
+export interface AgentConfig {
+  /** `host:port`, `[v6]:port` or `unix:/path` (see parseListenAddress). */
+  readonly listen: string;
+  /** Unix socket permissions (`"0660"` → 0o660); undefined leaves the umask's choice. */
+  readonly socketMode?: number;
+  readonly metrics: string | "off";
+  /** 0 means "auto": the lead detects the CPUs available (cgroup cpu.max). */
+  readonly workers: number;
+  readonly logLevel: LogLevel;
+  readonly haproxy: {
+    readonly varPrefix: string;
+    readonly maxFrameSize: number;
+    readonly helloTimeoutMs: number;
+    readonly maxInFlight: number;
+    readonly messages: readonly string[];
+  };
+  readonly shutdownGraceMs: number;
+  readonly identity: IdentityOptions;
+  readonly store: {
+    readonly kind: "memory" | "valkey";
+    readonly keyPrefix: string;
+    readonly memory: { readonly maxKeys: number };
+    readonly failurePolicy: "local" | "allow" | "deny";
+    readonly valkey?: ValkeyStoreOptions;
+    readonly breaker: { readonly failureThreshold: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };
+    readonly denyCacheMaxKeys: number;
+  };
+  /** The ACK sent when the handler itself fails. */
+  readonly onAgentError: "allow" | "deny";
+  readonly limits: readonly LimitDefinition[];
+  /** Upper bound on how long per-key state is kept (SPOA_RATE_TTL). */
+  readonly keyTtlSeconds: number;
+  /** Where the config came from, for logs. */
+  readonly source: { readonly file?: string };
+}
+
+const REDACTED = "<redacted>";
+
+function redactValkey(valkey: ValkeyStoreOptions): unknown {
+  const tls = valkey.tls;
+  return {
+    ...valkey,
+    ...(valkey.url === undefined ? {} : { url: redactUrl(valkey.url) }),
+    ...(valkey.nodes === undefined ? {} : { nodes: valkey.nodes.map(redactUrl) }),
+    ...(valkey.password === undefined ? {} : { password: REDACTED }),
+    ...(tls === undefined
+      ? {}
+      : {
+        tls: {
+          ...tls,
+          ...(tls.ca === undefined ? {} : { ca: `<PEM, ${tls.ca.length} bytes>` }),
+          ...(tls.cert === undefined ? {} : { cert: `<PEM, ${tls.cert.length} bytes>` }),
+          ...(tls.key === undefined ? {} : { key: REDACTED }),
+        },
+      }),
+  };
+}
+
+/** The config with the password, private key and URL credentials replaced, for the startup log. */
+export function redactedConfig(config: AgentConfig): unknown {
+  const valkey = config.store.valkey;
+  return valkey === undefined ? config : { ...config, store: { ...config.store, valkey: redactValkey(valkey) } };
+}

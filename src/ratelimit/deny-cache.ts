@@ -1,0 +1,187 @@
+/**
+ * The local deny cache: after the authoritative store denied key K for cost c until U, every
+ * request on K with cost ≥ c is denied until U, answered here without asking the store.
+ *
+ * Why that is exact (the store follows gcra.ts; θ is K's TAT, cap = τ + T):
+ * 1. A denial at t0 means c ≥ 1 (cost 0 always passes) and, with θ0 = the clamped TAT at t0,
+ *    U = t0 + retry = θ0 + c·T − cap, and c·T ≤ cap (else neverPasses, retry 0, nothing cached).
+ * 2. Denials write nothing; an allowed request at t1 writes max(θ, t1) + c1·T ≥ θ. So θ never
+ *    decreases, whichever agent writes. The key cannot expire before U either: for t < U,
+ *    t < θ0 + c·T − cap ≤ θ0 ≤ θ.
+ * 3. A request with cost c' ≥ c at t in [t0, U): its clamped TAT is max(θ, t) ≥ θ0 (or t + cap if
+ *    θ ran more than cap ahead, and then t + c'·T > t denies it since c' ≥ 1), so its
+ *    allowAt = tat + c'·T − cap ≥ θ0 + c·T − cap = U > t: denied.
+ * So the cached answer is always right, and `U − t` is a lower bound of the true retry-after
+ * (exact unless another agent pushed θ later meanwhile). A cheaper request (c' < c) may pass:
+ * that is a miss. Assumes the store does not forget live keys (an evicting Valkey would forgive
+ * debt the cache still enforces — the answer an unevicted store would give).
+ *
+ * Bounded: when full, the entry expiring soonest goes (a min-heap on U), which drops expired
+ * entries first; an expired entry found by lookup is dropped on the spot.
+ * @module
+ */
+
+/** Options of a DenyCache. */
+export interface DenyCacheOptions {
+  /** Bound on remembered keys; default 100,000. */
+  readonly maxKeys?: number;
+}
+
+/** Default bound on remembered denials. */
+export const DEFAULT_DENY_CACHE_KEYS = 100_000;
+const MIN_CAPACITY = 256;
+
+/** Remembered denials per key, bounded, soonest-expiring evicted first. */
+export class DenyCache {
+  readonly #maxKeys: number;
+  readonly #slots = new Map<string, number>();
+  #keys: string[] = [];
+  #until = new Float64Array(MIN_CAPACITY);
+  #cost = new Float64Array(MIN_CAPACITY);
+  /** heap[i] = slot; pos[slot] = i. Slots 0 … size−1 are dense (a removed slot takes the last). */
+  #heap = new Int32Array(MIN_CAPACITY);
+  #pos = new Int32Array(MIN_CAPACITY);
+  #size = 0;
+
+  constructor(options: DenyCacheOptions = {}) {
+    const maxKeys = options.maxKeys ?? DEFAULT_DENY_CACHE_KEYS;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be an integer ≥ 1, got ${maxKeys}`);
+    this.#maxKeys = maxKeys;
+  }
+
+  /** Denials remembered (expired ones included until looked up or evicted). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * The remaining retry-after (µs, > 0) when a remembered denial of `key` for a cost ≤ `cost`
+   * still holds at `nowUs`; undefined otherwise (a miss: ask the store).
+   */
+  lookup(key: string, cost: number, nowUs: number): number | undefined {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    const until = this.#until[slot];
+    if (until <= nowUs) {
+      this.#remove(slot);
+      return undefined;
+    }
+    return cost >= this.#cost[slot] ? until - nowUs : undefined;
+  }
+
+  /**
+   * Remembers that `key` is denied for cost ≥ `cost` until `untilUs` (the store's now + retry-after).
+   * An entry for the same key is kept only if it covers more (cheaper cost and a later end).
+   */
+  remember(key: string, cost: number, untilUs: number): void {
+    if (!(cost >= 0) || !Number.isFinite(untilUs)) throw new RangeError(`Cannot remember a denial with cost ${cost} until ${untilUs}`);
+    const existing = this.#slots.get(key);
+    if (existing !== undefined) {
+      if (cost >= this.#cost[existing] && untilUs <= this.#until[existing]) return;
+      const earlier = untilUs < this.#until[existing];
+      this.#cost[existing] = cost;
+      this.#until[existing] = untilUs;
+      if (earlier) this.#up(this.#pos[existing]);
+      else this.#down(this.#pos[existing]);
+      return;
+    }
+    if (this.#size >= this.#maxKeys) {
+      // The soonest-expiring entry goes; if that is the new one, it is simply not stored.
+      if (untilUs <= this.#until[this.#heap[0]]) return;
+      this.#remove(this.#heap[0]);
+    }
+    const slot = this.#size++;
+    if (slot === this.#until.length) this.#grow();
+    this.#slots.set(key, slot);
+    this.#keys[slot] = key;
+    this.#cost[slot] = cost;
+    this.#until[slot] = untilUs;
+    this.#heap[slot] = slot;
+    this.#pos[slot] = slot;
+    this.#up(slot);
+  }
+
+  /** Forgets every denial. */
+  clear(): void {
+    this.#slots.clear();
+    this.#size = 0;
+    this.#keys = [];
+    this.#until = new Float64Array(MIN_CAPACITY);
+    this.#cost = new Float64Array(MIN_CAPACITY);
+    this.#heap = new Int32Array(MIN_CAPACITY);
+    this.#pos = new Int32Array(MIN_CAPACITY);
+  }
+
+  #remove(slot: number): void {
+    const last = this.#size - 1;
+    this.#slots.delete(this.#keys[slot]);
+    // Take `slot` out of the heap: the heap's last element fills its place.
+    const i = this.#pos[slot];
+    const tail = this.#heap[last];
+    this.#size = last;
+    if (i !== last) {
+      this.#heap[i] = tail;
+      this.#pos[tail] = i;
+      this.#up(i);
+      this.#down(this.#pos[tail]);
+    }
+    // Keep slots dense: the last slot's data moves into the freed one.
+    if (slot !== last) {
+      const key = this.#keys[last];
+      this.#keys[slot] = key;
+      this.#cost[slot] = this.#cost[last];
+      this.#until[slot] = this.#until[last];
+      this.#slots.set(key, slot);
+      const p = this.#pos[last];
+      this.#heap[p] = slot;
+      this.#pos[slot] = p;
+    }
+    this.#keys.length = last;
+  }
+
+  #up(i: number): void {
+    const heap = this.#heap;
+    const slot = heap[i];
+    const until = this.#until[slot];
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.#until[heap[parent]] <= until) break;
+      heap[i] = heap[parent];
+      this.#pos[heap[i]] = i;
+      i = parent;
+    }
+    heap[i] = slot;
+    this.#pos[slot] = i;
+  }
+
+  #down(i: number): void {
+    const heap = this.#heap;
+    const n = this.#size;
+    const slot = heap[i];
+    const until = this.#until[slot];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && this.#until[heap[child + 1]] < this.#until[heap[child]]) child++;
+      if (this.#until[heap[child]] >= until) break;
+      heap[i] = heap[child];
+      this.#pos[heap[i]] = i;
+      i = child;
+    }
+    heap[i] = slot;
+    this.#pos[slot] = i;
+  }
+
+  #grow(): void {
+    const size = Math.min(this.#maxKeys, this.#until.length * 2);
+    this.#until = copyInto(new Float64Array(size), this.#until);
+    this.#cost = copyInto(new Float64Array(size), this.#cost);
+    this.#heap = copyInto(new Int32Array(size), this.#heap);
+    this.#pos = copyInto(new Int32Array(size), this.#pos);
+  }
+}
+
+function copyInto<A extends Float64Array | Int32Array>(target: A, source: A): A {
+  target.set(source);
+  return target;
+}

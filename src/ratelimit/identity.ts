@@ -1,0 +1,151 @@
+/**
+ * Client identity: which address a request is counted against.
+ *
+ * Order: RFC 7239 `Forwarded` → `X-Forwarded-For` → the source address. Forwarded values are
+ * believed only when the source address is a trusted proxy (default: none, so the key is the
+ * source address). A forwarded list is walked from the right, skipping trusted proxies and
+ * entries that are not addresses (`unknown`, obfuscated `_hidden`, garbage): the first untrusted
+ * address is the client; when every address is trusted, the leftmost one is. Only the right end
+ * is read, so garbage a client prepends cannot hide what our proxies appended.
+ * Work is capped: a header value over 8 KiB is ignored, and a walk that passes 64 entries without
+ * an answer gives up; both fall back to the next source. With no address at all the identity is
+ * `unknown`, so such requests share one limit.
+ * @module
+ */
+import type { NamedData } from "../spop/types.ts";
+import type { IdentityOptions } from "./policy-types.ts";
+import {
+  type CidrSet,
+  formatIpv4,
+  formatIpv6,
+  indexIn,
+  type IpAddress,
+  maskIpv6,
+  parseCidrList,
+  parseHostAddress,
+  parseHostRange,
+} from "./ip.ts";
+import { dataAddress, findArg } from "./policy/args.ts";
+
+/** Identity of requests without any usable address. */
+export const UNKNOWN_IDENTITY = "unknown";
+/** Forwarded / X-Forwarded-For values longer than this are ignored (the next source decides). */
+export const MAX_FORWARDED_CHARS = 8192;
+/** Entries of a forwarded list examined from the right before giving up. */
+export const MAX_FORWARDED_HOPS = 64;
+
+/** The issue-2 defaults: no trusted proxy, IPv6 keyed by /64, args `ip_fwd`, `ip_xff`, `ip_src`. */
+export const DEFAULT_IDENTITY_OPTIONS: IdentityOptions = {
+  trustedProxies: [],
+  ipv6PrefixLength: 64,
+  forwardedArg: "ip_fwd",
+  xffArg: "ip_xff",
+  sourceArg: "ip_src",
+};
+
+/** Identity options compiled once (CIDR set, suffix text). */
+export interface IdentityResolver {
+  /** The identity text for one message's arguments. */
+  resolve(args: readonly NamedData[]): string;
+}
+
+const scratch = new Uint8Array(16);
+
+/** Compiles identity options; throws RangeError on an invalid trusted-proxy CIDR. */
+export function compileIdentity(options: IdentityOptions): IdentityResolver {
+  const trusted = parseCidrList(options.trustedProxies);
+  const prefix = Math.max(0, Math.min(128, Math.trunc(options.ipv6PrefixLength)));
+  const suffix = `/${prefix}`;
+  const { forwardedArg, xffArg, sourceArg } = options;
+  const format = (address: IpAddress): string =>
+    typeof address === "number" ? formatIpv4(address) : formatIpv6(maskIpv6(address, prefix, scratch)) + suffix;
+  return {
+    resolve(args: readonly NamedData[]): string {
+      const sourceData = findArg(args, sourceArg);
+      const source = sourceData === undefined ? undefined : dataAddress(sourceData);
+      if (source === undefined) return UNKNOWN_IDENTITY;
+      if (trusted.empty || !trusted.contains(source)) return format(source);
+      const forwarded = forwardedClient(findArg(args, forwardedArg), trusted, forwardedFor);
+      if (forwarded !== undefined) return format(forwarded);
+      const xff = forwardedClient(findArg(args, xffArg), trusted, xffEntry);
+      return format(xff ?? source);
+    },
+  };
+}
+
+const compiledCache = new WeakMap<IdentityOptions, IdentityResolver>();
+
+/** Resolves the identity of one message; the options are compiled on first use and cached. */
+export function resolveIdentity(args: readonly NamedData[], options: IdentityOptions): string {
+  let resolver = compiledCache.get(options);
+  if (resolver === undefined) {
+    resolver = compileIdentity(options);
+    compiledCache.set(options, resolver);
+  }
+  return resolver.resolve(args);
+}
+
+/** Reads one list entry [start, end) of a header value; undefined when it names no address. */
+type EntryReader = (text: string, start: number, end: number) => IpAddress | undefined;
+
+function forwardedClient(data: NamedData | undefined, trusted: CidrSet, entry: EntryReader): IpAddress | undefined {
+  if (data === undefined) return undefined;
+  if (data.kind !== "string") return dataAddress(data);
+  const text = data.value;
+  if (text.length > MAX_FORWARDED_CHARS) return undefined;
+  let leftmost: IpAddress | undefined;
+  let end = text.length;
+  for (let hops = 0; end >= 0; hops++) {
+    if (hops === MAX_FORWARDED_HOPS) return undefined;
+    const comma = end > 0 ? text.lastIndexOf(",", end - 1) : -1;
+    const address = end > comma + 1 ? entry(text, comma + 1, end) : undefined;
+    if (address !== undefined) {
+      if (!trusted.contains(address)) return address;
+      leftmost = address;
+    }
+    if (comma < 0) break;
+    end = comma;
+  }
+  return leftmost;
+}
+
+function xffEntry(text: string, start: number, end: number): IpAddress | undefined {
+  return end - start > 80 ? undefined : parseHostRange(text, start, end);
+}
+
+/**
+ * The `for=` node of one Forwarded element (RFC 7239 §4–6), pairs split on `;`, name
+ * case-insensitive, value a token or quoted string. Splitting ignores quotes on purpose:
+ * a node never contains `,` or `;`, and an unbalanced quote on the left must not swallow
+ * the elements our proxies appended.
+ */
+function forwardedFor(text: string, start: number, end: number): IpAddress | undefined {
+  let pairStart = start;
+  while (pairStart < end) {
+    let pairEnd = indexIn(text, 59, pairStart, end);
+    if (pairEnd < 0) pairEnd = end;
+    let i = pairStart;
+    while (i < pairEnd && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    if (
+      pairEnd - i > 4 && (text.charCodeAt(i) | 0x20) === 102 && (text.charCodeAt(i + 1) | 0x20) === 111 &&
+      (text.charCodeAt(i + 2) | 0x20) === 114 && text.charCodeAt(i + 3) === 61
+    ) return forNode(text, i + 4, pairEnd);
+    pairStart = pairEnd + 1;
+  }
+  return undefined;
+}
+
+function forNode(text: string, start: number, end: number): IpAddress | undefined {
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  if (end - start > 80) return undefined;
+  if (text.charCodeAt(start) === 34) {
+    if (end - start < 2 || text.charCodeAt(end - 1) !== 34) return undefined;
+    // Quoted-pair escapes are legal but no address needs one; drop the backslashes.
+    if (indexIn(text, 92, start + 1, end - 1) >= 0) {
+      return parseHostAddress(text.slice(start + 1, end - 1).replace(/\\(.)/g, "$1"));
+    }
+    return parseHostRange(text, start + 1, end - 1);
+  }
+  // RFC 7239 wants IPv6 quoted (`:` is no token character); some proxies don't, so accept it.
+  return parseHostRange(text, start, end);
+}

@@ -1,0 +1,63 @@
+/**
+ * Store keys: `<prefix>{<identity>}:<limitName>:<paramsHash>`.
+ *
+ * - The identity is the Valkey Cluster hash tag, so every limit of one client lands in one slot
+ *   and one Lua script can check them all atomically.
+ * - The params hash (8 hex chars of FNV-1a 32 over "T:τ") makes a changed rate start from a
+ *   fresh key instead of inheriting a TAT computed with other parameters.
+ * @module
+ */
+import type { GcraParams } from "./store.ts";
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a 32 over the UTF-16 code units of `text`, as 8 lowercase hex chars. */
+export function fnv1a32Hex(text: string): string {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The short stable hash of a limit's T and τ used as the last key segment. */
+export function paramsHash(params: GcraParams): string {
+  return fnv1a32Hex(`${params.emissionIntervalUs}:${params.burstToleranceUs}`);
+}
+
+/**
+ * Makes any identity safe inside `{…}`: `%` → `%25`, `{` → `%7B`, `}` → `%7D`, and the empty
+ * identity → `%`. The mapping is injective (no escaped text ends in a lone `%` except the
+ * empty identity's), so distinct identities never share a key, and the result never contains a
+ * brace nor is empty, so the tag is exactly the escaped identity (`{}` would hash the whole key).
+ */
+export function escapeIdentity(identity: string): string {
+  if (identity.length === 0) return "%";
+  if (identity.indexOf("{") < 0 && identity.indexOf("}") < 0 && identity.indexOf("%") < 0) return identity;
+  return identity.replaceAll("%", "%25").replaceAll("{", "%7B").replaceAll("}", "%7D");
+}
+
+/**
+ * The store key of one limit for one identity.
+ * @throws {RangeError} when `prefix` contains a brace (it would move the hash tag).
+ */
+export function limitKey(prefix: string, identity: string, limitName: string, params: GcraParams): string {
+  if (prefix.indexOf("{") >= 0 || prefix.indexOf("}") >= 0) {
+    throw new RangeError(`Key prefix ${JSON.stringify(prefix)} must not contain "{" or "}"`);
+  }
+  return `${prefix}{${escapeIdentity(identity)}}:${limitName}:${paramsHash(params)}`;
+}
+
+/**
+ * The part of `key` Valkey Cluster hashes: the text between the first `{` and the next `}`
+ * when that is non-empty, else the whole key.
+ */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf("{");
+  if (open < 0) return key;
+  const close = key.indexOf("}", open + 1);
+  if (close < 0 || close === open + 1) return key;
+  return key.slice(open + 1, close);
+}

@@ -1,0 +1,75 @@
+/**
+ * The in-process limiter store: exact for one agent, synchronous, bounded memory.
+ *
+ * - `check()` returns a Decision, never a Promise: the hot path answers in the same tick.
+ * - At most `maxKeys` keys (default 1,000,000, ~64 bytes each, see memory/tat-table.ts).
+ * - Expired keys (TAT ≤ now, equivalent to absent) are reclaimed a few per check; no timers.
+ * - When full of live keys, the key with the smallest TAT among a few samples is evicted:
+ *   forgetting a key forgives at most its current debt (one burst), never more.
+ * @module
+ */
+import { decide } from "./gcra.ts";
+import type { DecideOptions } from "./gcra.ts";
+import { TatTable } from "./memory/tat-table.ts";
+import type { Clock, Decision, LimitCheck, LimiterStore } from "./store.ts";
+
+/** Default bound on distinct keys (issue 6: 1M keys within the agent's 128 MiB). */
+export const DEFAULT_MAX_KEYS = 1_000_000;
+/** Entries the expiry sweep examines per check, plus one per limit: it outpaces insertions (≤ 1 per limit). */
+const SWEEP_PER_CHECK = 1;
+
+/** Options of a MemoryStore. */
+export interface MemoryStoreOptions {
+  readonly clock: Clock;
+  /** Bound on distinct keys; default 1,000,000. */
+  readonly maxKeys?: number;
+  /** Hash seed for the key table; random by default (fixed only in tests). */
+  readonly seed?: number;
+}
+
+type Io = { nowUs: number } & DecideOptions;
+
+/** GCRA state in process memory; see the module comment. */
+export class MemoryStore implements LimiterStore {
+  readonly #clock: Clock;
+  readonly #table: TatTable;
+  /** Reused for every check, so a check allocates only its Decision. */
+  readonly #io: Io;
+
+  constructor(options: MemoryStoreOptions) {
+    this.#clock = options.clock;
+    const table = new TatTable({ maxKeys: options.maxKeys ?? DEFAULT_MAX_KEYS, seed: options.seed });
+    this.#table = table;
+    const io: Io = {
+      nowUs: 0,
+      storedTat: (check) => table.get(check.key),
+      commit: (check, tat) => table.write(check.key, tat, io.nowUs),
+    };
+    this.#io = io;
+  }
+
+  /** Decides synchronously; see LimiterStore.check. */
+  check(checks: readonly LimitCheck[]): Decision {
+    // The spec wants integer µs; a fractional clock (performance.now based) is floored once here.
+    const now = Math.floor(this.#clock.nowUs());
+    this.#table.sweep(now, SWEEP_PER_CHECK + checks.length);
+    this.#io.nowUs = now;
+    return decide(checks, this.#io);
+  }
+
+  /** Keys held, including expired ones not yet swept. */
+  get size(): number {
+    return this.#table.size;
+  }
+
+  /** Forgets every key. */
+  clear(): void {
+    this.#table.clear();
+  }
+
+  /** Frees the table; the store keeps working (empty) if used again. */
+  close(): Promise<void> {
+    this.#table.clear();
+    return Promise.resolve();
+  }
+}

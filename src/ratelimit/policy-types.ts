@@ -1,0 +1,57 @@
+/**
+ * The validated shape of a rate-limit policy, shared by the config loader (which builds it)
+ * and the policy engine (which compiles and evaluates it).
+ * @module
+ */
+import type { GcraParams } from "./store.ts";
+
+/** A condition on one message argument; a limit applies when all its conditions hold. */
+export type ArgMatcher =
+  | { readonly arg: string; readonly kind: "exact"; readonly value: string }
+  | { readonly arg: string; readonly kind: "prefix"; readonly value: string }
+  | { readonly arg: string; readonly kind: "regex"; readonly pattern: string }
+  | { readonly arg: string; readonly kind: "in"; readonly values: readonly string[] }
+  | { readonly arg: string; readonly kind: "cidr"; readonly cidrs: readonly string[] };
+
+/** One part of a limit's key; the parts are joined into the store key. */
+export type KeyPart =
+  | { readonly kind: "identity" }
+  | { readonly kind: "arg"; readonly arg: string }
+  /** The first `segments` path segments of an argument ("/api/v1/x" with 2 → "/api/v1"). */
+  | { readonly kind: "path-prefix"; readonly arg: string; readonly segments: number };
+
+/** How much one request costs. */
+export type CostSpec =
+  | { readonly kind: "constant"; readonly value: number }
+  | { readonly kind: "arg"; readonly arg: string; readonly default: number; readonly max: number };
+
+/** A validated limit. */
+export interface LimitDefinition {
+  /** Unique name, `[A-Za-z0-9_.-]`, shown in `txn.<p>.policy` and the RateLimit headers. */
+  readonly name: string;
+  /** SPOE message names this limit applies to. */
+  readonly messages: readonly string[];
+  readonly match: readonly ArgMatcher[];
+  readonly key: readonly KeyPart[];
+  /** `count` requests per `periodSeconds` (from "100/s", "6000/m", "10/1h"). */
+  readonly count: number;
+  readonly periodSeconds: number;
+  /** Requests a fresh key may send at once. */
+  readonly burst: number;
+  /** Derived: T = round(period / count) µs, τ = T × (burst − 1). */
+  readonly params: GcraParams;
+  readonly cost: CostSpec;
+  readonly shadow: boolean;
+}
+
+/** How the client identity is resolved from the message arguments. */
+export interface IdentityOptions {
+  /** CIDRs whose forwarded headers are believed; default none. */
+  readonly trustedProxies: readonly string[];
+  /** IPv6 clients are keyed by this prefix length; default 64. */
+  readonly ipv6PrefixLength: number;
+  /** Argument names, in order: RFC 7239 Forwarded, X-Forwarded-For, source address. */
+  readonly forwardedArg: string;
+  readonly xffArg: string;
+  readonly sourceArg: string;
+}

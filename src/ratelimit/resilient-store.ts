@@ -1,0 +1,191 @@
+/**
+ * The failure policy around the shared store: a deadline per decision, a circuit breaker, a
+ * local deny cache in front, and a policy (`local` memory store, `allow`, `deny`) for when the
+ * shared store is slow, failing or known bad. Pure: time and timers are injected.
+ * @module
+ */
+import type { Timers } from "../agent/transport.ts";
+import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./breaker.ts";
+import type { DenyCache } from "./deny-cache.ts";
+import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "./store.ts";
+
+/** What the wrapper does when the shared store cannot answer in time. */
+export type FailurePolicy = "local" | "allow" | "deny";
+
+/** Why a decision was degraded. */
+export type DegradedReason = "timeout" | "error" | "breaker-open";
+
+/** Events for metrics and logs. */
+export type StoreEvent =
+  | { readonly kind: "degraded"; readonly reason: DegradedReason }
+  | { readonly kind: "late-reply" }
+  | { readonly kind: "breaker"; readonly state: BreakerState }
+  | { readonly kind: "deny-cache-hit" }
+  | { readonly kind: "store-error"; readonly error: unknown };
+
+/** Options of the wrapper. */
+export interface ResilientStoreOptions {
+  readonly primary: LimiterStore;
+  /** A MemoryStore, used by the `local` policy. */
+  readonly fallback: LimiterStore;
+  readonly policy: FailurePolicy;
+  /** Per decision; after it the policy answers and a late reply is counted and ignored. */
+  readonly deadlineMs: number;
+  readonly timers: Timers;
+  readonly clock: Clock;
+  readonly breaker?: BreakerOptions;
+  readonly denyCache?: DenyCache;
+  readonly onEvent?: (event: StoreEvent) => void;
+}
+
+/** Retry-After the `deny` policy announces: the store's state is unknown, so a short fixed wait. */
+const DENY_POLICY_RETRY_US = 1_000_000;
+
+const UNKNOWN: LimitResult = { allowed: true, neverPasses: false, retryAfterUs: 0, remaining: 0, resetUs: 0 };
+
+function firstEnforcing(checks: readonly LimitCheck[]): number {
+  return checks.findIndex((c) => !c.shadow);
+}
+
+/** The `allow`/`deny` policies' answer: every enforcing check gets the policy's verdict. */
+export function policyDecision(checks: readonly LimitCheck[], allowed: boolean): Decision {
+  const results = checks.map((c): LimitResult =>
+    allowed || c.shadow ? UNKNOWN : { allowed: false, neverPasses: false, retryAfterUs: DENY_POLICY_RETRY_US, remaining: 0, resetUs: 0 }
+  );
+  return { allowed, decidingIndex: firstEnforcing(checks), results, degraded: true };
+}
+
+/**
+ * A denial answered from the deny cache: check `index` is denied for `retryUs`; the other
+ * checks were not evaluated (reported as allowed with nothing known).
+ */
+function cachedDenial(checks: readonly LimitCheck[], index: number, retryUs: number): Decision {
+  const results = checks.map((c, i): LimitResult => {
+    if (i !== index) return UNKNOWN;
+    const t = c.params.emissionIntervalUs;
+    const capacity = c.params.burstToleranceUs + t;
+    // Denied means retry = tat + cost·T − capacity − now, so reset (tat − now) follows.
+    const resetUs = retryUs + capacity - c.cost * t;
+    return { allowed: false, neverPasses: false, retryAfterUs: retryUs, remaining: Math.max(0, Math.floor((capacity - resetUs) / t)), resetUs };
+  });
+  return { allowed: false, decidingIndex: index, results, degraded: false };
+}
+
+function isTimeout(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "timeout";
+}
+
+/** A LimiterStore that never fails and never waits longer than the deadline (plus the fallback). */
+export class ResilientStore implements LimiterStore {
+  readonly #o: ResilientStoreOptions;
+  readonly #breaker: CircuitBreaker;
+  readonly #emit: (event: StoreEvent) => void;
+
+  constructor(options: ResilientStoreOptions) {
+    this.#o = options;
+    this.#emit = options.onEvent ?? (() => {});
+    this.#breaker = new CircuitBreaker({
+      ...options.breaker,
+      clock: options.clock,
+      onChange: (state) => this.#emit({ kind: "breaker", state }),
+    });
+  }
+
+  /** The breaker's state, for readiness and metrics. */
+  get breakerState(): BreakerState {
+    return this.#breaker.state;
+  }
+
+  /** Forget every remembered denial (e.g. after a config reload changed the limits). */
+  clearDenyCache(): void {
+    this.#o.denyCache?.clear();
+  }
+
+  check(checks: readonly LimitCheck[]): Decision | Promise<Decision> {
+    const cached = this.#fromDenyCache(checks);
+    if (cached) return cached;
+    if (!this.#breaker.tryAcquire()) return this.#degrade(checks, "breaker-open");
+    let answer: Decision | Promise<Decision>;
+    try {
+      answer = this.#o.primary.check(checks);
+    } catch (error) {
+      return this.#failed(checks, error);
+    }
+    if (!(answer instanceof Promise)) return this.#succeeded(checks, answer);
+    return this.#race(checks, answer);
+  }
+
+  #race(checks: readonly LimitCheck[], answer: Promise<Decision>): Promise<Decision> {
+    return new Promise<Decision>((resolve) => {
+      let settled = false;
+      const timer = this.#o.timers.setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.#breaker.failure();
+        resolve(this.#degrade(checks, "timeout"));
+      }, this.#o.deadlineMs);
+      answer.then((decision) => {
+        if (settled) return this.#emit({ kind: "late-reply" });
+        settled = true;
+        this.#o.timers.clearTimeout(timer);
+        resolve(this.#succeeded(checks, decision));
+      }, (error: unknown) => {
+        if (settled) return this.#emit({ kind: "store-error", error });
+        settled = true;
+        this.#o.timers.clearTimeout(timer);
+        resolve(this.#failed(checks, error));
+      });
+    });
+  }
+
+  #succeeded(checks: readonly LimitCheck[], decision: Decision): Decision {
+    this.#breaker.success();
+    const cache = this.#o.denyCache;
+    if (cache && !decision.allowed) {
+      const now = this.#o.clock.nowUs();
+      decision.results.forEach((r, i) => {
+        // A denial never moves the TAT, and other agents can only push it later: it holds until now + retry.
+        if (!r.allowed && !r.neverPasses && r.retryAfterUs > 0 && !checks[i].shadow) {
+          cache.remember(checks[i].key, checks[i].cost, now + r.retryAfterUs);
+        }
+      });
+    }
+    return decision;
+  }
+
+  #failed(checks: readonly LimitCheck[], error: unknown): Decision | Promise<Decision> {
+    this.#breaker.failure();
+    this.#emit({ kind: "store-error", error });
+    return this.#degrade(checks, isTimeout(error) ? "timeout" : "error");
+  }
+
+  #fromDenyCache(checks: readonly LimitCheck[]): Decision | undefined {
+    const cache = this.#o.denyCache;
+    if (!cache || cache.size === 0) return undefined;
+    const now = this.#o.clock.nowUs();
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i];
+      if (c.shadow) continue;
+      const retry = cache.lookup(c.key, c.cost, now);
+      if (retry !== undefined) {
+        this.#emit({ kind: "deny-cache-hit" });
+        return cachedDenial(checks, i, retry);
+      }
+    }
+    return undefined;
+  }
+
+  #degrade(checks: readonly LimitCheck[], reason: DegradedReason): Decision | Promise<Decision> {
+    this.#emit({ kind: "degraded", reason });
+    if (this.#o.policy === "allow") return policyDecision(checks, true);
+    if (this.#o.policy === "deny") return policyDecision(checks, false);
+    const local = this.#o.fallback.check(checks);
+    const mark = (d: Decision): Decision => ({ ...d, degraded: true });
+    return local instanceof Promise ? local.then(mark) : mark(local);
+  }
+
+  /** Closes both stores. */
+  async close(): Promise<void> {
+    await Promise.all([this.#o.primary.close(), this.#o.fallback.close()]);
+  }
+}

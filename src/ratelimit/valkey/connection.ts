@@ -1,0 +1,133 @@
+/**
+ * One logical connection to Valkey in any topology (standalone, cluster, sentinel), reduced to
+ * what the store needs: send a command routed by key, ping, close. node-redis pipelines every
+ * command written in the same tick on a connection, so many in-flight decisions share it.
+ * @module
+ */
+import { createClient, createCluster, createSentinel } from "redis";
+import { ValkeyStoreError } from "./errors.ts";
+import { baseClientOptions, reconnectDelayMs, type Topology, type ValkeyStoreOptions } from "./options.ts";
+
+/** A connection of any topology. */
+export interface ValkeyConnection {
+  /** Sends `args`; in a cluster it goes to the node owning `routeKey`'s slot. */
+  send(routeKey: string, args: string[]): Promise<unknown>;
+  ping(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Where connection trouble is reported (`kind` names the source, for throttled logs). */
+export type ErrorSink = (kind: string, error: unknown) => void;
+
+interface Connectable {
+  connect(): Promise<unknown>;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+}
+
+/**
+ * Connects in the background, retrying with backoff when the whole connect fails (cluster and
+ * sentinel discovery give up after one round; a standalone client retries by itself).
+ * Resolves once ready or after `waitMs`, whichever is first, so a Valkey that is down at start
+ * does not block the agent: the failure policy decides until it comes up.
+ */
+function startConnecting(
+  target: Connectable,
+  options: { kind: string; onError: ErrorSink; waitMs: number; isClosed: () => boolean },
+): Promise<void> {
+  target.on("error", (error) => options.onError(options.kind, error));
+  let attempt = 0;
+  const ready = new Promise<void>((resolve) => {
+    const tryConnect = (): void => {
+      target.connect().then(() => resolve(), (error: unknown) => {
+        if (options.isClosed()) return resolve();
+        options.onError(`${options.kind}-connect`, error);
+        setTimeout(tryConnect, reconnectDelayMs(attempt++));
+      });
+    };
+    tryConnect();
+  });
+  return Promise.race([ready, new Promise<void>((resolve) => setTimeout(resolve, options.waitMs))]);
+}
+
+/** Opens one connection for `topology`; waits at most `waitMs` for it to become ready. */
+export async function openConnection(
+  topology: Topology,
+  options: { store: ValkeyStoreOptions; onError: ErrorSink; waitMs: number },
+): Promise<ValkeyConnection> {
+  const { store, onError, waitMs } = options;
+  let closed = false;
+  const isClosed = () => closed;
+  const notReady = () => Promise.reject(new ValkeyStoreError("unavailable", "Valkey connection is not ready"));
+
+  if (topology.kind === "standalone") {
+    const base = baseClientOptions(store, topology.tls, true);
+    const client = createClient({
+      ...base,
+      database: topology.db,
+      socket: { ...base.socket, host: topology.host, port: topology.port },
+    } as Parameters<typeof createClient>[0]);
+    await startConnecting(client, { kind: "standalone", onError, waitMs, isClosed });
+    return {
+      send: (_key, args) => client.isOpen ? client.sendCommand(args) : notReady(),
+      ping: () => client.isOpen ? client.ping() : notReady(),
+      close: async () => {
+        closed = true;
+        if (client.isOpen) client.destroy();
+      },
+    };
+  }
+
+  if (topology.kind === "cluster") {
+    const base = baseClientOptions(store, topology.tls, true);
+    const cluster = createCluster({
+      rootNodes: topology.seeds.map((s) => ({ ...base, socket: { ...base.socket, host: s.host, port: s.port } })),
+      defaults: base,
+      // Refresh the slot map soon after a node drops, so a restarted primary is found again.
+      topologyRefreshOnReconnectionAttemptStrategy: 1000,
+    } as Parameters<typeof createCluster>[0]);
+    let ready = false;
+    await startConnecting({
+      connect: async () => {
+        await cluster.connect();
+        ready = true;
+      },
+      on: (e, l) => cluster.on(e, l),
+    }, { kind: "cluster", onError, waitMs, isClosed });
+    return {
+      send: (key, args) => ready ? cluster.sendCommand(key, false, args) : notReady(),
+      ping: () => ready ? cluster.sendCommand(undefined, true, ["PING"]) : notReady(),
+      close: async () => {
+        closed = true;
+        if (ready) cluster.destroy();
+      },
+    };
+  }
+
+  const node = baseClientOptions(store, store.tls !== undefined, true);
+  const sentinelNode = baseClientOptions(store, store.tls !== undefined, false);
+  const sentinel = createSentinel({
+    name: topology.masterName,
+    sentinelRootNodes: topology.sentinels.map((s) => ({ host: s.host, port: s.port })),
+    nodeClientOptions: node,
+    sentinelClientOptions: sentinelNode,
+    masterPoolSize: 1,
+    scanInterval: 1000,
+    passthroughClientErrorEvents: true,
+  } as Parameters<typeof createSentinel>[0]);
+  let ready = false;
+  await startConnecting({
+    connect: async () => {
+      await sentinel.connect();
+      ready = true;
+    },
+    on: (e, l) => sentinel.on(e, l),
+  }, { kind: "sentinel", onError, waitMs, isClosed });
+  return {
+    send: (_key, args) => ready ? sentinel.sendCommand(false, args) : notReady(),
+    ping: () => ready ? sentinel.sendCommand(false, ["PING"]) : notReady(),
+    close: async () => {
+      closed = true;
+      if (ready) await sentinel.destroy();
+    },
+  };
+}

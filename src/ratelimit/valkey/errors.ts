@@ -1,0 +1,24 @@
+/**
+ * The Valkey store's one error class.
+ * @module
+ */
+
+/** What went wrong talking to Valkey; `code` is stable (metrics, the failure policy). */
+export type ValkeyErrorCode = "timeout" | "unavailable" | "reply" | "closed" | "config";
+
+/** An error of the Valkey store. `code: "timeout"` marks a decision past its deadline. */
+export class ValkeyStoreError extends Error {
+  /** Stable machine-readable kind. */
+  readonly code: ValkeyErrorCode;
+
+  constructor(code: ValkeyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ValkeyStoreError";
+    this.code = code;
+  }
+}
+
+/** The message of any thrown value, for logs (never includes connection options). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,218 @@
+/**
+ * The Valkey limiter store: one GCRA script call per request (or per tick and slot when
+ * batching), a deadline per decision, EVALSHA with an EVAL fallback, round-robin over
+ * pipelined connections.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { GCRA_LUA } from "../gcra-lua.ts";
+import { hashTagOf } from "../keys.ts";
+import type { StoreEvent } from "../resilient-store.ts";
+import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
+import { decodeBatch, encodeBatch } from "./codec.ts";
+import { openConnection, type ValkeyConnection } from "./connection.ts";
+import { errorMessage, ValkeyStoreError } from "./errors.ts";
+import { type LogFn, throttledLog } from "./log-throttle.ts";
+import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
+
+export type { ValkeyStoreOptions } from "./options.ts";
+
+/** What the store needs from its host. */
+export interface ValkeyStoreDeps {
+  readonly clock: Clock;
+  readonly log?: LogFn;
+  /** Late replies and connection errors, for metrics. */
+  readonly onEvent?: (event: StoreEvent) => void;
+  /** How long creation waits for a first connection before answering anyway (default 2000). */
+  readonly connectWaitMs?: number;
+}
+
+/** A LimiterStore backed by Valkey, plus a readiness probe. */
+export interface ValkeyStore extends LimiterStore {
+  /** True when Valkey answered PING within max(deadline, 1 s). */
+  ping(): Promise<boolean>;
+  /** Replies that arrived after their decision's deadline (counted and ignored). */
+  readonly lateReplies: number;
+}
+
+const SHA = createHash("sha1").update(GCRA_LUA).digest("hex");
+/** Requests per script call: bounds the work one atomic script does while others wait. */
+const MAX_BATCH = 64;
+
+interface Pending {
+  readonly checks: readonly LimitCheck[];
+  readonly resolve: (decision: Decision) => void;
+  readonly reject: (error: unknown) => void;
+  done: boolean;
+}
+
+const TRANSIENT = /offline|closed|ECONN|EPIPE|socket|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN|TRYAGAIN|not ready|connection/i;
+
+function asStoreError(error: unknown): ValkeyStoreError {
+  if (error instanceof ValkeyStoreError) return error;
+  const message = errorMessage(error);
+  return new ValkeyStoreError(TRANSIENT.test(message) ? "unavailable" : "reply", `Valkey call failed: ${message}`, { cause: error });
+}
+
+function validate(checks: readonly LimitCheck[]): void {
+  for (const c of checks) {
+    const { emissionIntervalUs: t, burstToleranceUs: tau } = c.params;
+    if (!Number.isInteger(t) || t < 1 || !Number.isInteger(tau) || tau < 0 || !Number.isInteger(c.cost) || c.cost < 0) {
+      throw new RangeError(`Invalid GCRA check for ${c.key}: T=${t} µs, τ=${tau} µs, cost=${c.cost}`);
+    }
+  }
+}
+
+async function runScript(conn: ValkeyConnection, routeKey: string, evalArgs: string[]): Promise<unknown> {
+  try {
+    return await conn.send(routeKey, ["EVALSHA", SHA, ...evalArgs]);
+  } catch (error) {
+    // After SCRIPT FLUSH or on a fresh node: send the source once, which caches it again.
+    if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
+    return await conn.send(routeKey, ["EVAL", GCRA_LUA, ...evalArgs]);
+  }
+}
+
+class ValkeyLimiterStore implements ValkeyStore {
+  readonly #connections: readonly ValkeyConnection[];
+  readonly #options: ValkeyStoreOptions;
+  readonly #deps: ValkeyStoreDeps;
+  readonly #report: ReturnType<typeof throttledLog>;
+  readonly #byTag: boolean;
+  #queued = new Map<string, Pending[]>();
+  #flushScheduled = false;
+  #next = 0;
+  #late = 0;
+  #closed = false;
+
+  constructor(connections: readonly ValkeyConnection[], options: ValkeyStoreOptions, deps: ValkeyStoreDeps, byTag: boolean) {
+    this.#connections = connections;
+    this.#options = options;
+    this.#deps = deps;
+    this.#byTag = byTag;
+    this.#report = throttledLog(deps.log, deps.clock);
+  }
+
+  get lateReplies(): number {
+    return this.#late;
+  }
+
+  check(checks: readonly LimitCheck[]): Decision | Promise<Decision> {
+    if (checks.length === 0) return { allowed: true, decidingIndex: -1, results: [], degraded: false };
+    if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
+    validate(checks);
+    return new Promise<Decision>((resolve, reject) => {
+      const pending: Pending = { checks, resolve, reject, done: false };
+      const routeKey = this.#options.keyPrefix + checks[0].key;
+      if (!this.#options.batch) return this.#send(routeKey, [pending]);
+      // Standalone and sentinel: one group; cluster: one group per hash tag (hence per slot).
+      const group = this.#byTag ? hashTagOf(routeKey) : "";
+      const list = this.#queued.get(group);
+      if (list) list.push(pending);
+      else this.#queued.set(group, [pending]);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const queued = this.#queued;
+    this.#queued = new Map();
+    for (const list of queued.values()) {
+      const routeKey = this.#options.keyPrefix + list[0].checks[0].key;
+      for (let i = 0; i < list.length; i += MAX_BATCH) this.#send(routeKey, list.slice(i, i + MAX_BATCH));
+    }
+  }
+
+  #send(routeKey: string, items: readonly Pending[]): void {
+    const conn = this.#connections[this.#next++ % this.#connections.length];
+    const timer = setTimeout(() => {
+      for (const item of items) {
+        if (item.done) continue;
+        item.done = true;
+        item.reject(new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`));
+      }
+    }, this.#options.deadlineMs);
+    const requests = items.map((item) => item.checks);
+    runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix)).then((reply) => {
+      clearTimeout(timer);
+      let decisions: Decision[];
+      try {
+        decisions = decodeBatch(reply, requests);
+      } catch (error) {
+        return this.#fail(items, error);
+      }
+      items.forEach((item, i) => {
+        if (this.#settleLate(item)) return;
+        item.resolve(decisions[i]);
+      });
+    }, (error: unknown) => {
+      clearTimeout(timer);
+      this.#fail(items, error);
+    });
+  }
+
+  #fail(items: readonly Pending[], error: unknown): void {
+    const storeError = asStoreError(error);
+    this.#report(`call-${storeError.code}`, "Valkey call failed", { code: storeError.code, error: errorMessage(error) });
+    this.#deps.onEvent?.({ kind: "store-error", error: storeError });
+    for (const item of items) {
+      if (this.#settleLate(item)) continue;
+      item.reject(storeError);
+    }
+  }
+
+  /** Marks `item` answered; true when its deadline had already passed. */
+  #settleLate(item: Pending): boolean {
+    if (!item.done) {
+      item.done = true;
+      return false;
+    }
+    this.#late++;
+    this.#deps.onEvent?.({ kind: "late-reply" });
+    return true;
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.#closed) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(this.#options.deadlineMs, 1000));
+    });
+    const answer = this.#connections[0].ping().then((reply) => reply === "PONG", () => false);
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#connections.map((c) => c.close()));
+  }
+}
+
+/**
+ * Connects to Valkey (standalone `url`, cluster `nodes`, or `sentinels` + `masterName`) and
+ * returns a store. Does not fail when Valkey is down: calls then reject with
+ * `ValkeyStoreError` ("unavailable"/"timeout") and the failure policy decides.
+ * @throws {ValkeyStoreError} code "config" for unusable options.
+ */
+export async function createValkeyStore(options: ValkeyStoreOptions, deps: ValkeyStoreDeps): Promise<ValkeyStore> {
+  const topology = topologyOf(options);
+  const report = throttledLog(deps.log, deps.clock);
+  const onError = (kind: string, error: unknown) => {
+    report(kind, "Valkey connection error", { error: errorMessage(error) });
+    deps.onEvent?.({ kind: "store-error", error });
+  };
+  const count = Math.max(1, Math.floor(options.connections));
+  const connections = await Promise.all(
+    Array.from({ length: count }, () => openConnection(topology, { store: options, onError, waitMs: deps.connectWaitMs ?? 2000 })),
+  );
+  return new ValkeyLimiterStore(connections, options, deps, topology.kind === "cluster");
+}

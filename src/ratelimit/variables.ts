@@ -1,0 +1,133 @@
+/**
+ * Maps a Decision to the ACK's set-var actions. HAProxy names them `<scope>.<var-prefix>.<name>`
+ * (the prefix is the SPOE `option var-prefix`, e.g. `rl`), so `ip_score` becomes `sess.rl.ip_score`.
+ *
+ * Order matters: HAProxy stops applying an ACK at the first action it cannot apply, so the
+ * variables a deny rule needs come first:
+ * `sess.ip_score` (0 allow / 100 deny, what the seed's `deny … if { var(sess.rl.ip_score) -m int ge 80 }`
+ * reads), `txn.allowed`, on deny `txn.retry_after`, then `txn.limit`, `txn.remaining`,
+ * `txn.reset`, `txn.policy`, `txn.degraded` (only when degraded), `txn.ratelimit`,
+ * `txn.ratelimit_policy` and `txn.shadow_denied` (only when a shadow limit denied).
+ * @module
+ */
+import type { Action, TypedData, VarScopeName } from "../spop/types.ts";
+import type { LimitDefinition } from "./policy-types.ts";
+import { ceilSeconds, policyField, rateLimitField } from "./ratelimit-headers.ts";
+import type { Decision, LimitResult } from "./store.ts";
+
+/** Variable names (the agent side of `<scope>.<var-prefix>.<name>`). */
+export const VarName = {
+  ipScore: "ip_score",
+  allowed: "allowed",
+  retryAfter: "retry_after",
+  limit: "limit",
+  remaining: "remaining",
+  reset: "reset",
+  policy: "policy",
+  degraded: "degraded",
+  ratelimit: "ratelimit",
+  ratelimitPolicy: "ratelimit_policy",
+  shadowDenied: "shadow_denied",
+} as const;
+
+/** `sess.ip_score` values, compatible with the seed configuration's `ge 80` deny rule. */
+export const IP_SCORE_ALLOW = 0;
+/** `sess.ip_score` value of a denied request. */
+export const IP_SCORE_DENY = 100;
+
+function setVar(scope: VarScopeName, name: string, value: TypedData): Action {
+  return Object.freeze({ type: "set-var", scope, name, value: Object.freeze(value) });
+}
+
+function intValue(n: number): TypedData {
+  return n >= -0x80000000 && n <= 0x7fffffff ? { kind: "int32", value: n } : { kind: "int64", value: n };
+}
+
+function txnInt(name: string, n: number): Action {
+  return { type: "set-var", scope: "txn", name, value: intValue(n) };
+}
+
+function txnString(name: string, value: string): Action {
+  return { type: "set-var", scope: "txn", name, value: { kind: "string", value } };
+}
+
+// Constant actions are built once; only the per-request numbers and strings allocate.
+const SCORE_ALLOW = setVar("sess", VarName.ipScore, { kind: "int32", value: IP_SCORE_ALLOW });
+const SCORE_DENY = setVar("sess", VarName.ipScore, { kind: "int32", value: IP_SCORE_DENY });
+const ALLOWED_TRUE = setVar("txn", VarName.allowed, { kind: "bool", value: true });
+const ALLOWED_FALSE = setVar("txn", VarName.allowed, { kind: "bool", value: false });
+const RETRY_AFTER_ONE = setVar("txn", VarName.retryAfter, { kind: "int32", value: 1 });
+const DEGRADED = setVar("txn", VarName.degraded, { kind: "int32", value: 1 });
+
+/** The failure decision's actions (engine error, store failure without a fallback). */
+export const FAILURE_ACTIONS: Readonly<Record<"allow" | "deny", readonly Action[]>> = Object.freeze({
+  allow: Object.freeze([SCORE_ALLOW, ALLOWED_TRUE, DEGRADED]),
+  deny: Object.freeze([SCORE_DENY, ALLOWED_FALSE, RETRY_AFTER_ONE, DEGRADED]),
+});
+
+/**
+ * Whole seconds until a denied request may retry, rounded up and at least 1. A request that
+ * can never pass (cost above the burst) gets the limit's period: waiting won't help, but a client
+ * honouring Retry-After should still back off for a meaningful time.
+ */
+export function retryAfterSeconds(result: LimitResult, limit: LimitDefinition): number {
+  if (result.neverPasses) return Math.max(1, Math.ceil(limit.periodSeconds));
+  return Math.max(1, ceilSeconds(result.retryAfterUs));
+}
+
+/** Names of the shadow limits that denied, in check order. */
+export function shadowDenials(decision: Decision, limits: readonly LimitDefinition[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < limits.length; i++) {
+    if (limits[i].shadow && !decision.results[i].allowed) names.push(limits[i].name);
+  }
+  return names;
+}
+
+/**
+ * The actions for one decision. `limits` and `policyItems` are index-aligned with the
+ * decision's results (see PolicySet.checksFor).
+ */
+export function decisionActions(
+  decision: Decision,
+  matched: { readonly limits: readonly LimitDefinition[]; readonly policyItems: readonly string[] },
+): Action[] {
+  const { limits, policyItems } = matched;
+  const actions: Action[] = decision.allowed ? [SCORE_ALLOW, ALLOWED_TRUE] : [SCORE_DENY, ALLOWED_FALSE];
+  const index = decision.decidingIndex;
+  const deciding = index >= 0 ? decision.results[index] : undefined;
+  const limit = index >= 0 ? limits[index] : undefined;
+  if (!decision.allowed) {
+    actions.push(deciding && limit ? txnInt(VarName.retryAfter, retryAfterSeconds(deciding, limit)) : RETRY_AFTER_ONE);
+  }
+  if (deciding && limit) {
+    actions.push(
+      txnInt(VarName.limit, limit.count),
+      txnInt(VarName.remaining, Math.max(0, Math.floor(deciding.remaining))),
+      txnInt(VarName.reset, ceilSeconds(deciding.resetUs)),
+      txnString(VarName.policy, limit.name),
+    );
+  }
+  if (decision.degraded) actions.push(DEGRADED);
+  if (deciding && limit) {
+    actions.push(txnString(VarName.ratelimit, rateLimitField(limit.name, deciding.remaining, deciding.resetUs)));
+  }
+  const enforcing = enforcingItems(limits, policyItems);
+  if (enforcing.length > 0) actions.push(txnString(VarName.ratelimitPolicy, policyField(enforcing)));
+  for (let i = 0; i < limits.length; i++) {
+    if (limits[i].shadow && !decision.results[i].allowed) {
+      actions.push(txnString(VarName.shadowDenied, limits[i].name));
+      break;
+    }
+  }
+  return actions;
+}
+
+function enforcingItems(limits: readonly LimitDefinition[], items: readonly string[]): readonly string[] {
+  let shadows = 0;
+  for (let i = 0; i < limits.length; i++) if (limits[i].shadow) shadows++;
+  if (shadows === 0) return items;
+  const out: string[] = [];
+  for (let i = 0; i < limits.length; i++) if (!limits[i].shadow) out.push(items[i]);
+  return out;
+}

@@ -1,0 +1,31 @@
+/**
+ * The runtime layer's error class.
+ * @module
+ */
+
+/** Stable codes for runtime adapter failures. */
+export type RuntimeErrorCode = "unix-path-not-socket" | "reuse-port-unavailable" | "listen-failed" | "unsupported-runtime";
+
+/** A runtime adapter could not do what was asked (listen, bind, spawn). */
+export class RuntimeAdapterError extends Error {
+  override readonly name = "RuntimeAdapterError";
+  /** Stable code for logs and metrics. */
+  readonly code: RuntimeErrorCode;
+
+  constructor(code: RuntimeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** True for the error codes a peer's RST, EOF or our own close produce: a normal close, not a failure. */
+export function isNormalCloseError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && NORMAL_CODES.has(code)) return true;
+  return NORMAL_NAMES.has(error.name);
+}
+
+const NORMAL_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ENOTCONN"]);
+// Deno.errors class names (engineering-notes D6).
+const NORMAL_NAMES = new Set(["ConnectionReset", "BrokenPipe", "ConnectionAborted", "BadResource", "NotConnected"]);

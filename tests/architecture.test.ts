@@ -1,0 +1,147 @@
+// Keeps the layering of design.md §2 true: imports point down only, no cycles, and host
+// APIs (Deno., Bun., node:, timers) stay out of the pure core.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "..");
+const SRC = join(ROOT, "src");
+
+/** Which of our layers each layer may import (design.md §2; engineering-notes §1). */
+const ALLOWED: Record<string, readonly string[]> = {
+  spop: ["spop"],
+  agent: ["agent", "spop"],
+  ratelimit: ["ratelimit", "agent", "spop"],
+  config: ["config", "ratelimit"],
+  observe: ["observe"],
+  runtime: ["runtime", "agent", "observe"],
+  cli: ["cli", "runtime", "config", "observe", "ratelimit", "agent", "spop"],
+};
+
+/** Files of the pure core that may touch the network client (design.md §6). */
+const IMPURE_IN_CORE = (file: string) => file.startsWith("ratelimit/valkey/");
+const PURE_LAYERS = new Set(["spop", "agent", "ratelimit"]);
+// Global timers and `performance` are not in lib ES2022, so tsconfig.core.json already fails on
+// them (tests/typecheck.test.ts); this catches what that lib does declare or what a cast hides.
+const HOST_API = /\bDeno\.|\bBun\.|(?<![.\w])process\.|\bDate\.now\(|\bglobalThis\.setTimeout\b/;
+
+function listTs(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...listTs(path));
+    else if (name.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+/** Strips comments so a JSDoc mentioning `Deno.listen` is not an import of it. */
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+function importsOf(text: string): string[] {
+  const specs: string[] = [];
+  const pattern = /(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  for (const match of text.matchAll(pattern)) specs.push(match[1] ?? match[2]);
+  return specs;
+}
+
+const files = listTs(SRC).filter((f) => !f.endsWith(".d.ts"));
+const layerOf = (file: string) => relative(SRC, file).split("/")[0];
+const graph = new Map<string, string[]>();
+for (const file of files) {
+  const text = stripComments(readFileSync(file, "utf8"));
+  graph.set(
+    file,
+    importsOf(text).filter((s) => s.startsWith(".")).map((s) => resolve(dirname(file), s)),
+  );
+}
+
+describe("architecture", () => {
+  test("src has layered folders to check", () => {
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(Object.keys(ALLOWED)).toContain(layerOf(file));
+  });
+
+  test("every import points down the layer list of design.md", () => {
+    const violations: string[] = [];
+    for (const [file, deps] of graph) {
+      for (const dep of deps) {
+        if (!dep.startsWith(SRC)) continue;
+        const from = layerOf(file);
+        const to = layerOf(dep);
+        if (!ALLOWED[from].includes(to)) violations.push(`${relative(ROOT, file)} → ${relative(ROOT, dep)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test("runtime adapters do not import each other", () => {
+    const violations: string[] = [];
+    for (const [file, deps] of graph) {
+      const name = relative(SRC, file);
+      if (!/^runtime\/(bun|deno)\.ts$/.test(name)) continue;
+      for (const dep of deps) {
+        if (/runtime\/(bun|deno)\.ts$/.test(dep)) violations.push(`${name} → ${relative(SRC, dep)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test("there are no import cycles", () => {
+    const state = new Map<string, "visiting" | "done">();
+    const cycles: string[] = [];
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "visiting") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(" → "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const dep of graph.get(file) ?? []) visit(dep, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
+  test("the pure core uses no host API, node: module or timer", () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const name = relative(SRC, file);
+      if (!PURE_LAYERS.has(layerOf(file)) || IMPURE_IN_CORE(name)) continue;
+      const text = stripComments(readFileSync(file, "utf8"));
+      if (HOST_API.test(text)) violations.push(`${name}: ${text.match(HOST_API)?.[0]}`);
+      for (const spec of importsOf(text)) {
+        if (!spec.startsWith(".")) violations.push(`${name}: imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test("Deno. and Bun. appear only in src/runtime and src/cli", () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const layer = layerOf(file);
+      if (layer === "runtime" || layer === "cli") continue;
+      const text = stripComments(readFileSync(file, "utf8"));
+      if (/\bDeno\.|\bBun\./.test(text)) violations.push(relative(SRC, file));
+    }
+    expect(violations).toEqual([]);
+  });
+
+  test("mod.ts exports the library face without runtime or cli code", () => {
+    const text = stripComments(readFileSync(join(ROOT, "mod.ts"), "utf8"));
+    const specs = importsOf(text);
+    expect(specs.length).toBeGreaterThan(0);
+    for (const spec of specs) expect(spec).not.toMatch(/src\/(runtime|cli)\//);
+  });
+
+  test("package.json and deno.json export the same entry points", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
+    expect(pkg.exports).toEqual(deno.exports);
+    expect(pkg.version).toEqual(deno.version);
+  });
+});

@@ -1,0 +1,110 @@
+// Issue 2 end to end: a real HAProxy 2.6 asks the agent (bun, deno, compiled binary) about
+// each request; one client exceeding its burst gets exactly the 429s GCRA predicts, another
+// client is unaffected.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
+import { type HaproxyProcess, startHaproxy, writeTempFiles } from "../helpers/haproxy.ts";
+import { httpRequest } from "../helpers/http-client.ts";
+import { freePort } from "../helpers/ports.ts";
+
+// One request per second with a 4 s tolerance: a fresh client may send τ/T + 1 = 5 requests at
+// once. The test's requests take a few ms in all, far below T, so replenishment cannot blur the count.
+const RATE_INTERVAL_US = 1_000_000;
+const RATE_BURST_US = 4_000_000;
+const BURST = RATE_BURST_US / RATE_INTERVAL_US + 1;
+const EXTRA = 6;
+
+function haproxyConfig(frontendPort: number, agentPort: number, spoeFile: string): string {
+  return `
+global
+    maxconn 1000
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe_web
+    bind 127.0.0.1:${frontendPort}
+    filter spoe engine ratelimit config ${spoeFile}
+    http-request return status 429 content-type text/plain string "Too Many Requests" hdr Retry-After "%[var(txn.rl.retry_after)]" if { var(sess.rl.ip_score) -m int ge 80 }
+    http-request return status 200 content-type text/plain string "ok"
+
+backend be_spoa
+    mode tcp
+    timeout connect 1s
+    timeout server 30s
+    option spop-check
+    server spoa1 127.0.0.1:${agentPort} check inter 1s
+`;
+}
+
+const SPOE_CONFIG = `
+[ratelimit]
+spoe-agent ratelimit-agent
+    messages check-rate
+    option var-prefix rl
+    option set-on-error err
+    timeout hello 2s
+    timeout idle 30s
+    timeout processing 1s
+    use-backend be_spoa
+
+spoe-message check-rate
+    args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
+    event on-frontend-http-request
+`;
+
+for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
+  describe(`in-memory agent under ${runtime} behind HAProxy 2.6`, () => {
+    let agent: AgentProcess;
+    let haproxy: HaproxyProcess;
+    let frontendPort = 0;
+
+    beforeAll(async () => {
+      const agentPort = await freePort();
+      frontendPort = await freePort();
+      agent = await startAgent({
+        runtime,
+        args: ["serve", "--listen", `127.0.0.1:${agentPort}`],
+        env: { SPOA_RATE_INTERVAL: String(RATE_INTERVAL_US), SPOA_RATE_BURST: String(RATE_BURST_US) },
+      });
+      const files = writeTempFiles({ "spoe.conf": SPOE_CONFIG });
+      const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, agentPort, files["spoe.conf"]) });
+      haproxy = await startHaproxy({ configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
+    }, 60_000);
+
+    afterAll(async () => {
+      await haproxy?.stop();
+      await agent?.stop();
+    });
+
+    test(`a client sending burst+${EXTRA} requests gets ${EXTRA} 429s with Retry-After, a second client none`, async () => {
+      const statuses: number[] = [];
+      let retryAfter = "";
+      for (let i = 0; i < BURST + EXTRA; i++) {
+        const response = await httpRequest({ port: frontendPort, localAddress: "127.0.0.1" });
+        statuses.push(response.status);
+        if (response.status === 429) retryAfter = response.headers.get("retry-after") ?? "";
+      }
+      const denied = statuses.filter((s) => s === 429).length;
+      expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+      expect(Math.abs(denied - EXTRA)).toBeLessThanOrEqual(1);
+      expect(statuses.slice(0, BURST - 1).every((s) => s === 200)).toBe(true);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+
+      const other = await httpRequest({ port: frontendPort, localAddress: "127.0.0.2" });
+      expect(other.status).toBe(200);
+    }, 30_000);
+
+    test("a spoofed X-Forwarded-For from an untrusted source does not buy a new key", async () => {
+      const response = await httpRequest({
+        port: frontendPort,
+        localAddress: "127.0.0.1",
+        headers: { "X-Forwarded-For": "198.51.100.77" },
+      });
+      expect(response.status).toBe(429);
+    }, 30_000);
+  });
+}

@@ -1,0 +1,217 @@
+import { describe, expect, test } from "bun:test";
+import { createRateLimitHandler, type DecisionInfo, defaultLimit } from "../../src/ratelimit/handler.ts";
+import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
+import { parseIp } from "../../src/ratelimit/ip.ts";
+import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
+import { compilePolicies, type PolicySet } from "../../src/ratelimit/policy.ts";
+import type { LimitDefinition } from "../../src/ratelimit/policy-types.ts";
+import type { Decision, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
+import type { Action, Message } from "../../src/spop/types.ts";
+
+const CONTEXT = { streamId: 1, frameId: 1, connectionId: 1 };
+const SEED = defaultLimit({ emissionIntervalUs: 10_000, burstToleranceUs: 200_000 });
+
+function fixture(limits: readonly LimitDefinition[] = [SEED]) {
+  let now = 1_000_000_000;
+  const clock = { nowUs: () => now };
+  const store = new MemoryStore({ clock, seed: 1 });
+  const policies = compilePolicies(limits, { keyPrefix: "rl:" });
+  const decisions: DecisionInfo[] = [];
+  const handler = createRateLimitHandler({
+    policies,
+    identity: DEFAULT_IDENTITY_OPTIONS,
+    store,
+    failure: "deny",
+    onDecision: (info) => decisions.push(info),
+  });
+  return { handler, store, decisions, advance: (us: number) => (now += us) };
+}
+
+const request = (src: string, name = "check-rate"): Message => ({
+  name,
+  args: [{ name: "ip_src", kind: "ipv4", value: parseIp(src) as number }],
+});
+
+function varOf(actions: readonly Action[], name: string): unknown {
+  const action = actions.find((a) => a.name === name);
+  return action?.type === "set-var" && "value" in action.value ? action.value.value : undefined;
+}
+
+function syncActions(result: unknown): readonly Action[] {
+  if (!Array.isArray(result)) throw new Error("expected a synchronous array");
+  return result;
+}
+
+describe("defaultLimit", () => {
+  test("derives 100/s with burst 21 from the seed's T=10 ms, τ=200 ms", () => {
+    expect(SEED).toMatchObject({ name: "default", messages: ["check-rate"], count: 100, periodSeconds: 1, burst: 21 });
+    expect(SEED.params).toEqual({ emissionIntervalUs: 10_000, burstToleranceUs: 200_000 });
+  });
+
+  test("uses one request per T seconds when T exceeds a second, and honours messageName", () => {
+    const slow = defaultLimit({ emissionIntervalUs: 2_500_000, burstToleranceUs: 0, messageName: "rate" });
+    expect(slow).toMatchObject({ messages: ["rate"], count: 1, periodSeconds: 2.5, burst: 1 });
+  });
+
+  test("rejects T = 0", () => {
+    expect(() => defaultLimit({ emissionIntervalUs: 0, burstToleranceUs: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("createRateLimitHandler with the memory store", () => {
+  test("answers synchronously with an array, not a promise", () => {
+    const { handler } = fixture();
+    const result = handler.handle([request("192.0.2.1")], CONTEXT);
+    expect(Array.isArray(result)).toBe(true);
+    expect(result instanceof Promise).toBe(false);
+  });
+
+  test("the seed numbers allow 21 requests at once, then deny with retry_after 1", () => {
+    const { handler } = fixture();
+    for (let i = 0; i < 21; i++) {
+      const actions = syncActions(handler.handle([request("192.0.2.1")], CONTEXT));
+      expect(varOf(actions, "ip_score")).toBe(0);
+      expect(varOf(actions, "remaining")).toBe(20 - i);
+    }
+    const denied = syncActions(handler.handle([request("192.0.2.1")], CONTEXT));
+    expect(denied[0]).toEqual({ type: "set-var", scope: "sess", name: "ip_score", value: { kind: "int32", value: 100 } });
+    expect(varOf(denied, "allowed")).toBe(false);
+    expect(varOf(denied, "retry_after")).toBe(1);
+    expect(varOf(denied, "policy")).toBe("default");
+    expect(varOf(denied, "ratelimit_policy")).toBe('"default";q=100;w=1');
+  });
+
+  test("a denied client passes again after one emission interval", () => {
+    const { handler, advance } = fixture();
+    for (let i = 0; i < 22; i++) handler.handle([request("192.0.2.1")], CONTEXT);
+    advance(10_000);
+    expect(varOf(syncActions(handler.handle([request("192.0.2.1")], CONTEXT)), "ip_score")).toBe(0);
+  });
+
+  test("a second identity is unaffected by the first one's denial", () => {
+    const { handler } = fixture();
+    for (let i = 0; i < 30; i++) handler.handle([request("192.0.2.1")], CONTEXT);
+    const other = syncActions(handler.handle([request("192.0.2.2")], CONTEXT));
+    expect(varOf(other, "ip_score")).toBe(0);
+    expect(varOf(other, "remaining")).toBe(20);
+  });
+
+  test("a message no limit listens to gets no actions", () => {
+    const { handler, decisions } = fixture();
+    expect(handler.handle([request("192.0.2.1", "other")], CONTEXT)).toEqual([]);
+    expect(decisions).toEqual([]);
+  });
+
+  test("several messages of one NOTIFY are decided in order", () => {
+    const { handler } = fixture();
+    const actions = syncActions(handler.handle([request("192.0.2.1", "other"), request("192.0.2.1")], CONTEXT));
+    expect(varOf(actions, "remaining")).toBe(20);
+  });
+
+  test("onDecision reports limits, the decider and shadow denials", () => {
+    const watch: LimitDefinition = { ...SEED, name: "watch", shadow: true, params: { emissionIntervalUs: 10_000, burstToleranceUs: 0 } };
+    const { handler, decisions } = fixture([SEED, watch]);
+    handler.handle([request("192.0.2.1")], CONTEXT);
+    const actions = syncActions(handler.handle([request("192.0.2.1")], CONTEXT));
+    expect(varOf(actions, "ip_score")).toBe(0);
+    expect(varOf(actions, "shadow_denied")).toBe("watch");
+    const last = decisions.at(-1)!;
+    expect(last).toMatchObject({
+      message: "check-rate",
+      identity: "192.0.2.1",
+      allowed: true,
+      degraded: false,
+      decidingLimit: "default",
+      shadowDenied: ["watch"],
+    });
+    expect(last.limits.map((l) => l.name)).toEqual(["default", "watch"]);
+  });
+});
+
+/** A store whose answers are released by the test. */
+function deferredStore(inner: LimiterStore) {
+  const waiting: (() => void)[] = [];
+  const store: LimiterStore = {
+    check(checks: readonly LimitCheck[]): Promise<Decision> {
+      return new Promise((resolve) => waiting.push(() => resolve(inner.check(checks) as Decision)));
+    },
+    close: () => Promise.resolve(),
+  };
+  return { store, release: () => waiting.splice(0).forEach((f) => f()) };
+}
+
+describe("createRateLimitHandler with an asynchronous store", () => {
+  const memory = () => new MemoryStore({ clock: { nowUs: () => 5_000_000 }, seed: 2 });
+
+  test("returns a promise of the actions", async () => {
+    const { store, release } = deferredStore(memory());
+    const handler = createRateLimitHandler({
+      policies: compilePolicies([SEED], { keyPrefix: "" }),
+      identity: DEFAULT_IDENTITY_OPTIONS,
+      store,
+      failure: "allow",
+    });
+    const result = handler.handle([request("192.0.2.1")], CONTEXT);
+    expect(Array.isArray(result)).toBe(false);
+    release();
+    expect(varOf(await result, "remaining")).toBe(20);
+  });
+
+  test("a request in flight finishes on the policy set it started with", async () => {
+    const { store, release } = deferredStore(memory());
+    const renamed: LimitDefinition = { ...SEED, name: "v2", count: 50 };
+    let current: PolicySet = compilePolicies([SEED], { keyPrefix: "" });
+    const handler = createRateLimitHandler({ policies: () => current, identity: DEFAULT_IDENTITY_OPTIONS, store, failure: "allow" });
+    const first = handler.handle([request("192.0.2.1")], CONTEXT);
+    current = compilePolicies([renamed], { keyPrefix: "" });
+    const second = handler.handle([request("192.0.2.1")], CONTEXT);
+    release();
+    expect(varOf(await first, "policy")).toBe("default");
+    expect(varOf(await second, "policy")).toBe("v2");
+    expect(varOf(await second, "limit")).toBe(50);
+  });
+
+  test("a rejected store answer rejects, and failureActions gives the configured decision", async () => {
+    const failing: LimiterStore = { check: () => Promise.reject(new Error("down")), close: () => Promise.resolve() };
+    const handler = createRateLimitHandler({
+      policies: compilePolicies([SEED], { keyPrefix: "" }),
+      identity: DEFAULT_IDENTITY_OPTIONS,
+      store: failing,
+      failure: "deny",
+    });
+    await expect(Promise.resolve(handler.handle([request("192.0.2.1")], CONTEXT))).rejects.toThrow("down");
+    const actions = handler.failureActions(new Error("down"), []);
+    expect(actions.map((a) => a.name)).toEqual(["ip_score", "allowed", "retry_after", "degraded"]);
+    expect(varOf(actions, "ip_score")).toBe(100);
+  });
+
+  test("a synchronously throwing store throws out of handle", () => {
+    const throwing: LimiterStore = {
+      check: () => {
+        throw new Error("boom");
+      },
+      close: () => Promise.resolve(),
+    };
+    const handler = createRateLimitHandler({
+      policies: compilePolicies([SEED], { keyPrefix: "" }),
+      identity: DEFAULT_IDENTITY_OPTIONS,
+      store: throwing,
+      failure: "allow",
+    });
+    expect(() => handler.handle([request("192.0.2.1")], CONTEXT)).toThrow("boom");
+    expect(varOf(handler.failureActions(new Error("boom"), []), "degraded")).toBe(1);
+  });
+
+  test("a NOTIFY mixing handled and unhandled messages resolves in message order", async () => {
+    const { store, release } = deferredStore(memory());
+    const handler = createRateLimitHandler({
+      policies: compilePolicies([SEED], { keyPrefix: "" }),
+      identity: DEFAULT_IDENTITY_OPTIONS,
+      store,
+      failure: "allow",
+    });
+    const result = handler.handle([request("192.0.2.1", "other"), request("192.0.2.1")], CONTEXT);
+    release();
+    expect((await result).map((a) => a.name)[0]).toBe("ip_score");
+  });
+});

@@ -1,0 +1,168 @@
+import { describe, expect, test } from "bun:test";
+import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
+import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
+import { ResilientStore, type StoreEvent } from "../../src/ratelimit/resilient-store.ts";
+import type { Decision, GcraParams, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
+
+const P: GcraParams = { emissionIntervalUs: 1_000_000, burstToleranceUs: 2_000_000 };
+const checks: LimitCheck[] = [
+  { key: "{a}:x", params: P, cost: 1, shadow: false },
+  { key: "{a}:y", params: P, cost: 1, shadow: true },
+];
+const allowed: Decision = {
+  allowed: true,
+  decidingIndex: 0,
+  results: checks.map(() => ({ allowed: true, neverPasses: false, retryAfterUs: 0, remaining: 2, resetUs: 1_000_000 })),
+  degraded: false,
+};
+const denied: Decision = {
+  allowed: false,
+  decidingIndex: 0,
+  results: [
+    { allowed: false, neverPasses: false, retryAfterUs: 700_000, remaining: 0, resetUs: 2_700_000 },
+    { allowed: true, neverPasses: false, retryAfterUs: 0, remaining: 2, resetUs: 0 },
+  ],
+  degraded: false,
+};
+
+/** Fake timers driven by `advance`, a fake clock, and a primary whose answers the test controls. */
+function harness(policy: "local" | "allow" | "deny", answer: () => Decision | Promise<Decision>, withCache = false) {
+  let now = 1_000_000_000;
+  const pending: { at: number; cb: () => void; live: boolean }[] = [];
+  const timers = {
+    setTimeout: (cb: () => void, ms: number) => {
+      const t = { at: now + ms * 1000, cb, live: true };
+      pending.push(t);
+      return t;
+    },
+    clearTimeout: (h: unknown) => {
+      (h as { live: boolean }).live = false;
+    },
+  };
+  const clock = { nowUs: () => now };
+  let calls = 0;
+  const primary: LimiterStore = { check: () => (calls++, answer()), close: async () => {} };
+  const events: StoreEvent[] = [];
+  const denyCache = withCache ? new DenyCache({}) : undefined;
+  const store = new ResilientStore({
+    primary,
+    fallback: new MemoryStore({ clock }),
+    policy,
+    deadlineMs: 10,
+    timers,
+    clock,
+    breaker: { failureThreshold: 2, initialBackoffMs: 100 },
+    denyCache,
+    onEvent: (e) => events.push(e),
+  });
+  const advanceMs = (ms: number) => {
+    now += ms * 1000;
+    for (const t of pending) if (t.live && t.at <= now) (t.live = false, t.cb());
+  };
+  return { store, events, advanceMs, calls: () => calls };
+}
+
+const never = () => new Promise<Decision>(() => {});
+
+describe("ResilientStore", () => {
+  test("passes a primary decision through undegraded", async () => {
+    const { store } = harness("deny", () => Promise.resolve(allowed));
+    expect(await store.check(checks)).toEqual(allowed);
+  });
+
+  test("after the deadline the allow policy answers, degraded, with reason timeout", async () => {
+    const { store, events, advanceMs } = harness("allow", never);
+    const answer = store.check(checks);
+    advanceMs(10);
+    const d = await answer;
+    expect(d).toMatchObject({ allowed: true, degraded: true, decidingIndex: 0 });
+    expect(events).toContainEqual({ kind: "degraded", reason: "timeout" });
+  });
+
+  test("on a primary error the deny policy denies every enforcing check, degraded", async () => {
+    const { store, events } = harness("deny", () => Promise.reject(new Error("boom")));
+    const d = await store.check(checks);
+    expect(d.allowed).toBe(false);
+    expect(d.degraded).toBe(true);
+    expect(d.results[0].allowed).toBe(false);
+    expect(d.results[1].allowed).toBe(true);
+    expect(events).toContainEqual({ kind: "degraded", reason: "error" });
+  });
+
+  test("an error with code timeout is reported as a timeout", async () => {
+    const error = Object.assign(new Error("late"), { code: "timeout" });
+    const { store, events } = harness("allow", () => Promise.reject(error));
+    await store.check(checks);
+    expect(events).toContainEqual({ kind: "degraded", reason: "timeout" });
+  });
+
+  test("the local policy decides with the fallback MemoryStore (burst 3, then denied)", async () => {
+    const { store } = harness("local", () => Promise.reject(new Error("down")));
+    const ds: Decision[] = [];
+    for (let i = 0; i < 4; i++) ds.push(await store.check(checks));
+    expect(ds.map((d) => d.allowed)).toEqual([true, true, true, false]);
+    expect(ds.every((d) => d.degraded)).toBe(true);
+  });
+
+  test("a reply after the deadline is counted as late and ignored", async () => {
+    let release: (d: Decision) => void = () => {};
+    const { store, events, advanceMs } = harness("deny", () => new Promise((r) => (release = r)));
+    const answer = store.check(checks);
+    advanceMs(10);
+    expect((await answer).degraded).toBe(true);
+    release(allowed);
+    await Promise.resolve();
+    expect(events).toContainEqual({ kind: "late-reply" });
+  });
+
+  test("the breaker opens after consecutive failures: the policy answers without calling the primary", async () => {
+    const { store, events, advanceMs, calls } = harness("allow", () => Promise.reject(new Error("down")));
+    await store.check(checks);
+    await store.check(checks);
+    expect(store.breakerState).toBe("open");
+    const d = await store.check(checks);
+    expect(d.degraded).toBe(true);
+    expect(calls()).toBe(2);
+    expect(events).toContainEqual({ kind: "degraded", reason: "breaker-open" });
+    advanceMs(100);
+    expect(store.breakerState).toBe("half-open");
+  });
+
+  test("a successful half-open probe closes the breaker", async () => {
+    let fail = true;
+    const { store, events, advanceMs } = harness("allow", () => (fail ? Promise.reject(new Error("down")) : Promise.resolve(allowed)));
+    await store.check(checks);
+    await store.check(checks);
+    advanceMs(100);
+    fail = false;
+    expect(await store.check(checks)).toEqual(allowed);
+    expect(store.breakerState).toBe("closed");
+    expect(events.filter((e) => e.kind === "breaker")).toEqual([
+      { kind: "breaker", state: "open" },
+      { kind: "breaker", state: "half-open" },
+      { kind: "breaker", state: "closed" },
+    ]);
+  });
+
+  test("a primary denial is remembered: the same key is denied synchronously from the deny cache", async () => {
+    const { store, events, advanceMs, calls } = harness("allow", () => Promise.resolve(denied), true);
+    expect(await store.check(checks)).toEqual(denied);
+    const cached = store.check(checks);
+    expect(cached).not.toBeInstanceOf(Promise);
+    expect(cached).toMatchObject({ allowed: false, decidingIndex: 0, degraded: false });
+    expect((cached as Decision).results[0].retryAfterUs).toBe(700_000);
+    expect(calls()).toBe(1);
+    expect(events).toContainEqual({ kind: "deny-cache-hit" });
+    advanceMs(700);
+    await store.check(checks);
+    expect(calls()).toBe(2);
+  });
+
+  test("clearDenyCache() forgets remembered denials", async () => {
+    const { store, calls } = harness("allow", () => Promise.resolve(denied), true);
+    await store.check(checks);
+    store.clearDenyCache();
+    await store.check(checks);
+    expect(calls()).toBe(2);
+  });
+});

@@ -1,0 +1,96 @@
+// The Valkey store against a real 3-primary Valkey cluster: keys of every slot range decide
+// correctly; a killed primary degrades only to the failure policy; it recovers on restart.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { MemoryStore } from "../../../src/ratelimit/memory-store.ts";
+import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
+import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
+import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
+import { startCluster, type ValkeyCluster } from "../../helpers/valkey.ts";
+
+const clock: Clock = { nowUs: () => Date.now() * 1000 };
+const HOUR_US = 3_600_000_000;
+const SLOW: GcraParams = { emissionIntervalUs: HOUR_US, burstToleranceUs: 2 * HOUR_US };
+const checksFor = (id: string): LimitCheck[] => [
+  { key: `{${id}}:a`, params: SLOW, cost: 1, shadow: false },
+  { key: `{${id}}:b`, params: { emissionIntervalUs: HOUR_US, burstToleranceUs: 0 }, cost: 1, shadow: true },
+];
+const timers = { setTimeout: (cb: () => void, ms: number) => setTimeout(cb, ms), clearTimeout: (h: unknown) => clearTimeout(h as number) };
+
+let cluster: ValkeyCluster;
+let store: ValkeyStore;
+let unhandled = 0;
+const onUnhandled = () => unhandled++;
+
+/** The node (index) that owns `id`'s hash tag. */
+async function ownerOf(id: string): Promise<number> {
+  const slot = Number(await cluster.nodes[0].cli("CLUSTER", "KEYSLOT", `rl:{${id}}:a`));
+  const shards = await cluster.nodes[0].cli("CLUSTER", "SLOTS");
+  const lines = shards.split("\n");
+  for (let i = 0; i + 3 < lines.length; i++) {
+    const from = Number(lines[i]);
+    const to = Number(lines[i + 1]);
+    if (lines[i + 2] === "127.0.0.1" && slot >= from && slot <= to) {
+      return cluster.nodes.findIndex((n) => String(n.port) === lines[i + 3]);
+    }
+  }
+  throw new Error(`no owner for slot ${slot}`);
+}
+
+beforeAll(async () => {
+  process.on("unhandledRejection", onUnhandled);
+  cluster = await startCluster();
+  store = await createValkeyStore({ nodes: cluster.urls, keyPrefix: "rl:", deadlineMs: 200, connections: 2, batch: true }, { clock });
+}, 20_000);
+afterAll(async () => {
+  await store?.close();
+  await cluster?.stop();
+  process.off("unhandledRejection", onUnhandled);
+});
+
+describe("ValkeyStore on a cluster", () => {
+  test("keys in every node's slot range decide correctly (3 per hour, the 4th denied)", async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `client-${i}`);
+    const owners = new Set(await Promise.all(ids.map(ownerOf)));
+    expect(owners.size).toBe(3);
+    for (let round = 0; round < 4; round++) {
+      const decisions = await Promise.all(ids.map((id) => store.check(checksFor(id))));
+      expect(decisions.every((d) => d.allowed === round < 3)).toBe(true);
+    }
+    for (const node of cluster.nodes) expect(Number(await node.cli("DBSIZE"))).toBeGreaterThan(0);
+  });
+
+  test("a killed primary answers with the policy within the deadline, other slots keep deciding, and it recovers", async () => {
+    const resilient = new ResilientStore({
+      primary: store,
+      fallback: new MemoryStore({ clock }),
+      policy: "deny",
+      deadlineMs: 200,
+      timers,
+      clock,
+      // One node down must not take the others with it: a breaker that opens late.
+      breaker: { failureThreshold: 1000 },
+    });
+    const ids = Array.from({ length: 30 }, (_, i) => `victim-${i}`);
+    const owner = new Map(await Promise.all(ids.map(async (id) => [id, await ownerOf(id)] as const)));
+    const victim = cluster.nodes[2];
+    await victim.stop();
+    const during = new Map<string, Decision>();
+    for (const id of ids) during.set(id, await resilient.check(checksFor(id)));
+    for (const id of ids) {
+      const d = during.get(id)!;
+      if (owner.get(id) === 2) expect({ degraded: d.degraded, allowed: d.allowed }).toEqual({ degraded: true, allowed: false });
+      else expect({ degraded: d.degraded, allowed: d.allowed }).toEqual({ degraded: false, allowed: true });
+    }
+    await victim.restart();
+    await cluster.waitOk();
+    const onVictim = ids.filter((id) => owner.get(id) === 2);
+    let recovered = false;
+    for (let i = 0; i < 150 && !recovered; i++) {
+      const d = await resilient.check(checksFor(onVictim[0]));
+      recovered = !d.degraded;
+      if (!recovered) await Bun.sleep(20);
+    }
+    expect(recovered).toBe(true);
+    expect(unhandled).toBe(0);
+  }, 15_000);
+});

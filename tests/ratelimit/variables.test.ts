@@ -1,0 +1,160 @@
+import { describe, expect, test } from "bun:test";
+import type { LimitDefinition } from "../../src/ratelimit/policy-types.ts";
+import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
+import { decisionActions, FAILURE_ACTIONS, retryAfterSeconds, shadowDenials } from "../../src/ratelimit/variables.ts";
+import type { Action } from "../../src/spop/types.ts";
+
+function limit(name: string, shadow = false, count = 100, periodSeconds = 1): LimitDefinition {
+  return {
+    name,
+    messages: ["check-rate"],
+    match: [],
+    key: [{ kind: "identity" }],
+    count,
+    periodSeconds,
+    burst: 21,
+    params: { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 },
+    cost: { kind: "constant", value: 1 },
+    shadow,
+  };
+}
+
+const allow = (remaining: number, resetUs: number): LimitResult => ({
+  allowed: true,
+  neverPasses: false,
+  retryAfterUs: 0,
+  remaining,
+  resetUs,
+});
+const deny = (retryAfterUs: number, resetUs: number, neverPasses = false): LimitResult => ({
+  allowed: false,
+  neverPasses,
+  retryAfterUs,
+  remaining: 0,
+  resetUs,
+});
+
+const sess = (name: string, value: number): Action => ({ type: "set-var", scope: "sess", name, value: { kind: "int32", value } });
+const int = (name: string, value: number): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "int32", value } });
+const bool = (name: string, value: boolean): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "bool", value } });
+const str = (name: string, value: string): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "string", value } });
+
+const one = [limit("default")];
+const oneItems = ['"default";q=100;w=1'];
+
+describe("decisionActions", () => {
+  test("an allow sets ip_score 0 first, then allowed and the counters", () => {
+    const decision: Decision = { allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false };
+    expect(decisionActions(decision, { limits: one, policyItems: oneItems })).toEqual([
+      sess("ip_score", 0),
+      bool("allowed", true),
+      int("limit", 100),
+      int("remaining", 20),
+      int("reset", 1),
+      str("policy", "default"),
+      str("ratelimit", '"default";r=20;t=1'),
+      str("ratelimit_policy", '"default";q=100;w=1'),
+    ]);
+  });
+
+  test("a deny sets ip_score 100 and retry_after rounded up right after allowed", () => {
+    const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(10_000, 210_000)], degraded: false };
+    expect(decisionActions(decision, { limits: one, policyItems: oneItems })).toEqual([
+      sess("ip_score", 100),
+      bool("allowed", false),
+      int("retry_after", 1),
+      int("limit", 100),
+      int("remaining", 0),
+      int("reset", 1),
+      str("policy", "default"),
+      str("ratelimit", '"default";r=0;t=1'),
+      str("ratelimit_policy", '"default";q=100;w=1'),
+    ]);
+  });
+
+  test("a degraded decision adds degraded=1 after policy", () => {
+    const decision: Decision = { allowed: true, decidingIndex: 0, results: [allow(5, 2_500_000)], degraded: true };
+    const actions = decisionActions(decision, { limits: one, policyItems: oneItems });
+    expect(actions.map((a) => a.name)).toEqual([
+      "ip_score", "allowed", "limit", "remaining", "reset", "policy", "degraded", "ratelimit", "ratelimit_policy",
+    ]);
+    expect(actions[6]).toEqual(int("degraded", 1));
+    expect(actions[4]).toEqual(int("reset", 3));
+  });
+
+  test("a request that can never pass gets the deciding limit's period as retry_after", () => {
+    const limits = [limit("big", false, 10, 60)];
+    const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(0, 0, true)], degraded: false };
+    const actions = decisionActions(decision, { limits, policyItems: ['"big";q=10;w=60'] });
+    expect(actions[2]).toEqual(int("retry_after", 60));
+  });
+
+  test("retry_after is at least 1 and always whole seconds rounded up", () => {
+    expect(retryAfterSeconds(deny(1, 0), limit("a"))).toBe(1);
+    expect(retryAfterSeconds(deny(0, 0), limit("a"))).toBe(1);
+    expect(retryAfterSeconds(deny(1_000_001, 0), limit("a"))).toBe(2);
+    expect(retryAfterSeconds(deny(0, 0, true), limit("a", false, 1, 0.2))).toBe(1);
+  });
+
+  test("a shadow denial never denies, is named, and is left out of RateLimit-Policy", () => {
+    const limits = [limit("enforced"), limit("watch", true)];
+    const decision: Decision = {
+      allowed: true,
+      decidingIndex: 0,
+      results: [allow(7, 1_000), deny(50_000, 900_000)],
+      degraded: false,
+    };
+    expect(decisionActions(decision, { limits, policyItems: ['"enforced";q=100;w=1', '"watch";q=100;w=1'] })).toEqual([
+      sess("ip_score", 0),
+      bool("allowed", true),
+      int("limit", 100),
+      int("remaining", 7),
+      int("reset", 1),
+      str("policy", "enforced"),
+      str("ratelimit", '"enforced";r=7;t=1'),
+      str("ratelimit_policy", '"enforced";q=100;w=1'),
+      str("shadow_denied", "watch"),
+    ]);
+    expect(shadowDenials(decision, limits)).toEqual(["watch"]);
+  });
+
+  test("only shadow limits: allowed, no deciding limit, no policy header", () => {
+    const limits = [limit("watch", true)];
+    const decision: Decision = { allowed: true, decidingIndex: -1, results: [deny(1, 1)], degraded: false };
+    expect(decisionActions(decision, { limits, policyItems: ['"watch";q=100;w=1'] })).toEqual([
+      sess("ip_score", 0),
+      bool("allowed", true),
+      str("shadow_denied", "watch"),
+    ]);
+  });
+
+  test("several enforcing limits are all listed in RateLimit-Policy", () => {
+    const limits = [limit("a"), limit("b", false, 1000, 3600)];
+    const decision: Decision = { allowed: true, decidingIndex: 1, results: [allow(20, 1), allow(3, 4_000_000)], degraded: false };
+    const actions = decisionActions(decision, { limits, policyItems: ['"a";q=100;w=1', '"b";q=1000;w=3600'] });
+    expect(actions.at(-1)).toEqual(str("ratelimit_policy", '"a";q=100;w=1, "b";q=1000;w=3600'));
+    expect(actions.at(-2)).toEqual(str("ratelimit", '"b";r=3;t=4'));
+  });
+
+  test("variable names only use [A-Za-z0-9_.]", () => {
+    const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(1, 1)], degraded: true };
+    for (const action of decisionActions(decision, { limits: one, policyItems: oneItems })) {
+      expect(action.name).toMatch(/^[A-Za-z0-9_.]+$/);
+    }
+  });
+});
+
+describe("FAILURE_ACTIONS", () => {
+  test("allow: ip_score 0, allowed, degraded", () => {
+    expect(FAILURE_ACTIONS.allow).toEqual([sess("ip_score", 0), bool("allowed", true), int("degraded", 1)]);
+  });
+
+  test("deny: ip_score 100, not allowed, retry_after 1, degraded", () => {
+    expect(FAILURE_ACTIONS.deny).toEqual([
+      sess("ip_score", 100),
+      bool("allowed", false),
+      int("retry_after", 1),
+      int("degraded", 1),
+    ]);
+  });
+});
