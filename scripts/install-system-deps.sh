@@ -9,6 +9,8 @@ command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v valkey-server >/dev/null 2>&1 || missing+=(valkey)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# kubectl (for `kubectl kustomize` in tests/deploy) ships with this machine image; try apt if absent.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""
@@ -25,6 +27,7 @@ if ! grep -rqs "${codename}-backports" /etc/apt/sources.list /etc/apt/sources.li
 fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq haproxy wrk openssl >/dev/null
+command -v kubectl >/dev/null 2>&1 || $SUDO apt-get install -y -qq kubectl >/dev/null || echo "install-system-deps: kubectl unavailable; tests/deploy will fail" >&2
 $SUDO apt-get install -y -qq -t "${codename}-backports" valkey-server valkey-tools >/dev/null
 # The Debian packages may start system services; the tests start their own servers on free ports.
 $SUDO sh -c 'pkill -x haproxy; pkill -x valkey-server' 2>/dev/null || true

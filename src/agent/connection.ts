@@ -4,8 +4,7 @@
  * @module
  */
 import { SpopError } from "../spop/errors.ts";
-import { decodeDisconnect, decodeHaproxyHello, writeAgentHello, writeDisconnect } from "../spop/frame.ts";
-import { decodeMessages } from "../spop/messages.ts";
+import { decodeDisconnect, decodeHaproxyHello, decodeNotify, writeAgentHello, writeDisconnect } from "../spop/frame.ts";
 import { FrameReader } from "../spop/reader.ts";
 import {
   type Action,
@@ -221,7 +220,8 @@ export class Connection implements ConnectionPort {
   }
 
   #onNotify(frame: Frame): void {
-    const messages = decodeMessages(frame.payload);
+    // decodeNotify reads the payload in place instead of making a view of it (hot path).
+    const messages = decodeNotify(frame);
     const context = { streamId: frame.streamId, frameId: frame.frameId, connectionId: this.id };
     let result: HandlerResult;
     try {
@@ -230,8 +230,8 @@ export class Connection implements ConnectionPort {
       return this.#answers.fail(frame.idBytes, error, messages);
     }
     if (isThenable(result)) {
-      // The id bytes are a view into the received chunk: keep a copy for the late ACK.
-      return this.#await(result, frame.idBytes.slice(), messages);
+      // FrameReader's idBytes is already a copy, so it may outlive the received chunk.
+      return this.#await(result, frame.idBytes, messages);
     }
     this.#answers.answer(frame.idBytes, result, messages);
   }

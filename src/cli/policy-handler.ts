@@ -8,7 +8,8 @@ import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../ratelimit/handler.ts";
 import { compilePolicies } from "../ratelimit/policy.ts";
-import type { Decision, LimitCheck, LimiterStore } from "../ratelimit/store.ts";
+import type { Decision, LimiterStore } from "../ratelimit/store.ts";
+import { timedStore } from "./timed-store.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 /** The engine-facing handler plus the reload hooks. */
@@ -23,31 +24,6 @@ export interface PolicyHandler {
 /** Config fields a reload cannot change in a running process (sockets, store connections). */
 const FIXED_FIELDS = ["listen", "socketMode", "metrics", "workers", "haproxy", "store", "shutdownGraceMs"] as const;
 
-/** Milliseconds with sub-ms precision, for latency histograms. */
-const now = () => performance.now();
-
-/**
- * Wraps the store so each Decision carries how long it took; a WeakMap keeps that off the
- * Decision object itself and frees it with the decision.
- */
-function timedStore(store: LimiterStore, elapsed: WeakMap<Decision, number>): LimiterStore {
-  return {
-    check(checks: readonly LimitCheck[]) {
-      const start = now();
-      const answer = store.check(checks);
-      if (answer instanceof Promise) {
-        return answer.then((decision) => {
-          elapsed.set(decision, now() - start);
-          return decision;
-        });
-      }
-      elapsed.set(answer, now() - start);
-      return answer;
-    },
-    close: () => store.close(),
-  };
-}
-
 function resultOf(info: DecisionInfo): "allow" | "deny" | "shadow_deny" {
   if (!info.allowed) return "deny";
   return info.shadowDenied.length > 0 ? "shadow_deny" : "allow";
@@ -59,7 +35,8 @@ export function createPolicyHandler(
   deps: { readonly store: LimiterStore; readonly telemetry: Telemetry },
 ): PolicyHandler {
   const elapsed = new WeakMap<Decision, number>();
-  const store = timedStore(deps.store, elapsed);
+  // A WeakMap keeps the timing off the Decision object and frees it with the decision.
+  const store = timedStore(deps.store, (decision, ms) => elapsed.set(decision, ms));
   const onDecision = (info: DecisionInfo) => {
     deps.telemetry.recordDecision({
       limit: info.decidingLimit ?? info.limits[0]?.name ?? "none",

@@ -15,6 +15,7 @@ import { loadAdapter } from "../runtime/detect.ts";
 import type { HostProcess } from "../runtime/process.ts";
 import type { ListenAddress, Listener } from "../runtime/types.ts";
 import type { ParsedArgs } from "./args.ts";
+import { checkConfigCommand } from "./check-config.ts";
 import { autoWorkerCount } from "./cpu-limit.ts";
 import { createPolicyHandler } from "./policy-handler.ts";
 import { ConfigWatcher } from "./reload.ts";
@@ -47,8 +48,13 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
     return EXIT_USAGE;
   }
   if (args.flags.validate === true) {
-    host.write("out", `configuration ok: ${config.limits.length} limit(s), store ${config.store.kind}\n`);
-    return 0;
+    // The same report as `check-config`, so both ways of validating read alike.
+    return checkConfigCommand(args, {
+      env: host.env(),
+      readFile: (path) => readFileSync(path, "utf8"),
+      stdout: (text) => host.write("out", text.endsWith("\n") ? text : text + "\n"),
+      stderr: (text) => host.write("err", text.endsWith("\n") ? text : text + "\n"),
+    });
   }
 
   const workerId = host.env()[WORKER_ENV];
@@ -79,7 +85,7 @@ async function runAgent(
     runtime: host.runtime,
     canDecide: () => canDecide(),
   });
-  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent });
+  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent, onStoreLatency: telemetry.observeStoreLatency });
   canDecide = built.canDecide;
   const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
 
@@ -138,7 +144,11 @@ async function runAgent(
     logger.info("config reloaded", { trigger, limits: next.limits.map((l) => l.name) });
   };
   host.onSignal("SIGHUP", () => reload("SIGHUP"));
-  const watcher = config.source.file === undefined ? undefined : new ConfigWatcher({ file: config.source.file, onChange: () => reload("file") });
+  const watcher = config.source.file === undefined ? undefined : new ConfigWatcher({
+      file: config.source.file,
+      onChange: () => reload("file"),
+      onError: (error) => logger.throttled("config-watch", "warn", "cannot watch the config file", { error: String(error) }),
+    });
   watcher?.start();
 
   // Drain on the first SIGTERM/SIGINT; a second one exits at once.

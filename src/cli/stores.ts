@@ -11,6 +11,7 @@ import { MemoryStore } from "../ratelimit/memory-store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { Clock, LimiterStore } from "../ratelimit/store.ts";
 import { createValkeyStore } from "../ratelimit/valkey/store.ts";
+import { timedStore } from "./timed-store.ts";
 
 /** The store plus what readiness and reload need to know about it. */
 export interface BuiltStore {
@@ -34,7 +35,12 @@ export const systemTimers: Timers = {
 /** Creates the configured store; Valkey being down at start is not an error (the policy decides). */
 export async function buildStore(
   config: AgentConfig,
-  deps: { readonly logger: Logger; readonly onEvent: (event: StoreEvent) => void },
+  deps: {
+    readonly logger: Logger;
+    readonly onEvent: (event: StoreEvent) => void;
+    /** One Valkey round trip, in seconds (successful calls only; failures are counted as errors). */
+    readonly onStoreLatency: (seconds: number) => void;
+  },
 ): Promise<BuiltStore> {
   const memory = new MemoryStore({ clock: systemClock, maxKeys: config.store.memory.maxKeys });
   const valkeyOptions = config.store.valkey;
@@ -54,7 +60,7 @@ export async function buildStore(
   });
   const denyCache = new DenyCache({ maxKeys: config.store.denyCacheMaxKeys });
   const resilient = new ResilientStore({
-    primary,
+    primary: timedStore(primary, (_decision, ms) => deps.onStoreLatency(ms / 1000)),
     fallback: memory,
     policy: config.store.failurePolicy,
     deadlineMs: valkeyOptions.deadlineMs,

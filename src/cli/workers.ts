@@ -57,7 +57,7 @@ export async function runWorkers(
   host.onSignal("SIGINT", () => stopAll("SIGINT"));
   // Each worker reloads its own config on SIGHUP; the parent only passes the signal on.
   host.onSignal("SIGHUP", () => {
-    for (const child of workers) child?.kill("SIGHUP" as "SIGTERM");
+    for (const child of workers) child?.kill("SIGHUP");
   });
 
   logger.info("starting workers", { workers: count, listen: config.listen });

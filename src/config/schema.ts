@@ -3,31 +3,10 @@
  * @module
  */
 import type { IdentityOptions, LimitDefinition } from "../ratelimit/policy-types.ts";
-import { redactUrl } from "./values.ts";
+import type { ValkeyStoreOptions } from "../ratelimit/valkey-options.ts";
 
-/** Connection options of the Valkey store (standalone `url`, cluster `nodes`, or `sentinels`). */
-export interface ValkeyStoreOptions {
-  readonly url?: string;
-  readonly nodes?: readonly string[];
-  readonly sentinels?: readonly string[];
-  readonly masterName?: string;
-  readonly username?: string;
-  /** From VALKEY_PASSWORD, VALKEY_PASSWORD_FILE or the file key passwordFile; never logged. */
-  readonly password?: string;
-  readonly db?: number;
-  /** PEM contents read from caFile / certFile / keyFile. */
-  readonly tls?: {
-    readonly ca?: string;
-    readonly cert?: string;
-    readonly key?: string;
-    readonly serverName?: string;
-    readonly rejectUnauthorized?: boolean;
-  };
-  readonly keyPrefix: string;
-  readonly deadlineMs: number;
-  readonly connections: number;
-  readonly batch: boolean;
-}
+export type { ValkeyStoreOptions } from "../ratelimit/valkey-options.ts";
+import { redactUrl } from "./values.ts";
 
 /** A log level, `off` silences everything. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "off";

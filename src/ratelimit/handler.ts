@@ -101,30 +101,3 @@ export function createRateLimitHandler(options: RateLimitHandlerOptions): Notify
     },
   };
 }
-
-/**
- * The issue-2 single limit (no policy file): every `check-rate` message keyed by identity,
- * with exactly the given GCRA parameters. count/period/burst are derived for the headers:
- * count = round(1 s / T) per second (1 per T seconds when T > 1 s), burst = round(τ / T) + 1.
- */
-export function defaultLimit(
-  options: { emissionIntervalUs: number; burstToleranceUs: number; messageName?: string },
-): LimitDefinition {
-  const { emissionIntervalUs: t, burstToleranceUs: tau } = options;
-  if (!(t > 0) || !(tau >= 0)) {
-    throw new RangeError(`Cannot build the default limit: need T > 0 and τ ≥ 0, got T=${t} τ=${tau}`);
-  }
-  const perSecond = t <= 1_000_000;
-  return {
-    name: "default",
-    messages: [options.messageName ?? DEFAULT_MESSAGE_NAME],
-    match: [],
-    key: [{ kind: "identity" }],
-    count: perSecond ? Math.max(1, Math.round(1_000_000 / t)) : 1,
-    periodSeconds: perSecond ? 1 : t / 1_000_000,
-    burst: Math.round(tau / t) + 1,
-    params: { emissionIntervalUs: t, burstToleranceUs: tau },
-    cost: { kind: "constant", value: 1 },
-    shadow: false,
-  };
-}

@@ -2,7 +2,7 @@
  * The in-process limiter store: exact for one agent, synchronous, bounded memory.
  *
  * - `check()` returns a Decision, never a Promise: the hot path answers in the same tick.
- * - At most `maxKeys` keys (default 1,000,000, ~64 bytes each, see memory/tat-table.ts).
+ * - At most `maxKeys` keys (default 1,000,000; 64–75 bytes each, see memory/tat-table.ts).
  * - Expired keys (TAT ≤ now, equivalent to absent) are reclaimed a few per check; no timers.
  * - When full of live keys, the key with the smallest TAT among a few samples is evicted:
  *   forgetting a key forgives at most its current debt (one burst), never more.
@@ -10,7 +10,9 @@
  */
 import { decide } from "./gcra.ts";
 import type { DecideOptions } from "./gcra.ts";
+import { MAX_KEY_LENGTH } from "./memory/key-arena.ts";
 import { TatTable } from "./memory/tat-table.ts";
+import type { TatTableStats } from "./memory/tat-table.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "./store.ts";
 
 /** Default bound on distinct keys (issue 6: 1M keys within the agent's 128 MiB). */
@@ -48,8 +50,15 @@ export class MemoryStore implements LimiterStore {
     this.#io = io;
   }
 
-  /** Decides synchronously; see LimiterStore.check. */
+  /**
+   * Decides synchronously; see LimiterStore.check.
+   * @throws {RangeError} for a key longer than MAX_KEY_LENGTH, an invalid cost or params — before any write.
+   */
   check(checks: readonly LimitCheck[]): Decision {
+    for (let i = 0; i < checks.length; i++) {
+      const key = checks[i].key;
+      if (key.length > MAX_KEY_LENGTH) throw new RangeError(`Key of ${key.length} code units exceeds the memory store's limit of ${MAX_KEY_LENGTH}`);
+    }
     // The spec wants integer µs; a fractional clock (performance.now based) is floored once here.
     const now = Math.floor(this.#clock.nowUs());
     this.#table.sweep(now, SWEEP_PER_CHECK + checks.length);
@@ -60,6 +69,11 @@ export class MemoryStore implements LimiterStore {
   /** Keys held, including expired ones not yet swept. */
   get size(): number {
     return this.#table.size;
+  }
+
+  /** Memory in use by the key table (for metrics and sizing). */
+  get stats(): TatTableStats {
+    return this.#table.stats;
   }
 
   /** Forgets every key. */

@@ -20,7 +20,7 @@ export interface ChildHandle {
   readonly pid: number;
   /** Resolves to the exit code. */
   readonly exited: Promise<number>;
-  kill(signal?: "SIGTERM" | "SIGINT" | "SIGKILL"): void;
+  kill(signal?: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGKILL"): void;
 }
 
 /** Calls `fn` on `signal`; the process no longer exits by default on it. */

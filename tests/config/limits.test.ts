@@ -95,3 +95,12 @@ describe("limits[] parsing", () => {
     expect(issues.map((i) => i.path)).toEqual(["limits[0].name", "limits[0].rate", "limits[1].name", "limits[1].burst"]);
   });
 });
+
+describe("the default limit (no limits[] in the config)", () => {
+  test("the seed's T=10 ms, τ=200 ms become 100/s with burst 21 on check-rate, keyed by identity", () => {
+    const config = load(withFile("{}"));
+    expect(config.limits).toHaveLength(1);
+    expect(config.limits[0]).toMatchObject({ name: "default", messages: ["check-rate"], count: 100, periodSeconds: 1, burst: 21, key: [{ kind: "identity" }] });
+    expect(config.limits[0].params).toEqual({ emissionIntervalUs: 10_000, burstToleranceUs: 200_000 });
+  });
+});

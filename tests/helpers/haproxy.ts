@@ -60,10 +60,12 @@ export async function startHaproxy(options: {
   void collect(child.stdout);
   void collect(child.stderr);
   try {
-    await waitFor("haproxy to listen", async () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${output}`);
-      return await isListening(options.waitPort);
+    // Race the exit: a config error ends haproxy at once, and waiting the full timeout would hide it.
+    const exitedEarly = child.exited.then((code) => {
+      throw new Error(`haproxy exited ${code}`);
     });
+    exitedEarly.catch(() => {}); // handled by the race below; later exits are expected
+    await Promise.race([waitFor("haproxy to listen", () => isListening(options.waitPort)), exitedEarly]);
   } catch (error) {
     child.kill("SIGKILL");
     throw new Error(`haproxy did not start: ${(error as Error).message}\n${output}`);

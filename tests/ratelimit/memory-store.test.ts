@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { MAX_KEY_LENGTH } from "../../src/ratelimit/memory/key-arena.ts";
 import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
 import type { GcraParams, LimitCheck } from "../../src/ratelimit/store.ts";
 
@@ -86,6 +87,14 @@ describe("MemoryStore", () => {
     for (const key of keys) expect(store.check(one(key, STRICT)).allowed).toBe(true);
     for (const key of keys) expect(store.check(one(key, STRICT)).allowed).toBe(false);
     expect(store.size).toBe(keys.length);
+  });
+
+  test("rejects an over-long key or an invalid cost with RangeError before writing anything", () => {
+    const store = new MemoryStore({ clock: fakeClock() });
+    expect(() => store.check([...one("a", STRICT), ...one("x".repeat(MAX_KEY_LENGTH + 1), STRICT)])).toThrow(RangeError);
+    expect(() => store.check([...one("a", STRICT), ...one("b", STRICT, -1)])).toThrow(RangeError);
+    expect(store.size).toBe(0);
+    expect(store.check(one("a", STRICT)).allowed).toBe(true);
   });
 
   test("clear() and close() forget every key", async () => {

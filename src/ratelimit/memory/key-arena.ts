@@ -7,15 +7,16 @@
  * - Records live in 256 KiB pages and never span two; an offset is `page << 18 | position`.
  *   Growing adds a page and copies nothing, so the peak memory is what is in use.
  * - A freed record keeps its length but gets owner −1. Log-structured cleaning: each time a new
- *   page is opened while at least a quarter of the bytes are garbage, the page with the most
+ *   page is opened while at least a fifth of the bytes are garbage, the page with the most
  *   garbage has its live records appended to the open page and becomes free. One page per
- *   opening bounds the pause (≤ 256 KiB of records moved); greedy choice means the victim is at
- *   least 25% garbage, so at most 3 bytes move per byte reclaimed. The owner learns each move.
+ *   opening bounds the pause (≤ 256 KiB of records moved). The owner learns each move.
  * @module
  */
 
 const PAGE_SHIFT = 18;
 const PAGE_BYTES = 1 << PAGE_SHIFT;
+/** Size of one key page. */
+export const KEY_PAGE_BYTES = PAGE_BYTES;
 const POSITION_MASK = PAGE_BYTES - 1;
 const HEADER_BYTES = 8;
 const WIDE = 0x8000_0000 | 0;
@@ -26,6 +27,11 @@ export const MAX_KEY_LENGTH = (PAGE_BYTES - HEADER_BYTES) / 2;
 /** Told the new offset of each live record a compaction moved. */
 export type OnMove = (owner: number, offset: number) => void;
 
+/**
+ * Clean when garbage is at least 1/5 of the bytes: key pages stay ≤ 1.25 × the live keys, and
+ * the greedy victim is ≥ 20% garbage, so at most 4 bytes move per byte reclaimed.
+ */
+const CLEAN_RATIO = 5;
 /** Emptied pages kept for reuse; the rest are dropped so their memory goes back. */
 const SPARE_PAGES = 2;
 
@@ -89,7 +95,7 @@ export class KeyArena {
     const size = HEADER_BYTES + alignUp(wide ? length * 2 : length);
     if (this.#open < 0 || this.#pages[this.#open]!.used + size > PAGE_BYTES) {
       this.#openPage();
-      if (this.#garbage * 4 >= this.#used) this.#clean();
+      if (this.#garbage * CLEAN_RATIO >= this.#used) this.#clean();
       if (this.#pages[this.#open]!.used + size > PAGE_BYTES) this.#openPage();
     }
     const slot = this.#open;

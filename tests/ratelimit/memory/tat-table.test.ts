@@ -13,7 +13,7 @@ function rng(seed: number) {
 }
 
 describe("TatTable", () => {
-  test("agrees with a Map model under random writes, reads and sweeps, across index growth and arena compaction", () => {
+  test("agrees with a Map model under random writes, reads and sweeps, across deletions and key-page cleaning", () => {
     const table = new TatTable({ maxKeys: 100_000, seed: 3 });
     const model = new Map<string, number>();
     const next = rng(99);
