@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-system-deps.sh || exit 1
-[ -x node_modules/.bin/bun ] || npm ci --no-audit --no-fund || exit 1
+# npm install rather than npm ci: see .ci/run.
+[ -x node_modules/.bin/bun ] || npm install --no-audit --no-fund || exit 1
 BUN=node_modules/.bin/bun
 $BUN build --compile --minify src/cli/main.ts --outfile dist/spoa-gcra >/dev/null || exit 1
 
