@@ -13,8 +13,14 @@
  *    allowAt = tat + c'·T − cap ≥ θ0 + c·T − cap = U > t: denied.
  * So the cached answer is always right, and `U − t` is a lower bound of the true retry-after
  * (exact unless another agent pushed θ later meanwhile). A cheaper request (c' < c) may pass:
- * that is a miss. Assumes the store does not forget live keys (an evicting Valkey would forgive
- * debt the cache still enforces — the answer an unevicted store would give).
+ * that is a miss.
+ * The caller's part: retry-after is a duration from the store's decision instant, so pass
+ * `untilUs = (own clock when the request was SENT) + retry`. That instant is not later than the
+ * decision, whatever the latency or the offset between the agent's and the server's clocks, so
+ * the cached window can only be shorter than the true one; the time the reply arrived would
+ * make it longer by the round trip.
+ * Assumes the store does not forget live keys (an evicting Valkey would forgive debt the cache
+ * still enforces — the answer an unevicted store would give).
  *
  * Bounded: when full, the entry expiring soonest goes (a min-heap on U), which drops expired
  * entries first; an expired entry found by lookup is dropped on the spot.
@@ -70,7 +76,7 @@ export class DenyCache {
   }
 
   /**
-   * Remembers that `key` is denied for cost ≥ `cost` until `untilUs` (the store's now + retry-after).
+   * Remembers that `key` is denied for cost ≥ `cost` until `untilUs` (request send time + retry-after).
    * An entry for the same key is kept only if it covers more (cheaper cost and a later end).
    */
   remember(key: string, cost: number, untilUs: number): void {

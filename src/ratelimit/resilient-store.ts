@@ -105,17 +105,20 @@ export class ResilientStore implements LimiterStore {
     const cached = this.#fromDenyCache(checks);
     if (cached) return cached;
     if (!this.#breaker.tryAcquire()) return this.#degrade(checks, "breaker-open");
+    // The store evaluated the request at some moment after this one, so a denial's retry-after
+    // counted from here ends no later than the true one: the cached denial stays exact.
+    const sentUs = this.#o.clock.nowUs();
     let answer: Decision | Promise<Decision>;
     try {
       answer = this.#o.primary.check(checks);
     } catch (error) {
       return this.#failed(checks, error);
     }
-    if (!(answer instanceof Promise)) return this.#succeeded(checks, answer);
-    return this.#race(checks, answer);
+    if (!(answer instanceof Promise)) return this.#succeeded(checks, answer, sentUs);
+    return this.#race(checks, answer, sentUs);
   }
 
-  #race(checks: readonly LimitCheck[], answer: Promise<Decision>): Promise<Decision> {
+  #race(checks: readonly LimitCheck[], answer: Promise<Decision>, sentUs: number): Promise<Decision> {
     return new Promise<Decision>((resolve) => {
       let settled = false;
       const timer = this.#o.timers.setTimeout(() => {
@@ -128,7 +131,7 @@ export class ResilientStore implements LimiterStore {
         if (settled) return this.#emit({ kind: "late-reply" });
         settled = true;
         this.#o.timers.clearTimeout(timer);
-        resolve(this.#succeeded(checks, decision));
+        resolve(this.#succeeded(checks, decision, sentUs));
       }, (error: unknown) => {
         if (settled) return this.#emit({ kind: "store-error", error });
         settled = true;
@@ -138,15 +141,14 @@ export class ResilientStore implements LimiterStore {
     });
   }
 
-  #succeeded(checks: readonly LimitCheck[], decision: Decision): Decision {
+  #succeeded(checks: readonly LimitCheck[], decision: Decision, sentUs: number): Decision {
     this.#breaker.success();
     const cache = this.#o.denyCache;
     if (cache && !decision.allowed) {
-      const now = this.#o.clock.nowUs();
       decision.results.forEach((r, i) => {
-        // A denial never moves the TAT, and other agents can only push it later: it holds until now + retry.
+        // A denial never moves the TAT, and other agents can only push it later: it holds until sent + retry.
         if (!r.allowed && !r.neverPasses && r.retryAfterUs > 0 && !checks[i].shadow) {
-          cache.remember(checks[i].key, checks[i].cost, now + r.retryAfterUs);
+          cache.remember(checks[i].key, checks[i].cost, sentUs + r.retryAfterUs);
         }
       });
     }

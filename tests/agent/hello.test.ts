@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { negotiateHello } from "../../src/agent/hello.ts";
-import { SpopError } from "../../src/spop/errors.ts";
 import type { HaproxyHello } from "../../src/spop/frame.ts";
+import { statusOf } from "../helpers/spop-status.ts";
 
 const offer = (o: Partial<HaproxyHello> = {}): HaproxyHello => ({
   supportedVersions: ["2.0"],
@@ -9,16 +9,6 @@ const offer = (o: Partial<HaproxyHello> = {}): HaproxyHello => ({
   capabilities: ["pipelining"],
   ...o,
 });
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SpopError) return error.status;
-    throw error;
-  }
-  return undefined;
-}
 
 describe("negotiateHello()", () => {
   test("answers version 2.0 with pipelining when HAProxy offers it", () => {

@@ -158,6 +158,20 @@ describe("ResilientStore", () => {
     expect(calls()).toBe(2);
   });
 
+  test("a cached denial ends retry-after from when the request was sent, not when the reply came", async () => {
+    let reply: (d: Decision) => void = () => {};
+    const { store, advanceMs, calls } = harness("allow", () => new Promise<Decision>((r) => (reply = r)), true);
+    const first = store.check(checks);
+    advanceMs(5); // the reply takes 5 ms; the store evaluated somewhere within them
+    reply(denied);
+    await first;
+    advanceMs(694); // 699 ms after sending: still inside the 700 ms retry-after
+    expect(store.check(checks)).not.toBeInstanceOf(Promise);
+    advanceMs(1); // 700 ms after sending: the key may pass again, so the primary is asked
+    void store.check(checks);
+    expect(calls()).toBe(2);
+  });
+
   test("clearDenyCache() forgets remembered denials", async () => {
     const { store, calls } = harness("allow", () => Promise.resolve(denied), true);
     await store.check(checks);

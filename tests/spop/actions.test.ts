@@ -1,24 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { decodeActions, writeActions } from "../../src/spop/actions.ts";
-import { SpopError } from "../../src/spop/errors.ts";
 import type { Action } from "../../src/spop/types.ts";
 import { Writer } from "../../src/spop/writer.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
+import { statusOf } from "../helpers/spop-status.ts";
 
 function encode(actions: readonly Action[]): string {
   const w = new Writer();
   writeActions(w, actions);
   return Buffer.from(w.take()).toString("hex");
-}
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpopError) return err.status;
-    throw err;
-  }
-  return undefined;
 }
 
 describe("LIST-OF-ACTIONS", () => {

@@ -1,18 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { decodeFrame, encodeFrame } from "../../src/spop/codec.ts";
-import { SpopError } from "../../src/spop/errors.ts";
 import { FrameReader } from "../../src/spop/reader.ts";
 import { hex, NEGATIVE_VECTORS, VECTORS } from "../fixtures/spop-vectors.ts";
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpopError) return err.status;
-    throw err;
-  }
-  return undefined;
-}
+import { statusOf } from "../helpers/spop-status.ts";
 
 describe("spop-protocol.md §11 vectors", () => {
   test("VECTORS holds V1–V15 with V1b, V4b and both forms of V5", () => {

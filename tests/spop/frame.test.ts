@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { SpopError } from "../../src/spop/errors.ts";
 import {
   decodeAgentHello,
   decodeDisconnect,
@@ -17,6 +16,7 @@ import { FrameReader } from "../../src/spop/reader.ts";
 import type { Frame } from "../../src/spop/types.ts";
 import { Writer } from "../../src/spop/writer.ts";
 import { vectorNamed } from "../fixtures/spop-vectors.ts";
+import { statusOf } from "../helpers/spop-status.ts";
 
 /** A Frame around a bare KV payload. */
 function kvFrame(type: number, build: (w: Writer) => void): Frame {
@@ -28,16 +28,6 @@ function kvFrame(type: number, build: (w: Writer) => void): Frame {
   w.endFrame(mark);
   const bytes = w.take();
   return viewFrame(bytes, 0, bytes.length - 4);
-}
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpopError) return err.status;
-    throw err;
-  }
-  return undefined;
 }
 
 const str = (w: Writer, k: string, v: string) => {

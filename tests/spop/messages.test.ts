@@ -1,24 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { SpopError } from "../../src/spop/errors.ts";
 import { decodeMessages, decodeMessagesIn, writeMessages } from "../../src/spop/messages.ts";
 import type { Message } from "../../src/spop/types.ts";
 import { Writer } from "../../src/spop/writer.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
+import { statusOf } from "../helpers/spop-status.ts";
 
 function encode(messages: readonly Message[]): Uint8Array {
   const w = new Writer();
   writeMessages(w, messages);
   return w.take();
-}
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpopError) return err.status;
-    throw err;
-  }
-  return undefined;
 }
 
 const CHECK_RATE: Message = {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { ByteReader } from "../../src/spop/byte-reader.ts";
-import { SpopError } from "../../src/spop/errors.ts";
 import { readNamed, readTyped } from "../../src/spop/typed.ts";
 import type { TypedData } from "../../src/spop/types.ts";
 import { Writer } from "../../src/spop/writer.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
+import { statusOf } from "../helpers/spop-status.ts";
 
 function decodeOne(bytes: Uint8Array): TypedData {
   const r = new ByteReader(bytes);
@@ -17,16 +17,6 @@ function encodeOne(d: TypedData): string {
   const w = new Writer(8);
   w.typed(d);
   return Buffer.from(w.take()).toString("hex");
-}
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpopError) return err.status;
-    throw err;
-  }
-  return undefined;
 }
 
 /** Small deterministic PRNG (mulberry32) so failures reproduce. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { SpopError } from "../../src/spop/errors.ts";
 import { decodeVarint, encodeVarint, varintSize, writeVarint } from "../../src/spop/varint.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
+import { statusOf } from "../helpers/spop-status.ts";
 
 // spop-protocol.md §2 worked examples.
 const TABLE: ReadonlyArray<readonly [number | bigint, string]> = [
@@ -32,16 +32,6 @@ const TABLE: ReadonlyArray<readonly [number | bigint, string]> = [
   [2n ** 63n - 1n, "fff0fefefefefefefe06"],
   [2n ** 64n - 1n, "fff0fefefefefefefe0e"],
 ];
-
-function statusOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpopError) return err.status;
-    throw err;
-  }
-  return undefined;
-}
 
 describe("varint (§2)", () => {
   for (const [value, bytes] of TABLE) {
