@@ -10,7 +10,6 @@ import { DenyCache } from "../ratelimit/deny-cache.ts";
 import { MemoryStore } from "../ratelimit/memory-store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { Clock, LimiterStore } from "../ratelimit/store.ts";
-import { createValkeyStore } from "../ratelimit/valkey/store.ts";
 import { timedStore } from "./timed-store.ts";
 
 /** The store plus what readiness and reload need to know about it. */
@@ -52,6 +51,9 @@ export async function buildStore(
       close: () => memory.close(),
     };
   }
+  // Loaded only when configured: node-redis costs startup time and memory the in-memory agent
+  // does not need.
+  const { createValkeyStore } = await import("../ratelimit/valkey/store.ts");
   // Policy keys already start with store.keyPrefix (so memory and Valkey keys read alike).
   const primary = await createValkeyStore({ ...valkeyOptions, keyPrefix: "" }, {
     clock: systemClock,
