@@ -92,6 +92,10 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     return { command: "help", flags, positionals: topic === undefined ? [] : [topic] };
   }
   if (flags.version === true) return { command: "version", flags, positionals: [] };
+  // `check-config FILE` reads as naturally as `check-config --config FILE`; both are accepted.
+  if (command === "check-config" && rest.length === 1 && flags.config === undefined) {
+    return { command, flags: { ...flags, config: rest[0] }, positionals: [] };
+  }
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (flags start with --; see --help)`);
   return { command, flags, positionals: [] };
 }

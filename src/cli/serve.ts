@@ -17,7 +17,7 @@ import type { ListenAddress, Listener } from "../runtime/types.ts";
 import type { ParsedArgs } from "./args.ts";
 import { checkConfigCommand } from "./check-config.ts";
 import { autoWorkerCount } from "./cpu-limit.ts";
-import { createPolicyHandler } from "./policy-handler.ts";
+import { createPolicyHandler, reloadableConfig } from "./policy-handler.ts";
 import { ConfigWatcher } from "./reload.ts";
 import { buildStore, systemTimers } from "./stores.ts";
 import { createTelemetry } from "./telemetry.ts";
@@ -134,13 +134,13 @@ async function runAgent(
       logger.error("config reload failed; keeping the running config", { trigger, error: error instanceof Error ? error.message : String(error) });
       return;
     }
-    const refused = policyHandler.fixedFieldChanges(config, next);
+    const { config: effective, refused } = reloadableConfig(config, next);
     for (const field of refused) {
       logger.warn("config change needs a restart; keeping the running value", { trigger, field });
     }
-    policyHandler.apply(next);
+    policyHandler.apply(effective);
     built.clearCaches();
-    config = next;
+    config = effective;
     logger.info("config reloaded", { trigger, limits: next.limits.map((l) => l.name) });
   };
   host.onSignal("SIGHUP", () => reload("SIGHUP"));
