@@ -8,7 +8,7 @@ bash scripts/install-system-deps.sh || exit 1
 # npm install rather than npm ci: see .ci/run.
 [ -x node_modules/.bin/bun ] || npm install --no-audit --no-fund || exit 1
 BUN=node_modules/.bin/bun
-$BUN build --compile --minify src/cli/main.ts --outfile dist/spoa-gcra >/dev/null || exit 1
+$BUN run compile >/dev/null || exit 1   # the package.json "compile" script: one way to build
 
 log=$(mktemp)
 $BUN test "$@" 2>&1 | tee "$log"

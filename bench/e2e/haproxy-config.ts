@@ -1,0 +1,70 @@
+/**
+ * The e2e benchmark's HAProxy 2.6 configuration: two frontends identical but for the SPOE
+ * filter, both sending to a backend HAProxy answers itself, so the difference is the agent.
+ * @module
+ */
+
+/** Ports of the configuration. */
+export interface BenchPorts {
+  readonly withAgent: number;
+  readonly withoutAgent: number;
+  readonly agent: number;
+}
+
+/** haproxy.cfg text; `spoeConf` is the path of spoeConfig()'s file. */
+export function haproxyConfig(ports: BenchPorts, spoeConf: string): string {
+  // The rules both frontends share: the deny rule and the RateLimit headers are no-ops without
+  // the filter, but keep the per-request work identical apart from the SPOE exchange.
+  const rules = `    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }
+    http-after-response set-header RateLimit "%[var(txn.rl.ratelimit)]" if { var(txn.rl.ratelimit) -m found }
+    default_backend be_ok`;
+  return `global
+    nbthread 1
+    maxconn 4000
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client  30s
+    timeout server  30s
+
+frontend fe_agent
+    bind 127.0.0.1:${ports.withAgent}
+    filter spoe engine ratelimit config ${spoeConf}
+${rules}
+
+frontend fe_plain
+    bind 127.0.0.1:${ports.withoutAgent}
+${rules}
+
+backend be_ok
+    http-request return status 200 content-type text/plain string "ok"
+
+backend be_spoa
+    mode tcp
+    timeout connect 2s
+    timeout server  3m
+    server agent 127.0.0.1:${ports.agent}
+`;
+}
+
+/** spoe.conf text: the seed's message (ip_fwd, ip_xff, ip_src) on every request. */
+export function spoeConfig(): string {
+  return `[ratelimit]
+spoe-agent ratelimit-agent
+    messages check-rate
+    option var-prefix rl
+    option set-on-error err
+    option continue-on-error
+    timeout hello 2s
+    timeout idle  2m
+    timeout processing 500ms
+    no option async
+    no option send-frag-payload
+    use-backend be_spoa
+
+spoe-message check-rate
+    args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
+    event on-frontend-http-request
+`;
+}
