@@ -53,15 +53,27 @@ export function createPolicyHandler(
   config: AgentConfig,
   deps: { readonly store: LimiterStore; readonly telemetry: Telemetry },
 ): PolicyHandler {
+  // A synchronous store (memory) answers inside handle(), so onDecision runs before any other
+  // check: the last synchronous timing is its own. Promised decisions interleave, so their
+  // timing is kept per Decision in a WeakMap (off the object, freed with it).
+  let syncDecision: Decision | undefined;
+  let syncMs = 0;
   const elapsed = new WeakMap<Decision, number>();
-  // A WeakMap keeps the timing off the Decision object and frees it with the decision.
-  const store = timedStore(deps.store, (decision, ms) => elapsed.set(decision, ms));
+  const store = timedStore(deps.store, (decision, ms, sync) => {
+    if (sync) {
+      syncDecision = decision;
+      syncMs = ms;
+    } else {
+      elapsed.set(decision, ms);
+    }
+  });
   const onDecision = (info: DecisionInfo) => {
+    const ms = info.decision === syncDecision ? syncMs : (elapsed.get(info.decision) ?? 0);
     deps.telemetry.recordDecision({
       limit: info.decidingLimit ?? info.limits[0]?.name ?? "none",
       result: resultOf(info),
       degraded: info.degraded,
-      seconds: (elapsed.get(info.decision) ?? 0) / 1000,
+      seconds: ms / 1000,
     });
   };
   const build = (c: AgentConfig): NotifyHandler =>

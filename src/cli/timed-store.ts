@@ -5,19 +5,19 @@
  */
 import type { Decision, LimitCheck, LimiterStore } from "../ratelimit/store.ts";
 
-/** Wraps `store`; `onTimed(decision, ms)` runs once per answered check. */
-export function timedStore(store: LimiterStore, onTimed: (decision: Decision, ms: number) => void): LimiterStore {
+/** Wraps `store`; `onTimed(decision, ms, sync)` runs once per answered check (`sync`: answered without a promise). */
+export function timedStore(store: LimiterStore, onTimed: (decision: Decision, ms: number, sync: boolean) => void): LimiterStore {
   return {
     check(checks: readonly LimitCheck[]) {
       const start = performance.now();
       const answer = store.check(checks);
       if (answer instanceof Promise) {
         return answer.then((decision) => {
-          onTimed(decision, performance.now() - start);
+          onTimed(decision, performance.now() - start, false);
           return decision;
         });
       }
-      onTimed(answer, performance.now() - start);
+      onTimed(answer, performance.now() - start, true);
       return answer;
     },
     close: () => store.close(),
