@@ -23,6 +23,12 @@ import type { HandlerResult, NotifyHandler } from "./handler.ts";
 import { negotiateHello } from "./hello.ts";
 import type { ConnectionPort, Timers, Transport } from "./transport.ts";
 
+/**
+ * A draining connection keeps reading and answering for this long before its final DISCONNECT:
+ * NOTIFYs HAProxy wrote before the signal may still sit in the socket, not yet delivered to us.
+ */
+export const DRAIN_QUIET_MS = 50;
+
 /** What a connection needs from the agent that owns it. */
 export interface ConnectionHost {
   readonly handler: NotifyHandler;
@@ -134,7 +140,7 @@ export class Connection implements ConnectionPort {
       this.#endQuietly("drained");
     } else if (this.#state === "running") {
       this.#state = "draining";
-      this.#finishDrainIfIdle();
+      this.#armTimer(DRAIN_QUIET_MS);
     }
   }
 
@@ -281,7 +287,7 @@ export class Connection implements ConnectionPort {
   }
 
   #finishDrainIfIdle(): void {
-    if (this.#state === "draining" && this.#inFlight === 0) this.#disconnect(DisconnectStatus.NORMAL, "drained");
+    if (this.#state === "draining" && this.#inFlight === 0 && !this.#timerArmed) this.#disconnect(DisconnectStatus.NORMAL, "drained");
   }
 
   /** Queues AGENT-DISCONNECT after whatever is pending, sends it all in one write, ends. */
@@ -314,9 +320,9 @@ export class Connection implements ConnectionPort {
     this.updatePause();
   }
 
-  #armTimer(): void {
+  #armTimer(ms = this.#host.helloTimeoutMs): void {
     this.#timerArmed = true;
-    this.#timer = this.#host.timers.setTimeout(() => this.#onTimeout(), this.#host.helloTimeoutMs);
+    this.#timer = this.#host.timers.setTimeout(() => this.#onTimeout(), ms);
   }
 
   #disarmTimer(): void {
@@ -332,6 +338,9 @@ export class Connection implements ConnectionPort {
       this.#disconnect(DisconnectStatus.TIMEOUT, "hello-timeout");
     } else if (this.#state === "healthcheck") {
       this.#endQuietly("hello-timeout");
+    } else if (this.#state === "draining") {
+      this.#finishDrainIfIdle();
+      this.#out.flush();
     }
   }
 }

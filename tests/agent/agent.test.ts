@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Agent } from "../../src/agent/agent.ts";
+import { DRAIN_QUIET_MS } from "../../src/agent/connection.ts";
 import { MemoryTransport } from "../helpers/memory-transport.ts";
 import { message, notifyFrame } from "../helpers/spop-client.ts";
 import { answerFor, deferred, FakeTimers, handlerOf, harness, settle } from "./harness.ts";
@@ -142,7 +143,7 @@ describe("Agent backpressure", () => {
 });
 
 describe("Agent.drain()", () => {
-  test("answers in-flight NOTIFYs, then sends AGENT-DISCONNECT 0 and ends; idle connections at once", async () => {
+  test("answers in-flight NOTIFYs, then sends AGENT-DISCONNECT 0 and ends; idle connections after the quiet window", async () => {
     const { handler, pending } = manualHandler();
     const h = harness({ handler });
     const busy = h.ready();
@@ -150,6 +151,9 @@ describe("Agent.drain()", () => {
     const early = h.connect();
     busy.transport.send(V5);
     const drained = h.agent.drain({ graceMs: 5000 });
+    // NOTIFYs HAProxy sent before the signal may still be in the socket: keep reading a moment.
+    expect(idle.transport.ended).toBe(false);
+    h.timers.fire(DRAIN_QUIET_MS);
 
     expect(idle.transport.writes.at(-1)).toEqual(V14);
     expect(idle.transport.ended).toBe(true);
@@ -179,6 +183,8 @@ describe("Agent.drain()", () => {
     pending[0].resolve([]);
     await settle();
     expect(peer.transport.ended).toBe(false);
+    h.timers.fire(DRAIN_QUIET_MS);
+    expect(peer.transport.ended).toBe(false);
     pending[1].resolve([]);
     await settle();
     await drained;
@@ -196,7 +202,7 @@ describe("Agent.drain()", () => {
     });
     await settle();
     expect(resolved).toBe(false);
-    expect(h.timers.delays()).toEqual([100]);
+    expect(h.timers.delays().sort((a, b) => a - b)).toEqual([DRAIN_QUIET_MS, 100]);
     h.timers.fireAll();
     await drained;
     expect(peer.transport.ended).toBe(true);

@@ -36,6 +36,14 @@ export class FakeTimers implements Timers {
     return [...this.#pending.values()].map((t) => t.ms);
   }
 
+  /** Fires the armed timers whose delay is `ms` (others stay armed). */
+  fire(ms: number): void {
+    for (const [id, timer] of [...this.#pending.entries()]) {
+      if (timer.ms !== ms || !this.#pending.delete(id)) continue;
+      timer.callback();
+    }
+  }
+
   /** Fires every armed timer once (timers armed while firing wait for the next call). */
   fireAll(): void {
     const due = [...this.#pending.entries()];
