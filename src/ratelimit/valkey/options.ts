@@ -27,14 +27,18 @@ export function reconnectDelayMs(retries: number): number {
   return Math.min(50 * 2 ** Math.min(retries, 10), 2000) + Math.floor(Math.random() * 50);
 }
 
+/** URL schemes accepted for Valkey; the `s` forms mean TLS. */
+const URL_PROTOCOLS = new Set(["redis:", "rediss:", "valkey:", "valkeys:"]);
+const isTlsUrl = (u: URL) => u.protocol === "rediss:" || u.protocol === "valkeys:";
+
 function parseUrl(url: string): URL {
   try {
     const parsed = new URL(url);
-    if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new TypeError(parsed.protocol);
+    if (!URL_PROTOCOLS.has(parsed.protocol)) throw new TypeError(parsed.protocol);
     return parsed;
   } catch (cause) {
     // The URL may hold a password: never echo it.
-    throw new ValkeyStoreError("config", "Invalid Valkey URL: expected redis://host:port or rediss://host:port", { cause });
+    throw new ValkeyStoreError("config", "Invalid Valkey URL: expected redis://, rediss://, valkey:// or valkeys://host:port", { cause });
   }
 }
 
@@ -56,7 +60,7 @@ export function topologyOf(options: ValkeyStoreOptions): Topology {
   if (options.nodes && options.nodes.length > 0) {
     const urls = options.nodes.map(parseUrl);
     const seeds = urls.map((u) => ({ host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 6379) }));
-    return { kind: "cluster", seeds, tls: options.tls !== undefined || urls.some((u) => u.protocol === "rediss:") };
+    return { kind: "cluster", seeds, tls: options.tls !== undefined || urls.some(isTlsUrl) };
   }
   const u = parseUrl(options.url ?? "redis://127.0.0.1:6379");
   const pathDb = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
@@ -64,7 +68,7 @@ export function topologyOf(options: ValkeyStoreOptions): Topology {
     kind: "standalone",
     host: u.hostname.replace(/^\[|\]$/g, ""),
     port: Number(u.port || 6379),
-    tls: options.tls !== undefined || u.protocol === "rediss:",
+    tls: options.tls !== undefined || isTlsUrl(u),
     db: options.db ?? (Number.isInteger(pathDb) ? pathDb : 0),
   };
 }

@@ -46,7 +46,8 @@ interface Pending {
   done: boolean;
 }
 
-const TRANSIENT = /offline|closed|ECONN|EPIPE|socket|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN|TRYAGAIN|not ready|connection/i;
+// "queue is full": node-redis refuses new commands while its bounded queue is full (overload, not a bad reply).
+const TRANSIENT = /offline|closed|ECONN|EPIPE|socket|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN|TRYAGAIN|not ready|connection|queue is full/i;
 
 function asStoreError(error: unknown): ValkeyStoreError {
   if (error instanceof ValkeyStoreError) return error;
@@ -63,11 +64,35 @@ function validate(checks: readonly LimitCheck[]): void {
   }
 }
 
+/**
+ * SCRIPT LOADs in progress per connection and route key. After a SCRIPT FLUSH (or on a fresh
+ * node) every batch in flight gets NOSCRIPT at once; sharing one load keeps them from each
+ * sending the whole source with EVAL, which took long enough to blow the decision deadline.
+ */
+const loading = new WeakMap<ValkeyConnection, Map<string, Promise<unknown>>>();
+
+function loadScript(conn: ValkeyConnection, routeKey: string): Promise<unknown> {
+  let byRoute = loading.get(conn);
+  if (byRoute === undefined) loading.set(conn, (byRoute = new Map()));
+  let load = byRoute.get(routeKey);
+  if (load === undefined) {
+    load = conn.send(routeKey, ["SCRIPT", "LOAD", GCRA_LUA]).finally(() => byRoute.delete(routeKey));
+    byRoute.set(routeKey, load);
+  }
+  return load;
+}
+
 async function runScript(conn: ValkeyConnection, routeKey: string, evalArgs: string[]): Promise<unknown> {
   try {
     return await conn.send(routeKey, ["EVALSHA", SHA, ...evalArgs]);
   } catch (error) {
-    // After SCRIPT FLUSH or on a fresh node: send the source once, which caches it again.
+    if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
+  }
+  try {
+    await loadScript(conn, routeKey);
+    return await conn.send(routeKey, ["EVALSHA", SHA, ...evalArgs]);
+  } catch (error) {
+    // Still not cached there (e.g. a cluster node other than the one that loaded it): send the source.
     if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
     return await conn.send(routeKey, ["EVAL", GCRA_LUA, ...evalArgs]);
   }
@@ -208,11 +233,14 @@ export async function createValkeyStore(options: ValkeyStoreOptions, deps: Valke
   const report = throttledLog(deps.log, deps.clock);
   const onError = (kind: string, error: unknown) => {
     report(kind, "Valkey connection error", { error: errorMessage(error) });
-    deps.onEvent?.({ kind: "store-error", error });
+    deps.onEvent?.({ kind: "store-error", error: asStoreError(error) });
   };
   const count = Math.max(1, Math.floor(options.connections));
   const connections = await Promise.all(
     Array.from({ length: count }, () => openConnection(topology, { store: options, onError, waitMs: deps.connectWaitMs ?? 2000 })),
   );
+  // Cache the script before the first decision, so a cold start costs no NOSCRIPT round trip.
+  // Valkey may be down now: that is the failure policy's business, not a startup error.
+  await Promise.all(connections.map((conn) => loadScript(conn, "").catch(() => undefined)));
   return new ValkeyLimiterStore(connections, options, deps, topology.kind === "cluster");
 }
