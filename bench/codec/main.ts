@@ -14,7 +14,9 @@ import { createRateLimitHandler, DEFAULT_MESSAGE_NAME } from "../../src/ratelimi
 import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
 import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy.ts";
-import type { LimitCheck } from "../../src/ratelimit/store.ts";
+import { policyItem } from "../../src/ratelimit/ratelimit-headers.ts";
+import type { Decision, LimitCheck } from "../../src/ratelimit/store.ts";
+import { decisionActions } from "../../src/ratelimit/variables.ts";
 import { decodeNotify, writeAck } from "../../src/spop/frame.ts";
 import { viewFrame } from "../../src/spop/frame-view.ts";
 import { FrameReader } from "../../src/spop/reader.ts";
@@ -59,6 +61,21 @@ const handler = createRateLimitHandler({
 const ctx = { streamId: 1, frameId: 1, connectionId: 1 };
 const allowActions = handler.handle(messages[0], ctx) as readonly Action[];
 if (!Array.isArray(allowActions)) throw new Error("the memory-store handler answered asynchronously");
+// Decisions as the memory store returns them, for the ACK-building cases (no store in the loop).
+const matchedOne = { limits: [limit], policyItems: [policyItem(limit)] };
+const allowDecisions: Decision[] = Array.from({ length: OPS }, (_, i) => ({
+  allowed: true,
+  decidingIndex: 0,
+  degraded: false,
+  results: [{ allowed: true, neverPasses: false, retryAfterUs: 0, remaining: 999_000_000 + i * 1_000, resetUs: 1_000 + i }],
+}));
+const denyDecisions: Decision[] = allowDecisions.map((d) => ({
+  ...d,
+  allowed: false,
+  results: [{ ...d.results[0], allowed: false, remaining: 0, retryAfterUs: 250_000, resetUs: 1_000_000_000 }],
+}));
+/** The deny ACK (retry_after, remaining 0): 9 set-vars. */
+const denyActions: readonly Action[] = decisionActions(denyDecisions[0], matchedOne);
 /** The brief's minimal allow ACK: sess ip_score 0, txn allowed true. */
 const twoActions: readonly Action[] = allowActions.slice(0, 2);
 const checks: LimitCheck[][] = Array.from({ length: OPS }, (_, i) => [{ key: `rl:{10.0.0.${i}}:default:x`, params: limit.params, cost: 1, shadow: false }]);
@@ -83,6 +100,23 @@ op("decode NOTIFY", "viewFrame + decodeNotify of a seed NOTIFY (3 args)", () => 
 op("encode ACK (full allow)", `writeAck with the handler's allow actions (${allowActions.length} set-vars)`, () => {
   writer.reset();
   for (let i = 0; i < OPS; i++) writeAck(writer, decodedFrames[i], allowActions);
+  do_not_optimize(writer.length);
+});
+op("encode ACK (full deny)", `writeAck with deny actions (${denyActions.length} set-vars)`, () => {
+  writer.reset();
+  for (let i = 0; i < OPS; i++) writeAck(writer, decodedFrames[i], denyActions);
+  do_not_optimize(writer.length);
+});
+op("decisionActions (allow)", "build the allow ACK's actions from a Decision", () => {
+  for (let i = 0; i < OPS; i++) do_not_optimize(decisionActions(allowDecisions[i], matchedOne));
+});
+op("decode + decisionActions + encode", "decode + build + encode the real allow ACK: the codec share of a decision", () => {
+  writer.reset();
+  for (let i = 0; i < OPS; i++) {
+    const f = viewFrame(frames, frameOffsets[i], frameLength(i));
+    do_not_optimize(decodeNotify(f));
+    writeAck(writer, f, decisionActions(allowDecisions[i], matchedOne));
+  }
   do_not_optimize(writer.length);
 });
 op("encode ACK (2 set-vars)", "writeAck with sess ip_score 0 + txn allowed true", () => {

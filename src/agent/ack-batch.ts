@@ -5,7 +5,7 @@
  */
 import { writeAck } from "../spop/frame.ts";
 import { Writer } from "../spop/writer.ts";
-import type { Action } from "../spop/types.ts";
+import type { Action, Frame } from "../spop/types.ts";
 
 /**
  * The harmless action sent instead of an empty ACK: early 3.1.x never woke the stream on an
@@ -57,8 +57,11 @@ export class AckBatch {
     this.#checkSize(before);
   }
 
-  /** Queues one ACK (same guarantees as frame()); `actions` must be non-empty (see PADDING_ACTIONS). */
-  ack(idBytes: Uint8Array, actions: readonly Action[]): void {
+  /**
+   * Queues one ACK (same guarantees as frame()); `actions` must be non-empty (see PADDING_ACTIONS).
+   * `idBytes`: the NOTIFY's id bytes, or the Frame itself while its chunk is still valid (see writeAck).
+   */
+  ack(idBytes: Uint8Array | Frame, actions: readonly Action[]): void {
     // Inlined rather than frame(() => …): this is the hot path, one closure less per ACK.
     const before = this.#writer.length;
     try {

@@ -3,7 +3,7 @@
  * (spop-protocol.md §12 "Always ACK").
  * @module
  */
-import type { Action, Message } from "../spop/types.ts";
+import type { Action, Frame, Message } from "../spop/types.ts";
 import { FrameType } from "../spop/types.ts";
 import { type AckBatch, PADDING_ACTIONS } from "./ack-batch.ts";
 import type { SafeEvents } from "./events.ts";
@@ -28,8 +28,11 @@ export class Answerer {
     this.#connectionId = options.connectionId;
   }
 
-  /** Queues the ACK for the handler's `actions`; unusable answers become a failure. */
-  answer(idBytes: Uint8Array, actions: unknown, messages: readonly Message[]): void {
+  /**
+   * Queues the ACK for the handler's `actions`; unusable answers become a failure. `idBytes` may be
+   * the NOTIFY Frame itself when answering synchronously (no id copy); a deferred answer needs the copy.
+   */
+  answer(idBytes: Uint8Array | Frame, actions: unknown, messages: readonly Message[]): void {
     if (!Array.isArray(actions)) {
       const error = new TypeError(`Handler returned ${typeof actions} instead of an array of actions`);
       return this.fail(idBytes, error, messages);
@@ -45,7 +48,7 @@ export class Answerer {
   }
 
   /** Queues the ACK for a handler that threw or rejected: failureActions, else the padding. */
-  fail(idBytes: Uint8Array, error: unknown, messages: readonly Message[]): void {
+  fail(idBytes: Uint8Array | Frame, error: unknown, messages: readonly Message[]): void {
     const events = this.#events;
     events.handlerFailed(this.#connectionId, error);
     let actions: readonly Action[] = PADDING_ACTIONS;

@@ -7,7 +7,8 @@
  *   fresh key instead of inheriting a TAT computed with other parameters.
  * @module
  */
-import type { GcraParams } from "./store.ts";
+import { restHash } from "./memory/key-hash.ts";
+import type { GcraParams, LimitCheck } from "./store.ts";
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -48,6 +49,73 @@ export function limitKey(prefix: string, identity: string, limitName: string, pa
     throw new RangeError(`Key prefix ${JSON.stringify(prefix)} must not contain "{" or "}"`);
   }
   return `${prefix}{${escapeIdentity(identity)}}:${limitName}:${paramsHash(params)}`;
+}
+
+/** One limit's key with everything but the identity computed once (see limitKeyShape). */
+export interface KeyShape {
+  /** `<prefix>{` */
+  readonly head: string;
+  /** `}:<limitName>:<paramsHash>` */
+  readonly tail: string;
+  /** The memory store's fixed hash of head and tail (memory/key-hash.ts restHash). */
+  readonly rest: Int32Array;
+}
+
+/**
+ * The constant parts of one limit's keys.
+ * @throws {RangeError} when `prefix` contains a brace.
+ */
+export function limitKeyShape(prefix: string, limit: { readonly name: string; readonly params: GcraParams }): KeyShape {
+  limitKey(prefix, "", limit.name, limit.params); // throws on a bad prefix
+  const head = `${prefix}{`;
+  const tail = `}:${limit.name}:${paramsHash(limit.params)}`;
+  return { head, tail, rest: restHash(head, tail) };
+}
+
+/**
+ * escapeIdentity without allocating when nothing needs escaping (the usual address identity):
+ * one scan for `%`, `{`, `}` instead of three indexOf.
+ */
+export function keyTag(identity: string): string {
+  if (identity.length === 0) return "%";
+  for (let i = 0; i < identity.length; i++) {
+    const c = identity.charCodeAt(i);
+    if (c === 37 || c === 123 || c === 125) return escapeIdentity(identity); // % { }
+  }
+  return identity;
+}
+
+/**
+ * A LimitCheck that keeps its key in parts: the memory store fingerprints tag + shape without
+ * ever joining the text (memory/key-hash.ts); `key` is joined on first read (Valkey, logs).
+ * Equal to the LimitCheck `{ key: limitKey(…), params, cost, shadow }` for every store.
+ */
+export class SplitKeyCheck implements LimitCheck {
+  /** The escaped identity: the key's hash tag. */
+  readonly tag: string;
+  readonly shape: KeyShape;
+  readonly params: GcraParams;
+  readonly cost: number;
+  readonly shadow: boolean;
+  #key: string | undefined = undefined;
+
+  constructor(tag: string, check: { readonly shape: KeyShape; readonly params: GcraParams; readonly cost: number; readonly shadow: boolean }) {
+    this.tag = tag;
+    this.shape = check.shape;
+    this.params = check.params;
+    this.cost = check.cost;
+    this.shadow = check.shadow;
+  }
+
+  /** `<prefix>{<tag>}:<limitName>:<paramsHash>`, joined once. */
+  get key(): string {
+    return (this.#key ??= this.shape.head + this.tag + this.shape.tail);
+  }
+
+  /** What JSON and test matchers see: the plain LimitCheck. */
+  toJSON(): LimitCheck {
+    return { key: this.key, params: this.params, cost: this.cost, shadow: this.shadow };
+  }
 }
 
 /**

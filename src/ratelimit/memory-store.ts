@@ -2,7 +2,9 @@
  * The in-process limiter store: exact for one agent, synchronous, bounded memory.
  *
  * - `check()` returns a Decision, never a Promise: the hot path answers in the same tick.
- * - At most `maxKeys` keys (default 1,000,000; 64–75 bytes each, see memory/tat-table.ts).
+ * - At most `maxKeys` keys (default 1,000,000; ~25 bytes each, see memory/tat-table.ts).
+ * - Keys are remembered by a seeded 64-bit fingerprint, not their text: two keys whose
+ *   fingerprints collide (odds ≈ n²/2⁶⁵, 3·10⁻⁸ with a million keys) share one state.
  * - Expired keys (TAT ≤ now, equivalent to absent) are reclaimed a few per check; no timers.
  * - When full of live keys, the key with the smallest TAT among a few samples is evicted:
  *   forgetting a key forgives at most its current debt (one burst), never more.
@@ -10,7 +12,8 @@
  */
 import { decide } from "./gcra.ts";
 import type { DecideOptions } from "./gcra.ts";
-import { MAX_KEY_LENGTH } from "./memory/key-arena.ts";
+import { SplitKeyCheck } from "./keys.ts";
+import { Fingerprinter } from "./memory/key-hash.ts";
 import { TatTable } from "./memory/tat-table.ts";
 import type { TatTableStats } from "./memory/tat-table.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "./store.ts";
@@ -25,7 +28,7 @@ export interface MemoryStoreOptions {
   readonly clock: Clock;
   /** Bound on distinct keys; default 1,000,000. */
   readonly maxKeys?: number;
-  /** Hash seed for the key table; random by default (fixed only in tests). */
+  /** Seed of the key fingerprints and eviction sampling; random by default (fixed only in tests). */
   readonly seed?: number;
 }
 
@@ -35,6 +38,9 @@ type Io = { nowUs: number } & DecideOptions;
 export class MemoryStore implements LimiterStore {
   readonly #clock: Clock;
   readonly #table: TatTable;
+  readonly #fingerprint: Fingerprinter;
+  /** Fingerprint of checks[i] at #prints[i], computed once per check; grown to the most checks seen. */
+  #prints: Int32Array[] = [];
   /** Reused for every check, so a check allocates only its Decision. */
   readonly #io: Io;
 
@@ -42,22 +48,30 @@ export class MemoryStore implements LimiterStore {
     this.#clock = options.clock;
     const table = new TatTable({ maxKeys: options.maxKeys ?? DEFAULT_MAX_KEYS, seed: options.seed });
     this.#table = table;
+    this.#fingerprint = new Fingerprinter(options.seed);
     const io: Io = {
       nowUs: 0,
-      storedTat: (check) => table.get(check.key),
-      commit: (check, tat) => table.write(check.key, tat, io.nowUs),
+      storedTat: (_check, i) => table.get(this.#prints[i]),
+      commit: (_check, tat, i) => table.write(this.#prints[i], tat, io.nowUs),
     };
     this.#io = io;
   }
 
   /**
    * Decides synchronously; see LimiterStore.check.
-   * @throws {RangeError} for a key longer than MAX_KEY_LENGTH, an invalid cost or params — before any write.
+   * @throws {RangeError} for an invalid cost or params — before any write.
    */
   check(checks: readonly LimitCheck[]): Decision {
+    const fingerprint = this.#fingerprint;
+    while (this.#prints.length < checks.length) this.#prints.push(new Int32Array(2));
     for (let i = 0; i < checks.length; i++) {
-      const key = checks[i].key;
-      if (key.length > MAX_KEY_LENGTH) throw new RangeError(`Key of ${key.length} code units exceeds the memory store's limit of ${MAX_KEY_LENGTH}`);
+      const check = checks[i];
+      // The policy's checks carry their key in parts: hash the identity, never join the text.
+      if (check instanceof SplitKeyCheck) fingerprint.ofTag(check.tag, check.shape.rest);
+      else fingerprint.ofKey(check.key);
+      const print = this.#prints[i];
+      print[0] = fingerprint.out[0];
+      print[1] = fingerprint.out[1];
     }
     // The spec wants integer µs; a fractional clock (performance.now based) is floored once here.
     const now = Math.floor(this.#clock.nowUs());

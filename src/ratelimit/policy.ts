@@ -6,7 +6,7 @@
  * @module
  */
 import type { Message, NamedData } from "../spop/types.ts";
-import { escapeIdentity, limitKey, paramsHash } from "./keys.ts";
+import { type KeyShape, keyTag, limitKey, limitKeyShape, SplitKeyCheck } from "./keys.ts";
 import type { KeyPart, LimitDefinition } from "./policy-types.ts";
 import type { LimitCheck } from "./store.ts";
 import { dataText, findArg } from "./policy/args.ts";
@@ -37,8 +37,8 @@ export interface PolicySet {
 
 interface CompiledLimit {
   readonly definition: LimitDefinition;
-  /** limitKey(prefix, keyText, name, params) with the constant parts built once. */
-  readonly storeKey: (keyText: string) => string;
+  /** limitKey(prefix, keyText, name, params) minus keyText, built once. */
+  readonly shape: KeyShape;
   readonly predicates: readonly Predicate[];
   readonly keyText: (args: readonly NamedData[], identity: string) => string;
   readonly cost: CostFn;
@@ -81,18 +81,11 @@ function compileKey(parts: readonly KeyPart[]): CompiledLimit["keyText"] {
   };
 }
 
-/**
- * limitKey for one limit, with everything but the key text computed once: limitKey hashes the
- * params on every call, which was a third of the request's cost. The policy tests pin the
- * result to limitKey's output.
- */
-function keyBuilder(prefix: string, limit: LimitDefinition): (keyText: string) => string {
-  const head = `${prefix}{`;
-  const tail = `}:${limit.name}:${paramsHash(limit.params)}`;
-  if (limitKey(prefix, "a{%}", limit.name, limit.params) !== `${head}${escapeIdentity("a{%}")}${tail}`) {
-    return (keyText) => limitKey(prefix, keyText, limit.name, limit.params);
-  }
-  return (keyText) => head + escapeIdentity(keyText) + tail;
+/** The limits listening to one message name, and their definitions and policy items in the same order. */
+interface Candidates {
+  readonly list: readonly CompiledLimit[];
+  readonly limits: readonly LimitDefinition[];
+  readonly items: readonly string[];
 }
 
 /**
@@ -113,7 +106,7 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
     }
     const compiled: CompiledLimit = {
       definition,
-      storeKey: keyBuilder(keyPrefix, definition),
+      shape: limitKeyShape(keyPrefix, definition),
       predicates: definition.match.map((m) => compileMatcher(m, definition.name)),
       keyText: compileKey(definition.key),
       cost: compileCost(definition.cost),
@@ -125,30 +118,50 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
       else list.push(compiled);
     }
   }
+  // What a request needs when every candidate matches (the usual case): built once, shared.
+  const byName = new Map<string, Candidates>();
+  for (const [name, list] of byMessage) {
+    byName.set(name, { list, limits: Object.freeze(list.map((l) => l.definition)), items: Object.freeze(list.map((l) => l.policyItem)) });
+  }
+  // Consecutive messages nearly always share one name: a string compare instead of two Map lookups.
+  let lastName: string | undefined;
+  let last: Candidates | undefined;
+  const candidatesOf = (name: string): Candidates | undefined => {
+    if (name !== lastName) {
+      last = byName.get(name);
+      lastName = name;
+    }
+    return last;
+  };
   return {
     limits,
-    handles: (name) => byMessage.has(name),
+    handles: (name) => candidatesOf(name) !== undefined,
     checksFor(message: Message, identity: string): MatchedLimits | undefined {
-      const candidates = byMessage.get(message.name);
+      const candidates = candidatesOf(message.name);
       if (candidates === undefined) return undefined;
+      const { list } = candidates;
       const args = message.args;
-      const checks: LimitCheck[] = [];
-      const matched: LimitDefinition[] = [];
-      const items: string[] = [];
-      outer: for (let i = 0; i < candidates.length; i++) {
-        const limit = candidates[i];
-        for (let p = 0; p < limit.predicates.length; p++) if (!limit.predicates[p](args)) continue outer;
+      const checks: SplitKeyCheck[] = [];
+      // Own arrays only once some candidate did not match.
+      let own: { limits: LimitDefinition[]; items: string[] } | undefined;
+      outer: for (let i = 0; i < list.length; i++) {
+        const limit = list[i];
+        for (let p = 0; p < limit.predicates.length; p++) {
+          if (limit.predicates[p](args)) continue;
+          own ??= { limits: candidates.limits.slice(0, checks.length), items: candidates.items.slice(0, checks.length) };
+          continue outer;
+        }
         const d = limit.definition;
-        checks.push({
-          key: limit.storeKey(limit.keyText(args, identity)),
-          params: d.params,
-          cost: limit.cost(args),
-          shadow: d.shadow,
-        });
-        matched.push(d);
-        items.push(limit.policyItem);
+        checks.push(new SplitKeyCheck(keyTag(limit.keyText(args, identity)), { shape: limit.shape, params: d.params, cost: limit.cost(args), shadow: d.shadow }));
+        if (own !== undefined) {
+          own.limits.push(d);
+          own.items.push(limit.policyItem);
+        }
       }
-      return checks.length === 0 ? undefined : { checks, limits: matched, policyItems: items };
+      if (checks.length === 0) return undefined;
+      return own === undefined
+        ? { checks, limits: candidates.limits, policyItems: candidates.items }
+        : { checks, limits: own.limits, policyItems: own.items };
     },
   };
 }

@@ -32,5 +32,10 @@ export function policyField(items: readonly string[]): string {
 
 /** The `RateLimit` value of the deciding limit: `"name";r=<remaining>;t=<seconds until reset>`. */
 export function rateLimitField(name: string, remaining: number, resetUs: number): string {
-  return `${sfString(name)};r=${Math.max(0, Math.floor(remaining))};t=${ceilSeconds(resetUs)}`;
+  return `${rateLimitPrefix(name)}${Math.max(0, Math.floor(remaining))};t=${ceilSeconds(resetUs)}`;
+}
+
+/** The constant start of a limit's `RateLimit` value, `"name";r=` (callers cache it per limit). */
+export function rateLimitPrefix(name: string): string {
+  return `${sfString(name)};r=`;
 }

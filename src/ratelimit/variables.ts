@@ -10,9 +10,10 @@
  * `txn.ratelimit_policy` and `txn.shadow_denied` (only when a shadow limit denied).
  * @module
  */
+import { constantAction } from "../spop/actions.ts";
 import type { Action, TypedData, VarScopeName } from "../spop/types.ts";
 import type { LimitDefinition } from "./policy-types.ts";
-import { ceilSeconds, policyField, rateLimitField } from "./ratelimit-headers.ts";
+import { ceilSeconds, policyField, rateLimitPrefix } from "./ratelimit-headers.ts";
 import type { Decision, LimitResult } from "./store.ts";
 
 /** Variable names (the agent side of `<scope>.<var-prefix>.<name>`). */
@@ -35,8 +36,9 @@ export const IP_SCORE_ALLOW = 0;
 /** `sess.ip_score` value of a denied request. */
 export const IP_SCORE_DENY = 100;
 
+/** A constant action: frozen, and encoded once (writeActions copies its bytes). */
 function setVar(scope: VarScopeName, name: string, value: TypedData): Action {
-  return Object.freeze({ type: "set-var", scope, name, value: Object.freeze(value) });
+  return constantAction({ type: "set-var", scope, name, value });
 }
 
 function intValue(n: number): TypedData {
@@ -84,6 +86,56 @@ export function shadowDenials(decision: Decision, limits: readonly LimitDefiniti
   return names;
 }
 
+/** What never changes for one limit: its constant actions and the start of its RateLimit value. */
+interface LimitConstants {
+  readonly limit: Action;
+  readonly policy: Action;
+  /** `"name";r=`, the RateLimit value up to the remaining count. */
+  readonly rateLimitPrefix: string;
+  /** The txn.ratelimit_policy action when this limit is the only enforcing one (built on first use). */
+  policyHeader: Action | undefined;
+  policyHeaderItem: string;
+}
+
+// Keyed by the definition object: a reload compiles new definitions and the old entries go with them.
+const constants = new WeakMap<LimitDefinition, LimitConstants>();
+// Most requests match the same limit as the previous one: a one-entry front cache skips the WeakMap.
+let lastLimit: LimitDefinition | undefined;
+let lastConstants: LimitConstants | undefined;
+
+function limitConstants(limit: LimitDefinition): LimitConstants {
+  if (limit === lastLimit && lastConstants !== undefined) return lastConstants;
+  let c = constants.get(limit);
+  if (c === undefined) {
+    c = {
+      limit: setVar("txn", VarName.limit, intValue(limit.count)),
+      policy: setVar("txn", VarName.policy, { kind: "string", value: limit.name }),
+      rateLimitPrefix: rateLimitPrefix(limit.name),
+      policyHeader: undefined,
+      policyHeaderItem: "",
+    };
+    constants.set(limit, c);
+  }
+  lastLimit = limit;
+  lastConstants = c;
+  return c;
+}
+
+/** txn.ratelimit_policy: constant (and pre-encoded) for a single enforcing limit, joined otherwise. */
+function policyHeaderAction(limits: readonly LimitDefinition[], policyItems: readonly string[]): Action | undefined {
+  if (limits.length === 1 && !limits[0].shadow) {
+    const c = limitConstants(limits[0]);
+    const item = policyItems[0];
+    if (c.policyHeader === undefined || c.policyHeaderItem !== item) {
+      c.policyHeader = setVar("txn", VarName.ratelimitPolicy, { kind: "string", value: item });
+      c.policyHeaderItem = item;
+    }
+    return c.policyHeader;
+  }
+  const enforcing = enforcingItems(limits, policyItems);
+  return enforcing.length > 0 ? txnString(VarName.ratelimitPolicy, policyField(enforcing)) : undefined;
+}
+
 /**
  * The actions for one decision. `limits` and `policyItems` are index-aligned with the
  * decision's results (see PolicySet.checksFor).
@@ -93,27 +145,37 @@ export function decisionActions(
   matched: { readonly limits: readonly LimitDefinition[]; readonly policyItems: readonly string[] },
 ): Action[] {
   const { limits, policyItems } = matched;
-  const actions: Action[] = decision.allowed ? [SCORE_ALLOW, ALLOWED_TRUE] : [SCORE_DENY, ALLOWED_FALSE];
   const index = decision.decidingIndex;
   const deciding = index >= 0 ? decision.results[index] : undefined;
   const limit = index >= 0 ? limits[index] : undefined;
-  if (!decision.allowed) {
-    actions.push(deciding && limit ? txnInt(VarName.retryAfter, retryAfterSeconds(deciding, limit)) : RETRY_AFTER_ONE);
-  }
+  const header = policyHeaderAction(limits, policyItems);
+  let actions: Action[];
   if (deciding && limit) {
-    actions.push(
-      txnInt(VarName.limit, limit.count),
-      txnInt(VarName.remaining, Math.max(0, Math.floor(deciding.remaining))),
-      txnInt(VarName.reset, ceilSeconds(deciding.resetUs)),
-      txnString(VarName.policy, limit.name),
-    );
+    const c = limitConstants(limit);
+    const remaining = Math.max(0, Math.floor(deciding.remaining));
+    const reset = ceilSeconds(deciding.resetUs);
+    const remainingVar = txnInt(VarName.remaining, remaining);
+    const resetVar = txnInt(VarName.reset, reset);
+    // Same text as rateLimitField(name, remaining, resetUs), from the cached `"name";r=` prefix.
+    const field = txnString(VarName.ratelimit, `${c.rateLimitPrefix}${remaining};t=${reset}`);
+    const retry = decision.allowed ? undefined : txnInt(VarName.retryAfter, retryAfterSeconds(deciding, limit));
+    if (!decision.degraded && header !== undefined) {
+      // The usual answers as one array literal each: no growth while pushing.
+      actions = retry === undefined
+        ? [SCORE_ALLOW, ALLOWED_TRUE, c.limit, remainingVar, resetVar, c.policy, field, header]
+        : [SCORE_DENY, ALLOWED_FALSE, retry, c.limit, remainingVar, resetVar, c.policy, field, header];
+    } else {
+      actions = retry === undefined ? [SCORE_ALLOW, ALLOWED_TRUE] : [SCORE_DENY, ALLOWED_FALSE, retry];
+      actions.push(c.limit, remainingVar, resetVar, c.policy);
+      if (decision.degraded) actions.push(DEGRADED);
+      actions.push(field);
+      if (header !== undefined) actions.push(header);
+    }
+  } else {
+    actions = decision.allowed ? [SCORE_ALLOW, ALLOWED_TRUE] : [SCORE_DENY, ALLOWED_FALSE, RETRY_AFTER_ONE];
+    if (decision.degraded) actions.push(DEGRADED);
+    if (header !== undefined) actions.push(header);
   }
-  if (decision.degraded) actions.push(DEGRADED);
-  if (deciding && limit) {
-    actions.push(txnString(VarName.ratelimit, rateLimitField(limit.name, deciding.remaining, deciding.resetUs)));
-  }
-  const enforcing = enforcingItems(limits, policyItems);
-  if (enforcing.length > 0) actions.push(txnString(VarName.ratelimitPolicy, policyField(enforcing)));
   for (let i = 0; i < limits.length; i++) {
     if (limits[i].shadow && !decision.results[i].allowed) {
       actions.push(txnString(VarName.shadowDenied, limits[i].name));

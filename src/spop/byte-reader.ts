@@ -56,6 +56,13 @@ export class ByteReader implements Cursor {
 
   /** A STRING-BODY (varint length + UTF-8) read as a name, interned. */
   name(): string {
+    // Names are short: a one-byte length skips the general varint reader.
+    const p = this.pos;
+    const n1 = p < this.end ? this.buf[p] : 240;
+    if (n1 < 240 && p + 1 + n1 <= this.end) {
+      this.pos = p + 1 + n1;
+      return decodeName(this.buf, p + 1, p + 1 + n1);
+    }
     const n = this.length();
     const start = this.pos;
     this.pos = start + n;
@@ -68,6 +75,14 @@ export class ByteReader implements Cursor {
     const start = this.pos;
     this.pos = start + n;
     return decodeText(this.buf, start, start + n);
+  }
+
+  /** Skips 16 bytes and returns their offset in `buf` (IPv6 addresses are copied from there). */
+  bytes16Start(): number {
+    const start = this.pos;
+    if (start + 16 > this.end) throw invalidFrame("payload truncated");
+    this.pos = start + 16;
+    return start;
   }
 
   /** `n` raw bytes as a view (no copy). */

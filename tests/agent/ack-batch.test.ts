@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { AckBatch, PADDING_ACTIONS } from "../../src/agent/ack-batch.ts";
+import { viewFrame } from "../../src/spop/frame-view.ts";
 import type { Action } from "../../src/spop/types.ts";
 import { parseReplies } from "../helpers/spop-client.ts";
 import { settle } from "./harness.ts";
@@ -21,6 +22,20 @@ describe("AckBatch", () => {
     out.flush();
     expect(writes.length).toBe(1);
     expect(parseReplies(writes[0]).map((r) => r.type === "ack" && r.actions)).toEqual([ok, [...PADDING_ACTIONS]]);
+  });
+
+  test("ack() with the NOTIFY Frame itself echoes its ids like ack() with its id bytes", () => {
+    // A NOTIFY with stream-id 4242 (f2 fa 00) and frame-id 7, inside a larger chunk.
+    const chunk = new Uint8Array([0xee, 0, 0, 0, 10, 3, 0, 0, 0, 1, 0xf2, 0xfa, 0x00, 7, 0xee]);
+    const frame = viewFrame(chunk, 1, 10);
+    const a = batch();
+    a.out.ack(frame, ok);
+    a.out.flush();
+    const b = batch();
+    b.out.ack(frame.idBytes, ok);
+    b.out.flush();
+    expect(a.writes[0]).toEqual(b.writes[0]);
+    expect(parseReplies(a.writes[0])).toMatchObject([{ type: "ack", streamId: 4242, frameId: 7, actions: ok }]);
   });
 
   test("scheduleFlush() coalesces every call of a tick into one write", async () => {

@@ -6,7 +6,7 @@ import {
   resolveIdentity,
   UNKNOWN_IDENTITY,
 } from "../../src/ratelimit/identity.ts";
-import { parseIp } from "../../src/ratelimit/ip.ts";
+import { formatIpv4, parseIp } from "../../src/ratelimit/ip.ts";
 import type { IdentityOptions } from "../../src/ratelimit/policy-types.ts";
 import type { NamedData } from "../../src/spop/types.ts";
 
@@ -174,5 +174,21 @@ describe("IPv6 prefix options", () => {
 
   test("compileIdentity rejects an invalid trusted proxy", () => {
     expect(() => compileIdentity({ ...DEFAULT_IDENTITY_OPTIONS, trustedProxies: ["10.0.0.0/99"] })).toThrow(RangeError);
+  });
+});
+
+describe("compileIdentity with many clients", () => {
+  test("40,000 IPv4 and IPv6 clients each resolve to their own text, on first and repeated requests in any order", () => {
+    const resolver = compileIdentity(DEFAULT_IDENTITY_OPTIONS);
+    const v4 = Array.from({ length: 20_000 }, (_, i) => (0xc6120000 + i * 7) >>> 0);
+    const v6 = Array.from({ length: 20_000 }, (_, i) => [0x20, 0x01, 0x0d, 0xb8, (i + 1) >>> 8, (i + 1) & 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, i & 255]);
+    const expected = (k: number) =>
+      k < v4.length ? formatIpv4(v4[k]) : `2001:db8:${((v6[k - v4.length][4] << 8) | v6[k - v4.length][5]).toString(16)}::/64`;
+    const args = (k: number): NamedData[] => [
+      k < v4.length ? { name: "ip_src", kind: "ipv4", value: v4[k] } : rawV6("ip_src", v6[k - v4.length]),
+    ];
+    for (const order of [(k: number) => k, (k: number) => 39_999 - k, (k: number) => (k * 7_919) % 40_000]) {
+      for (let n = 0; n < 40_000; n++) expect(resolver.resolve(args(order(n)))).toBe(expected(order(n)));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { escapeIdentity, fnv1a32Hex, hashTagOf, limitKey, paramsHash } from "../../src/ratelimit/keys.ts";
+import { escapeIdentity, fnv1a32Hex, hashTagOf, keyTag, limitKey, limitKeyShape, paramsHash, SplitKeyCheck } from "../../src/ratelimit/keys.ts";
 import type { GcraParams } from "../../src/ratelimit/store.ts";
 
 const P: GcraParams = { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 };
@@ -56,6 +56,27 @@ describe("escapeIdentity()", () => {
 
   test("leaves ordinary identities untouched", () => {
     expect(escapeIdentity("203.0.113.7")).toBe("203.0.113.7");
+  });
+});
+
+describe("keyTag()", () => {
+  test.each(["203.0.113.7", "", "%", "{", "}", "a{b}c%d", "ключ", "2001:db8::/64"])("equals escapeIdentity for %p", (identity) => {
+    expect(keyTag(identity)).toBe(escapeIdentity(identity));
+  });
+});
+
+describe("SplitKeyCheck", () => {
+  const params = { emissionIntervalUs: 1_000, burstToleranceUs: 5_000 };
+
+  test("its key is limitKey's text, and JSON shows the plain LimitCheck", () => {
+    const shape = limitKeyShape("rl:", { name: "login", params });
+    const check = new SplitKeyCheck(keyTag("a{b}"), { shape, params, cost: 2, shadow: true });
+    expect(check.key).toBe(limitKey("rl:", "a{b}", "login", params));
+    expect(JSON.parse(JSON.stringify(check))).toEqual({ key: check.key, params, cost: 2, shadow: true });
+  });
+
+  test("limitKeyShape rejects a prefix with a brace with RangeError", () => {
+    expect(() => limitKeyShape("r{l", { name: "x", params })).toThrow(RangeError);
   });
 });
 

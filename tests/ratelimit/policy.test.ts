@@ -85,10 +85,45 @@ describe("compilePolicies matching", () => {
   });
 });
 
+describe("compilePolicies alignment", () => {
+  const set = compilePolicies(
+    [
+      limit({ name: "first" }),
+      limit({ name: "login", match: [{ arg: "path", kind: "exact", value: "/login" }] }),
+      limit({ name: "last", cost: { kind: "constant", value: 3 } }),
+      limit({ name: "elsewhere", messages: ["other"] }),
+    ],
+    { keyPrefix: "rl:" },
+  );
+  const view = (m: Message) => {
+    const r = set.checksFor(m, "192.0.2.1")!;
+    return { limits: r.limits.map((l) => l.name), items: r.policyItems, costs: r.checks.map((c) => c.cost), keys: r.checks.map((c) => c.key) };
+  };
+
+  test("when a middle limit does not match, checks, limits and policy items stay index-aligned", () => {
+    const skipped = view(msg([str("path", "/")]));
+    expect(skipped.limits).toEqual(["first", "last"]);
+    expect(skipped.items).toEqual(['"first";q=100;w=1', '"last";q=100;w=1']);
+    expect(skipped.costs).toEqual([1, 3]);
+    expect(skipped.keys).toEqual([limitKey("rl:", "192.0.2.1", "first", PARAMS), limitKey("rl:", "192.0.2.1", "last", PARAMS)]);
+    expect(view(msg([str("path", "/login")])).limits).toEqual(["first", "login", "last"]);
+  });
+
+  test("alternating message names each get their own limits", () => {
+    for (let i = 0; i < 3; i++) {
+      expect(set.handles("other")).toBe(true);
+      expect(view(msg([], "other")).limits).toEqual(["elsewhere"]);
+      expect(set.handles("nope")).toBe(false);
+      expect(set.checksFor(msg([], "nope"), "x")).toBeUndefined();
+      expect(view(msg([str("path", "/")])).limits).toEqual(["first", "last"]);
+    }
+  });
+});
+
 describe("compilePolicies keys", () => {
   test("an identity key is limitKey(prefix, identity, name, params)", () => {
     const set = compilePolicies([limit({ name: "default" })], { keyPrefix: "rl:" });
-    const checks = set.checksFor(msg([]), "192.0.2.1")!.checks;
+    const checks = set.checksFor(msg([]), "192.0.2.1")!.checks.map((c) => ({ key: c.key, params: c.params, cost: c.cost, shadow: c.shadow }));
     expect(checks).toEqual([{ key: limitKey("rl:", "192.0.2.1", "default", PARAMS), params: PARAMS, cost: 1, shadow: false }]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ceilSeconds, policyField, policyItem, rateLimitField } from "../../src/ratelimit/ratelimit-headers.ts";
+import { ceilSeconds, policyField, policyItem, rateLimitField, rateLimitPrefix } from "../../src/ratelimit/ratelimit-headers.ts";
 import type { LimitDefinition } from "../../src/ratelimit/policy-types.ts";
 
 const base: LimitDefinition = {
@@ -39,6 +39,12 @@ describe("RateLimit header values", () => {
     expect(rateLimitField("default", 0, 2_000_000)).toBe('"default";r=0;t=2');
     expect(rateLimitField("default", 3, 2_000_001)).toBe('"default";r=3;t=3');
     expect(rateLimitField("default", 3, 0)).toBe('"default";r=3;t=0');
+  });
+
+  test("rateLimitPrefix is the start of rateLimitField, name escaped as an sf-string", () => {
+    expect(rateLimitPrefix("default")).toBe('"default";r=');
+    expect(rateLimitPrefix('a"b')).toBe('"a\\"b";r=');
+    expect(rateLimitField('a"b', 3, 1).startsWith(rateLimitPrefix('a"b'))).toBe(true);
   });
 
   test("ceilSeconds rounds up and never goes negative", () => {

@@ -142,6 +142,27 @@ describe("decisionActions", () => {
       expect(action.name).toMatch(/^[A-Za-z0-9_.]+$/);
     }
   });
+
+  test("per-limit actions are shared between decisions while the per-request values change", () => {
+    const a = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false }, { limits: one, policyItems: oneItems });
+    const b = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(7, 2_500_000)], degraded: false }, { limits: one, policyItems: oneItems });
+    const byName = (actions: Action[], name: string) => actions.find((x) => x.name === name);
+    for (const name of ["limit", "policy", "ratelimit_policy"]) expect(byName(a, name)).toBe(byName(b, name) as Action);
+    expect(byName(b, "remaining")).toEqual(int("remaining", 7));
+    expect(byName(b, "reset")).toEqual(int("reset", 3));
+    expect(byName(b, "ratelimit")).toEqual(str("ratelimit", '"default";r=7;t=3'));
+  });
+
+  test("a reloaded limit with the same name gets its own count, and the policy item passed in is used", () => {
+    const before = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: one, policyItems: oneItems });
+    const reloaded = [limit("default", false, 50)];
+    const after = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: reloaded, policyItems: ['"default";q=50;w=1'] });
+    expect(before).toContainEqual(int("limit", 100));
+    expect(after).toContainEqual(int("limit", 50));
+    expect(after).toContainEqual(str("ratelimit_policy", '"default";q=50;w=1'));
+    const again = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: reloaded, policyItems: ['"other";q=1;w=1'] });
+    expect(again).toContainEqual(str("ratelimit_policy", '"other";q=1;w=1'));
+  });
 });
 
 describe("FAILURE_ACTIONS", () => {

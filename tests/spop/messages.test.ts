@@ -76,6 +76,8 @@ describe("LIST-OF-MESSAGES", () => {
       expect(statusOf(() => decodeMessages(good.subarray(0, cut)))).toBe(4);
     }
     expect(statusOf(() => decodeMessages(hex("05 6162")))).toBe(4); // name length past the end
+    // …also when the bytes after the range would complete it
+    expect(statusOf(() => decodeMessagesIn(hex("05 6162 636465 00"), 0, 3))).toBe(4);
   });
 
   test("writeMessages() refuses more than 255 args", () => {

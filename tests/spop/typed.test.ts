@@ -101,6 +101,21 @@ describe("typed data (§3)", () => {
     expect(() => encodeOne({ kind: "ipv6", value: new Uint8Array(4) })).toThrow(RangeError);
   });
 
+  test("readNamed() copies an IPv6 argument, so a handler keeping it does not pin the received chunk", () => {
+    const bytes = hex("07 20010db8000000000000000000000001 07");
+    const d = readNamed(new ByteReader(bytes), "ip_src");
+    expect(d.kind === "ipv6" && d.value.buffer).not.toBe(bytes.buffer);
+    expect(d).toEqual({ name: "ip_src", kind: "ipv6", value: bytes.slice(1, 17) });
+    expect(statusOf(() => readNamed(new ByteReader(bytes.subarray(0, 16)), "ip_src"))).toBe(4);
+  });
+
+  test("readNamed() decodes every kind like readTyped()", () => {
+    const cases = ["00", "11", "01", "02 05", "03 f0 01", "04 ef", "05 01", "06 c000020a", "08 02 6869", "09 01 ff"];
+    for (const h of cases) {
+      expect(readNamed(new ByteReader(hex(h)), "a")).toEqual({ name: "a", ...decodeOne(hex(h)) });
+    }
+  });
+
   test("readNamed() attaches the name to the decoded value", () => {
     expect(readNamed(new ByteReader(hex("00")), "ip_fwd")).toEqual({ name: "ip_fwd", kind: "null" });
     expect(readNamed(new ByteReader(hex("0301")), "n")).toEqual({ name: "n", kind: "uint32", value: 1 });

@@ -20,6 +20,17 @@ describe("Writer", () => {
     expect(w.length).toBe(0);
   });
 
+  test("room() returns a buffer with space for direct writes and commit() sets the length", () => {
+    const w = new Writer(16);
+    w.u8(1);
+    const b = w.room(100);
+    expect(b.length).toBeGreaterThanOrEqual(101);
+    b[1] = 2;
+    b[2] = 3;
+    w.commit(3);
+    expect(toHex(w.take())).toBe("010203");
+  });
+
   test("string() switches to UTF-8 when a non-ASCII char appears and handles long strings", () => {
     const w = new Writer(4);
     w.string("aé");

@@ -1,17 +1,21 @@
 /**
- * A bounded string → TAT map over typed arrays: at one million 32-char keys, 8 bytes of index +
- * 16 of entry + 40–50 of key pages a key (64–75 bytes; a Map<string, number> measured ~178).
+ * A bounded key → TAT map over typed arrays that keeps a 64-bit fingerprint of each key
+ * (key-hash.ts) instead of its text: 8 bytes of index + 16 of entry a key (24.4 bytes at one
+ * million keys; storing the ~30-char key text cost ~70, a Map<string, number> ~178), nothing
+ * on the garbage-collected heap, and a lookup touches two cache lines and compares no text.
  *
- * - Entries are dense (`0 … size-1`), 16 bytes each in one buffer so a lookup touches one cache
- *   line: TAT (Float64 at word 2e), hash and key record offset (Int32 at 4e+2, 4e+3). Removing
- *   an entry moves the last one into its place, so sweeps and eviction samples walk a dense range.
- * - The index is open addressing with linear probing over an Int32Array of entry+1 (0 = empty),
- *   at most 3/4 full, with backward-shift deletion (no tombstones, probe chains stay short).
- * - Keys live in a KeyArena (256 KiB byte pages), compared in place.
+ * The trade-off: two distinct keys with the same fingerprint share one GCRA state. With n keys
+ * live the chance that any two collide is about n²/2⁶⁵ — 3·10⁻⁸ at a million keys — and the
+ * effect is one client counted against another's budget until one of them expires.
+ * Fingerprints are seeded per table, so a collision cannot be precomputed for every agent.
+ *
+ * - Entries are dense (`0 … size-1`), 16 bytes each in one buffer: TAT (Float64 at word 2e),
+ *   fingerprint lanes A and B (Int32 at 4e+2, 4e+3). Removing an entry moves the last one into
+ *   its place, so sweeps and eviction samples walk a dense range.
+ * - The index is open addressing with linear probing on lane A over an Int32Array of entry+1
+ *   (0 = empty), at most 3/4 full, with backward-shift deletion (no tombstones, short probes).
  * @module
  */
-import { KEY_PAGE_BYTES, KeyArena, MAX_KEY_LENGTH } from "./key-arena.ts";
-import { hashKey, randomSeed } from "./key-hash.ts";
 
 /** Entries sampled per eviction; the one with the smallest TAT goes (Redis-style sampling). */
 const EVICTION_SAMPLES = 8;
@@ -19,7 +23,7 @@ const EVICTION_SAMPLES = 8;
 /** Options of a TatTable. */
 export interface TatTableOptions {
   readonly maxKeys: number;
-  /** Hash seed; random by default (fixed only in tests). */
+  /** Seed of the eviction sampler; fixed only in tests. */
   readonly seed?: number;
 }
 
@@ -29,15 +33,11 @@ export interface TatTableStats {
   readonly indexBytes: number;
   /** Entry bytes touched (16 a key; the reservation for maxKeys is mapped lazily). */
   readonly entryBytes: number;
-  /** Key pages held (256 KiB each). */
-  readonly keyBytes: number;
-  readonly keyGarbageBytes: number;
 }
 
 /** The memory store's key → TAT table: bounded, incremental expiry, sampled eviction. */
 export class TatTable {
   readonly #maxKeys: number;
-  readonly #seed: number;
   // Sized once for maxKeys at ≤ 3/4 load: no rehash pause ever, and untouched pages cost nothing.
   #index!: Int32Array;
   #mask!: number;
@@ -45,16 +45,15 @@ export class TatTable {
   // Sized for maxKeys up front: large typed arrays are zero pages mapped on first touch, and
   // entries are filled densely from 0, so resident memory follows the key count without copies.
   #tats!: Float64Array;
-  /** The same buffer as #tats, seen as Int32: hash at 4e+2, key offset at 4e+3. */
+  /** The same buffer as #tats, seen as Int32: lane A at 4e+2, lane B at 4e+3. */
   #words!: Int32Array;
-  readonly #arena: KeyArena;
   #cursor = 0;
   #rng: number;
   // The store reads a key and then writes the same key: remember the last lookup so the write
-  // neither rehashes nor reprobes. #layout changes whenever a slot may have moved.
+  // does not reprobe. #layout changes whenever a slot may have moved.
   #layout = 0;
-  #memoKey: string | undefined = undefined;
-  #memoHash = 0;
+  #memoA = 0;
+  #memoB = 0;
   #memoSlot = -1;
   #memoLayout = -1;
 
@@ -62,11 +61,9 @@ export class TatTable {
     const maxKeys = options.maxKeys;
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be an integer ≥ 1, got ${maxKeys}`);
     this.#maxKeys = maxKeys;
-    this.#seed = options.seed ?? randomSeed();
-    this.#rng = this.#seed | 1;
+    this.#rng = (options.seed ?? (Math.random() * 0x1_0000_0000) | 0) | 1;
     this.#allocateEntries();
     this.#allocateIndex();
-    this.#arena = new KeyArena({ onMove: (owner, offset) => (this.#words[4 * owner + 3] = offset) });
   }
 
   /** Number of keys held (expired ones included until swept). */
@@ -74,46 +71,41 @@ export class TatTable {
     return this.#count;
   }
 
-  /** Memory in use, for metrics and sizing (typed arrays and key pages, not counting untouched reservation). */
+  /** Memory in use, for metrics and sizing (typed arrays, not counting the untouched entry reservation). */
   get stats(): TatTableStats {
     return {
       keys: this.#count,
       indexBytes: this.#index.byteLength, // reserved; pages are touched as keys arrive
       entryBytes: 16 * this.#count,
-      keyBytes: this.#arena.pageCount * KEY_PAGE_BYTES,
-      keyGarbageBytes: this.#arena.garbageBytes,
     };
   }
 
-  /** The stored TAT of `key`, undefined when absent. */
-  get(key: string): number | undefined {
-    const slot = this.#lookup(key);
+  /** The stored TAT of the key with fingerprint `print` (lanes A, B), undefined when absent. */
+  get(print: Int32Array): number | undefined {
+    const slot = this.#lookup(print[0], print[1]);
     return slot < 0 ? undefined : this.#tats[2 * (this.#index[slot] - 1)];
   }
 
   /**
-   * Stores `tat` for `key`. A key that is absent and whose TAT is ≤ now is not inserted: it
-   * would behave exactly like an absent key. When full, evicts to make room.
-   * @throws {RangeError} when inserting a key longer than MAX_KEY_LENGTH (nothing is changed).
+   * Stores `tat` for the key with fingerprint `print`. A key that is absent and whose TAT is
+   * ≤ now is not inserted: it would behave exactly like an absent key. When full, evicts.
    */
-  write(key: string, tat: number, nowUs: number): void {
-    const slot = this.#lookup(key);
+  write(print: Int32Array, tat: number, nowUs: number): void {
+    const a = print[0];
+    const b = print[1];
+    const slot = this.#lookup(a, b);
     if (slot >= 0) {
       this.#tats[2 * (this.#index[slot] - 1)] = tat;
       return;
     }
     if (tat <= nowUs) return;
-    if (key.length > MAX_KEY_LENGTH) throw new RangeError(`Key of ${key.length} code units exceeds the memory store's limit of ${MAX_KEY_LENGTH}`);
-    const hash = this.#memoHash;
     this.#layout++;
     if (this.#count >= this.#maxKeys) this.#evict();
-    const entry = this.#count;
-    const offset = this.#arena.append(key, entry);
-    this.#count++;
+    const entry = this.#count++;
     this.#tats[2 * entry] = tat;
-    this.#words[4 * entry + 2] = hash;
-    this.#words[4 * entry + 3] = offset;
-    this.#index[this.#emptySlot(hash)] = entry + 1;
+    this.#words[4 * entry + 2] = a;
+    this.#words[4 * entry + 3] = b;
+    this.#index[this.#emptySlot(a)] = entry + 1;
   }
 
   /** Examines up to `budget` entries at the sweep cursor, dropping those whose TAT ≤ now. */
@@ -137,30 +129,29 @@ export class TatTable {
     this.#allocateIndex();
     this.#count = 0;
     this.#allocateEntries();
-    this.#arena.clear();
     this.#cursor = 0;
     this.#layout++;
   }
 
-  /** The index slot of `key` (−1 when absent), memoized with its hash for the next call. */
-  #lookup(key: string): number {
-    if (this.#memoLayout === this.#layout && this.#memoKey === key) return this.#memoSlot;
-    const hash = hashKey(key, this.#seed);
-    const slot = this.#find(key, hash);
-    this.#memoKey = key;
-    this.#memoHash = hash;
+  /** The index slot of fingerprint (a, b) (−1 when absent), memoized for the next call. */
+  #lookup(a: number, b: number): number {
+    if (this.#memoLayout === this.#layout && this.#memoA === a && this.#memoB === b) return this.#memoSlot;
+    const slot = this.#find(a, b);
+    this.#memoA = a;
+    this.#memoB = b;
     this.#memoSlot = slot;
     this.#memoLayout = this.#layout;
     return slot;
   }
 
-  #find(key: string, hash: number): number {
+  #find(a: number, b: number): number {
     const index = this.#index;
+    const words = this.#words;
     const mask = this.#mask;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = a & mask; ; slot = (slot + 1) & mask) {
       const v = index[slot];
       if (v === 0) return -1;
-      if (this.#words[4 * v - 2] === hash && this.#arena.equals(this.#words[4 * v - 1], key)) return slot;
+      if (words[4 * v - 2] === a && words[4 * v - 1] === b) return slot;
     }
   }
 
@@ -178,14 +169,12 @@ export class TatTable {
 
   #remove(entry: number): void {
     this.#unlink(this.#slotOf(entry));
-    this.#arena.free(this.#words[4 * entry + 3]);
     const last = --this.#count;
     if (entry === last) return;
     this.#index[this.#slotOf(last)] = entry + 1;
     this.#tats[2 * entry] = this.#tats[2 * last];
     this.#words[4 * entry + 2] = this.#words[4 * last + 2];
     this.#words[4 * entry + 3] = this.#words[4 * last + 3];
-    this.#arena.setOwner(this.#words[4 * entry + 3], entry);
   }
 
   /** Backward-shift deletion: pull later members of the probe run into the hole. */

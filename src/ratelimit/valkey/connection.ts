@@ -52,9 +52,15 @@ function startConnecting(
 /** Opens one connection for `topology`; waits at most `waitMs` for it to become ready. */
 export async function openConnection(
   topology: Topology,
-  options: { store: ValkeyStoreOptions; onError: ErrorSink; waitMs: number },
+  options: {
+    store: ValkeyStoreOptions;
+    onError: ErrorSink;
+    waitMs: number;
+    /** Sent whenever a standalone connection becomes ready (again): a restarted Valkey has lost its script cache. */
+    warmup?: readonly string[];
+  },
 ): Promise<ValkeyConnection> {
-  const { store, onError, waitMs } = options;
+  const { store, onError, waitMs, warmup } = options;
   let closed = false;
   const isClosed = () => closed;
   const notReady = () => Promise.reject(new ValkeyStoreError("unavailable", "Valkey connection is not ready"));
@@ -66,6 +72,9 @@ export async function openConnection(
       database: topology.db,
       socket: { ...base.socket, host: topology.host, port: topology.port },
     } as Parameters<typeof createClient>[0]);
+    if (warmup !== undefined) {
+      client.on("ready", () => void client.sendCommand([...warmup]).catch((error: unknown) => onError("standalone-warmup", error)));
+    }
     await startConnecting(client, { kind: "standalone", onError, waitMs, isClosed });
     return {
       send: (_key, args) => client.isOpen ? client.sendCommand(args) : notReady(),

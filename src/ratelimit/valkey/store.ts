@@ -237,7 +237,12 @@ export async function createValkeyStore(options: ValkeyStoreOptions, deps: Valke
   };
   const count = Math.max(1, Math.floor(options.connections));
   const connections = await Promise.all(
-    Array.from({ length: count }, () => openConnection(topology, { store: options, onError, waitMs: deps.connectWaitMs ?? 2000 })),
+    Array.from({ length: count }, () => openConnection(topology, {
+      store: options,
+      onError,
+      waitMs: deps.connectWaitMs ?? 2000,
+      warmup: ["SCRIPT", "LOAD", GCRA_LUA],
+    })),
   );
   // Cache the script before the first decision, so a cold start costs no NOSCRIPT round trip.
   // Valkey may be down now: that is the failure policy's business, not a startup error.
