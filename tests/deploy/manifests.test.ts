@@ -120,9 +120,9 @@ describe("kubernetes base: HAProxy with spoa-gcra as a native sidecar", () => {
     }
   });
 
-  test("the agent requests 64Mi and is limited to 128Mi of memory", () => {
-    expect(agent.resources.requests.memory).toBe("64Mi");
-    expect(agent.resources.limits.memory).toBe("128Mi");
+  test("the agent's memory is sized from the measured RSS: 96Mi requested, 192Mi limit above the 1M-key peak", () => {
+    expect(agent.resources.requests.memory).toBe("96Mi");
+    expect(agent.resources.limits.memory).toBe("192Mi");
   });
 
   test("the generated ConfigMaps hold the very files of deploy/haproxy and the policy", () => {
