@@ -89,6 +89,7 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
         if (response.status === 429) retryAfter = response.headers.get("retry-after") ?? "";
       }
       const denied = statuses.filter((s) => s === 429).length;
+      console.log(`${runtime}: ${denied} × 429 of ${BURST + EXTRA} requests (GCRA predicts ${EXTRA})`);
       expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
       expect(Math.abs(denied - EXTRA)).toBeLessThanOrEqual(1);
       expect(statuses.slice(0, BURST - 1).every((s) => s === 200)).toBe(true);
