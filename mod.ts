@@ -11,7 +11,8 @@
  *   handle: () => [{ type: "set-var", scope: "txn", name: "seen", value: { kind: "bool", value: true } }],
  *   failureActions: () => [],
  * };
- * const agent = new Agent({ handler, timers: globalThis });
+ * const timers = { schedule: (f: () => void, ms: number) => setTimeout(f, ms), cancel: (h: unknown) => clearTimeout(h as number) };
+ * const agent = new Agent({ handler, timers });
  * // For each accepted socket: const port = agent.accept(transport); then feed port.receive(bytes).
  * ```
  *

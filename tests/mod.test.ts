@@ -8,7 +8,8 @@ describe("mod.ts", () => {
       handle: () => [{ type: "set-var", scope: "txn", name: "seen", value: { kind: "bool", value: true } }],
       failureActions: () => [],
     };
-    const agent = new Agent({ handler, timers: globalThis });
+    const timers = { schedule: (f: () => void, ms: number) => setTimeout(f, ms), cancel: (h: unknown) => clearTimeout(h as number) };
+    const agent = new Agent({ handler, timers });
     const written: Uint8Array[] = [];
     const transport: Transport = { write: (b) => (written.push(b), true), end() {}, pause() {}, resume() {}, remoteAddress: "test" };
     const port = agent.accept(transport);

@@ -12,6 +12,7 @@ import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
 import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy.ts";
 import { bunAdapter } from "../../src/runtime/bun.ts";
+import { systemTimers } from "../../src/cli/stores.ts";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,7 +34,7 @@ const handler = createRateLimitHandler({
 });
 const agent = new Agent({
   handler,
-  timers: { setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
+  timers: systemTimers,
 });
 const listener = await bunAdapter.listenSpop({ kind: "tcp", hostname: "127.0.0.1", port }, (t) => agent.accept(t));
 console.log(`listening ${listener.address}`);

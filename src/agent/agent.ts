@@ -131,13 +131,13 @@ export class Agent {
     if (this.#drain !== undefined) return this.#drain;
     const graceMs = options?.graceMs ?? DEFAULT_DRAIN_GRACE_MS;
     this.#drain = new Promise<void>((resolve) => {
-      const timer = this.#timers.setTimeout(() => {
+      const timer = this.#timers.schedule(() => {
         for (const connection of [...this.#connections]) connection.abort();
         this.#drainDone?.();
       }, graceMs);
       this.#drainDone = () => {
         this.#drainDone = undefined;
-        this.#timers.clearTimeout(timer);
+        this.#timers.cancel(timer);
         resolve();
       };
     });

@@ -323,13 +323,13 @@ export class Connection implements ConnectionPort {
 
   #armTimer(ms = this.#host.helloTimeoutMs): void {
     this.#timerArmed = true;
-    this.#timer = this.#host.timers.setTimeout(() => this.#onTimeout(), ms);
+    this.#timer = this.#host.timers.schedule(() => this.#onTimeout(), ms);
   }
 
   #disarmTimer(): void {
     if (!this.#timerArmed) return;
     this.#timerArmed = false;
-    this.#host.timers.clearTimeout(this.#timer);
+    this.#host.timers.cancel(this.#timer);
     this.#timer = undefined;
   }
 

@@ -35,6 +35,8 @@ export interface ConnectionPort {
 
 /** Timers injected into the core, so the core never touches a host timer API directly. */
 export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  /** Runs `callback` once after `ms` milliseconds; returns a handle for `cancel`. */
+  schedule(callback: () => void, ms: number): unknown;
+  /** Cancels a scheduled callback that has not run yet. */
+  cancel(handle: unknown): void;
 }

@@ -27,8 +27,8 @@ export const systemClock: Clock = { nowUs: () => Date.now() * 1000 };
 
 /** Host timers for the core. */
 export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  schedule: (callback, ms) => setTimeout(callback, ms),
+  cancel: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
 /** Creates the configured store; Valkey being down at start is not an error (the policy decides). */

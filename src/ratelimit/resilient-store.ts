@@ -121,7 +121,7 @@ export class ResilientStore implements LimiterStore {
   #race(checks: readonly LimitCheck[], answer: Promise<Decision>, sentUs: number): Promise<Decision> {
     return new Promise<Decision>((resolve) => {
       let settled = false;
-      const timer = this.#o.timers.setTimeout(() => {
+      const timer = this.#o.timers.schedule(() => {
         if (settled) return;
         settled = true;
         this.#breaker.failure();
@@ -130,12 +130,12 @@ export class ResilientStore implements LimiterStore {
       answer.then((decision) => {
         if (settled) return this.#emit({ kind: "late-reply" });
         settled = true;
-        this.#o.timers.clearTimeout(timer);
+        this.#o.timers.cancel(timer);
         resolve(this.#succeeded(checks, decision, sentUs));
       }, (error: unknown) => {
         if (settled) return this.#emit({ kind: "store-error", error });
         settled = true;
-        this.#o.timers.clearTimeout(timer);
+        this.#o.timers.cancel(timer);
         resolve(this.#failed(checks, error));
       });
     });

@@ -16,13 +16,13 @@ export class FakeTimers implements Timers {
   readonly #pending = new Map<number, { callback: () => void; ms: number }>();
   #next = 1;
 
-  setTimeout(callback: () => void, ms: number): unknown {
+  schedule(callback: () => void, ms: number): unknown {
     const id = this.#next++;
     this.#pending.set(id, { callback, ms });
     return id;
   }
 
-  clearTimeout(handle: unknown): void {
+  cancel(handle: unknown): void {
     this.#pending.delete(handle as number);
   }
 

@@ -30,12 +30,12 @@ function harness(policy: "local" | "allow" | "deny", answer: () => Decision | Pr
   let now = 1_000_000_000;
   const pending: { at: number; cb: () => void; live: boolean }[] = [];
   const timers = {
-    setTimeout: (cb: () => void, ms: number) => {
+    schedule: (cb: () => void, ms: number) => {
       const t = { at: now + ms * 1000, cb, live: true };
       pending.push(t);
       return t;
     },
-    clearTimeout: (h: unknown) => {
+    cancel: (h: unknown) => {
       (h as { live: boolean }).live = false;
     },
   };

@@ -14,7 +14,7 @@ const checksFor = (id: string): LimitCheck[] => [
   { key: `{${id}}:a`, params: SLOW, cost: 1, shadow: false },
   { key: `{${id}}:b`, params: { emissionIntervalUs: HOUR_US, burstToleranceUs: 0 }, cost: 1, shadow: true },
 ];
-const timers = { setTimeout: (cb: () => void, ms: number) => setTimeout(cb, ms), clearTimeout: (h: unknown) => clearTimeout(h as number) };
+const timers = { schedule: (cb: () => void, ms: number) => setTimeout(cb, ms), cancel: (h: unknown) => clearTimeout(h as number) };
 
 let cluster: ValkeyCluster;
 let store: ValkeyStore;

@@ -11,7 +11,7 @@ const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
 const SLOW: GcraParams = { emissionIntervalUs: HOUR_US, burstToleranceUs: 2 * HOUR_US };
 const one = (id: string): LimitCheck[] => [{ key: `{${id}}:a`, params: SLOW, cost: 1, shadow: false }];
-const timers = { setTimeout: (cb: () => void, ms: number) => setTimeout(cb, ms), clearTimeout: (h: unknown) => clearTimeout(h as number) };
+const timers = { schedule: (cb: () => void, ms: number) => setTimeout(cb, ms), cancel: (h: unknown) => clearTimeout(h as number) };
 
 let group: ValkeySentinelGroup;
 let store: ValkeyStore;

@@ -140,7 +140,7 @@ describe("ValkeyStore outage under ResilientStore", () => {
       fallback: new MemoryStore({ clock: realClock }),
       policy: "local",
       deadlineMs: 50,
-      timers: { setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as number) },
+      timers: { schedule: (cb, ms) => setTimeout(cb, ms), cancel: (h) => clearTimeout(h as number) },
       clock: realClock,
       breaker: { failureThreshold: 3, initialBackoffMs: 100, maxBackoffMs: 400 },
       onEvent: (e) => events.push(e),
