@@ -62,7 +62,10 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
       try {
         const load = startLoad(connections, { window: 16, keys: 500 });
         await waitFor("load to be running", () => load.acked() >= 1_500, 15_000);
-        // Stop writing and signal in the same tick: each NOTIFY written so far was sent before the signal.
+        // Fill every window, stop writing and signal in the same tick: NOTIFYs are in flight, and
+        // each one written so far was sent before the signal. (A fast agent may have answered all
+        // of them between two refill ticks, hence the explicit top-up.)
+        load.topUp();
         load.stop();
         const sentBefore = load.sent();
         agent.signal("SIGTERM");

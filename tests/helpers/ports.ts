@@ -1,11 +1,12 @@
 // Free loopback ports for real servers started by tests. They are drawn from below Linux's
 // ephemeral range (32768–60999): a port the kernel hands out with bind(0) can be taken again by
 // any outgoing connection before our server binds it — the reload storm and load tests open
-// thousands — which made "Address already in use" a rare flake.
+// thousands — which made "Address already in use" a rare flake. Valkey Cluster also binds
+// port + 10000 for its bus, so the range stays below 22768 and the bus ports below 32768.
 import { createServer } from "node:net";
 
-const LOW = 20_000;
-const HIGH = 32_000;
+const LOW = 12_000;
+const HIGH = 22_000;
 /** Ports this process already handed out: two servers of one test never get the same one. */
 const given = new Set<number>();
 

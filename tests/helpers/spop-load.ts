@@ -200,6 +200,8 @@ export interface Load {
   acked(): number;
   /** NOTIFYs written so far over all connections. */
   sent(): number;
+  /** Fills every connection's window now (the refill timer runs only every millisecond). */
+  topUp(): void;
   /** Stops writing at once (synchronously): nothing is written after this returns. */
   stop(): void;
 }
@@ -222,6 +224,7 @@ export function startLoad(connections: readonly LoadConnection[], options: { rea
   return {
     acked: () => connections.reduce((n, c) => n + c.acked.size, 0),
     sent: () => connections.reduce((n, c) => n + c.sent.length, 0),
+    topUp: refill,
     stop: () => {
       stopped = true;
       clearInterval(timer);
