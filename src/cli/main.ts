@@ -5,7 +5,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { parseCliArgs, UsageError } from "./args.ts";
+import { type Command, parseCliArgs, UsageError } from "./args.ts";
 import { checkConfigCommand } from "./check-config.ts";
 import { helpText } from "./help.ts";
 import { serve } from "./serve.ts";
@@ -25,7 +25,8 @@ async function main(): Promise<number> {
   }
   switch (args.command) {
     case "help":
-      write("out")(helpText(args.positionals[0] as never));
+      // parseCliArgs only lets known command names through as the help topic.
+      write("out")(helpText(args.positionals[0] as Command | undefined));
       return 0;
     case "version":
       write("out")(`spoa-gcra ${VERSION} (${host.runtime})`);

@@ -3,7 +3,7 @@
 // client is unaffected.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
-import { type HaproxyProcess, startHaproxy, writeTempFiles } from "../helpers/haproxy.ts";
+import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
 
@@ -40,22 +40,6 @@ backend be_spoa
 `;
 }
 
-const SPOE_CONFIG = `
-[ratelimit]
-spoe-agent ratelimit-agent
-    messages check-rate
-    option var-prefix rl
-    option set-on-error err
-    timeout hello 2s
-    timeout idle 30s
-    timeout processing 1s
-    use-backend be_spoa
-
-spoe-message check-rate
-    args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
-    event on-frontend-http-request
-`;
-
 for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
   describe(`in-memory agent under ${runtime} behind HAProxy 2.6`, () => {
     let agent: AgentProcess;
@@ -70,7 +54,7 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
         args: ["serve", "--listen", `127.0.0.1:${agentPort}`],
         env: { SPOA_RATE_INTERVAL: String(RATE_INTERVAL_US), SPOA_RATE_BURST: String(RATE_BURST_US) },
       });
-      const files = writeTempFiles({ "spoe.conf": SPOE_CONFIG });
+      const files = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG });
       const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, agentPort, files["spoe.conf"]) });
       haproxy = await startHaproxy({ configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
     }, 60_000);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
-import { type HaproxyProcess, startHaproxy, writeTempFiles } from "../helpers/haproxy.ts";
+import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { connectLoad, loadIp, openSocket, withDeadline } from "../helpers/spop-load.ts";
@@ -14,22 +14,6 @@ import { connectLoad, loadIp, openSocket, withDeadline } from "../helpers/spop-l
 // 1/s with burst 5: the 6th request of a fresh client in a row is denied.
 const RATE = ["--rate-interval", "1000000", "--rate-burst", "4000000"];
 const BURST = 5;
-
-const SPOE_CONFIG = `
-[ratelimit]
-spoe-agent ratelimit-agent
-    messages check-rate
-    option var-prefix rl
-    option set-on-error err
-    timeout hello 2s
-    timeout idle 30s
-    timeout processing 1s
-    use-backend be_spoa
-
-spoe-message check-rate
-    args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
-    event on-frontend-http-request
-`;
 
 function haproxyConfig(frontendPort: number, socketPath: string, spoeFile: string): string {
   return `
@@ -82,7 +66,7 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
     let frontendPort = 0;
 
     beforeAll(async () => {
-      const files = writeTempFiles({ "spoe.conf": SPOE_CONFIG });
+      const files = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG });
       socketPath = join(files.dir, "spoa.sock");
       await leaveStaleSocket(socketPath);
       agent = await startAgent({ runtime, args: ["serve", "--listen", `unix:${socketPath}`, "--socket-mode", "0660", ...RATE] });

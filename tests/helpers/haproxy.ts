@@ -6,6 +6,26 @@ import { join } from "node:path";
 import { waitFor } from "./ports.ts";
 import { connect } from "node:net";
 
+/**
+ * The SPOE file of the tests that write their own HAProxy config: message check-rate with the
+ * seed's three address args, sent to backend be_spoa, variables under prefix rl.
+ */
+export const TEST_SPOE_CONFIG = `
+[ratelimit]
+spoe-agent ratelimit-agent
+    messages check-rate
+    option var-prefix rl
+    option set-on-error err
+    timeout hello 2s
+    timeout idle 30s
+    timeout processing 1s
+    use-backend be_spoa
+
+spoe-message check-rate
+    args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
+    event on-frontend-http-request
+`;
+
 /** A running HAProxy. */
 export interface HaproxyProcess {
   readonly output: () => string;

@@ -2,18 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
 import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
 import type { GcraParams } from "../../src/ratelimit/store.ts";
+import { rng } from "../helpers/rng.ts";
 
 const NOW = 1_800_000_000_000_000;
-
-function rng(seed: number) {
-  let s = seed | 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 describe("DenyCache", () => {
   test("a cached denial is never wrong: randomized against the authoritative store, with other agents writing", () => {

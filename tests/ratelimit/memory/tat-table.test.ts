@@ -1,23 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { Fingerprinter } from "../../../src/ratelimit/memory/key-hash.ts";
 import { TatTable } from "../../../src/ratelimit/memory/tat-table.ts";
+import { rng } from "../../helpers/rng.ts";
 
 const fingerprinter = new Fingerprinter(17);
 /** The table is keyed by fingerprints; these tests name keys by text. */
 function fp(key: string): Int32Array {
   fingerprinter.ofKey(key);
   return fingerprinter.out.slice();
-}
-
-/** A small deterministic PRNG so a failing sequence can be replayed. */
-function rng(seed: number) {
-  let s = seed | 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
 }
 
 describe("TatTable", () => {

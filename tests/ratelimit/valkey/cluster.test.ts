@@ -6,6 +6,7 @@ import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { startCluster, type ValkeyCluster } from "../../helpers/valkey.ts";
+import { systemTimers } from "../../../src/cli/stores.ts";
 
 const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -14,7 +15,6 @@ const checksFor = (id: string): LimitCheck[] => [
   { key: `{${id}}:a`, params: SLOW, cost: 1, shadow: false },
   { key: `{${id}}:b`, params: { emissionIntervalUs: HOUR_US, burstToleranceUs: 0 }, cost: 1, shadow: true },
 ];
-const timers = { schedule: (cb: () => void, ms: number) => setTimeout(cb, ms), cancel: (h: unknown) => clearTimeout(h as number) };
 
 let cluster: ValkeyCluster;
 let store: ValkeyStore;
@@ -65,7 +65,7 @@ describe("ValkeyStore on a cluster", () => {
       fallback: new MemoryStore({ clock }),
       policy: "deny",
       deadlineMs: 200,
-      timers,
+      timers: systemTimers,
       clock,
       // One node down must not take the others with it: a breaker that opens late.
       breaker: { failureThreshold: 1000 },
