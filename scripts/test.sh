@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite, as the README runs it: system servers, npm packages, the compiled
-# binary (the e2e tests run it), then every bun:test file. Ends with "N passed, N failed".
+# The whole test suite, as the README runs it: the servers it runs against (HAProxy 2.6–3.4,
+# Valkey 8 and 9, kustomize; installed once with root or sudo, then cached), npm packages, the
+# compiled binary (the e2e tests run it), then every bun:test file. Prints the tests passed and
+# failed per HAProxy and Valkey version, and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-system-deps.sh || exit 1
+bash scripts/install-test-env.sh || exit 1
 # npm install rather than npm ci: see .ci/run.
 [ -x node_modules/.bin/bun ] || npm install --no-audit --no-fund || exit 1
 BUN=node_modules/.bin/bun
@@ -15,6 +17,12 @@ $BUN test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+# Which server versions ran, and how their tests went (the version is in every such test's name).
+for server in HAProxy Valkey; do
+  grep -Eo "^\((pass|fail)\) .*" "$log" | grep -Eo "^\((pass|fail)\)|${server} [0-9]+(\.[0-9]+)?" | awk -v s="$server" '
+    /^\(/ { r = $0; next } { n[$2 " " r]++; seen[$2] = 1 }
+    END { for (v in seen) printf "%s %s: %d passed, %d failed\n", s, v, n[v " (pass)"], n[v " (fail)"] }' | sort -V
+done
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "${passed} passed, ${failed} failed"
