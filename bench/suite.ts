@@ -129,7 +129,7 @@ lines.push(`Versions: bun ${r.versions.bun}, ${r.versions.deno}, ${r.versions.ha
 if (r.e2e) {
   lines.push("", "| e2e (HAProxy 2.6, wrk) | without agent req/s | with agent req/s | ratio | p99 with agent | steal |", "|---|---|---|---|---|---|");
   for (const rt of runtimes) {
-    const e = r.e2e[rt];
+    const e = { ...r.e2e[rt].rows[0], stealShare: r.e2e[rt].stealShare };
     lines.push(`| ${rt} | ${Math.round(e.withoutAgent.requestsPerSecond)} | ${Math.round(e.withAgent.requestsPerSecond)} | ${(e.ratio * 100).toFixed(1)} % (${yes(e.ratio >= 0.45)}) | ${e.withAgent.latencyMs.p99} ms | ${((e.stealShare ?? 0) * 100).toFixed(0)} % |`);
   }
 }

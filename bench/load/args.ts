@@ -24,6 +24,10 @@ export interface LoadOptions {
   readonly json: boolean;
   /** Sample this process's VmRSS during the run (the agent's pid). */
   readonly agentPid: number | undefined;
+  /** The agent's metrics address (HOST:PORT): decisions made by the failure policy in the window. */
+  readonly agentMetrics: string | undefined;
+  /** A store process (valkey-server) whose CPU time per decision is reported too. */
+  readonly storePid: number | undefined;
   readonly seed: number;
 }
 
@@ -48,7 +52,11 @@ ACK latency, ACK/s and the verdicts (sess ip_score 0 allow / 100 deny).
   --hello 2.6|3.1      2.6: "pipelining,async", stream-id increasing, frame-id 1;
                        3.1: "pipelining", odd stream-ids per connection, frame-id 1 (default 2.6)
   --message NAME       SPOE message name (default check-rate)
-  --agent-pid PID      sample the agent's VmRSS from /proc/PID/status during the run
+  --agent-pid PID      sample the agent's VmRSS from /proc/PID/status during the run, and its CPU
+                       time (utime+stime of /proc/PID/stat) at the edges of the measured window
+  --agent-metrics H:P  the agent's /metrics address: share of the window's decisions made by the
+                       failure policy (spoa_degraded_decisions_total / spoa_decisions_total)
+  --store-pid PID      a store process (valkey-server): its CPU time per decision in the window
   --seed N             key-choice seed (default 1)
   --json               print one JSON object instead of the table
 `;
@@ -91,7 +99,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
     if (value === undefined) throw new UsageError(`--${key} needs a value`);
     v.set(key, value);
   }
-  const known = ["target", "connections", "pipeline", "duration", "warmup", "mode", "rate", "keys", "ipv6-share", "hello", "message", "agent-pid", "seed"];
+  const known = ["target", "connections", "pipeline", "duration", "warmup", "mode", "rate", "keys", "ipv6-share", "hello", "message", "agent-pid", "agent-metrics", "store-pid", "seed"];
   for (const key of v.keys()) if (!known.includes(key)) throw new UsageError(`unknown option --${key}`);
   const target = v.get("target");
   if (target === undefined) throw new UsageError("--target HOST:PORT is required");
@@ -108,6 +116,7 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
   const message = v.get("message") ?? "check-rate";
   if (message.length === 0 || message.length >= 240) throw new UsageError("--message must be 1 to 239 characters");
   const pid = v.get("agent-pid");
+  const storePid = v.get("store-pid");
   return {
     host: target.slice(0, colon).replace(/^\[(.*)\]$/, "$1"),
     port: int("target port", target.slice(colon + 1), 1, 65535),
@@ -123,6 +132,8 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions | "help" {
     message,
     json,
     agentPid: pid === undefined ? undefined : int("agent-pid", pid, 1, 2 ** 31),
+    agentMetrics: v.get("agent-metrics"),
+    storePid: storePid === undefined ? undefined : int("store-pid", storePid, 1, 2 ** 31),
     seed: int("seed", v.get("seed") ?? "1", 0, 2 ** 31),
   };
 }

@@ -38,8 +38,13 @@ export function formatTable(r: LoadResult): string {
   rows.push([
     "CPU (window)",
     `generator ${cpu.generator.toFixed(1)} s` +
-      (cpu.agent === undefined ? "" : `, agent ${cpu.agent.toFixed(1)} s = ${r.agentCpuUsPerAck?.toFixed(2)} µs CPU per ACK`),
+      (cpu.agent === undefined ? "" : `, agent ${cpu.agent.toFixed(1)} s = ${r.agentCpuUsPerAck?.toFixed(2)} µs CPU per ACK`) +
+      (cpu.store === undefined ? "" : `, store ${cpu.store.toFixed(1)} s = ${r.storeCpuUsPerAck?.toFixed(2)} µs CPU per ACK`),
   ]);
+  const fp = r.failurePolicy;
+  if (fp !== undefined) {
+    rows.push(["failure policy", `${fmtInt(fp.degraded)} of ${fmtInt(fp.decisions)} decisions (${(fp.share * 100).toFixed(3)} %) made without the store`]);
+  }
   if (r.otherCpuSeconds !== undefined) rows.push(["other processes", `${r.otherCpuSeconds.toFixed(1)} CPU s during the window (noise)`]);
   if (r.stealShare !== undefined) rows.push(["CPU steal", `${(r.stealShare * 100).toFixed(1)} % of the machine's CPU time went to other guests`]);
   for (const e of r.firstErrors) rows.push(["first errors", e]);

@@ -74,3 +74,21 @@ export function readStealTicks(): { steal: number; busy: number; total: number }
     return undefined; // not Linux
   }
 }
+
+/** User + system CPU seconds of `pid` and every live descendant (a wrapper's children too). */
+export function readTreeCpuSeconds(pid: number): number | undefined {
+  const own = readCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let sum = own;
+  for (const child of childPids(pid)) sum += readTreeCpuSeconds(child) ?? 0;
+  return sum;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    return text.length === 0 ? [] : text.split(" ").map(Number);
+  } catch {
+    return []; // no children file (older kernels) or the process is gone
+  }
+}

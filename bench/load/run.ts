@@ -8,6 +8,7 @@ import type { LoadOptions } from "./args.ts";
 import { type ConnectionEvents, type ConnectionShared, LoadConnection } from "./connection.ts";
 import { AddressPool, notifyTemplate, Verdict } from "./frames.ts";
 import { Histogram, type LatencySummary } from "./histogram.ts";
+import { type DecisionCounts, failurePolicyShare, type FailurePolicyShare, scrapeDecisionCounts } from "./agent-metrics.ts";
 import { readCpuSeconds, readStealTicks, RssSampler, USER_HZ, type RssSummary } from "./rss.ts";
 
 const CONNECT_MS = 5_000;
@@ -38,13 +39,17 @@ export interface LoadResult {
   readonly disconnects: Readonly<Record<string, number>>;
   readonly agentRss?: RssSummary;
   /** CPU seconds used during the measured window by the agent (with --agent-pid) and by this generator. */
-  readonly cpuSeconds: { readonly agent?: number; readonly generator: number };
+  readonly cpuSeconds: { readonly agent?: number; readonly store?: number; readonly generator: number };
   /** CPU seconds other processes used during the window (machine busy time − agent − generator): noise indicator. */
   readonly otherCpuSeconds?: number;
   /** Share of the machine's CPU time the hypervisor stole during the window (noise indicator). */
   readonly stealShare?: number;
   /** Agent CPU time per ACK in µs (with --agent-pid): the agent's cost, independent of how busy the machine is. */
   readonly agentCpuUsPerAck?: number;
+  /** Store process CPU time per ACK in µs (with --store-pid). */
+  readonly storeCpuUsPerAck?: number;
+  /** Decisions of the window made by the failure policy (with --agent-metrics). */
+  readonly failurePolicy?: FailurePolicyShare;
 }
 
 /** xorshift32: a cheap, seeded key chooser. */
@@ -211,6 +216,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   measureEnd = measureStart + options.durationMs;
   // CPU counters at the start and end of the measured window.
   let agentCpu0: number | undefined, genCpu0 = 0, agentCpu1: number | undefined, genCpu1 = 0;
+  let storeCpu0: number | undefined, storeCpu1: number | undefined;
+  let counts0: Promise<DecisionCounts | undefined> | undefined, counts1: Promise<DecisionCounts | undefined> | undefined;
+  const scrape = () => (options.agentMetrics === undefined ? Promise.resolve(undefined) : scrapeDecisionCounts(options.agentMetrics));
+  const storeCpu = () => (options.storePid === undefined ? undefined : readCpuSeconds(options.storePid));
   const cpuNow = () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
@@ -220,12 +229,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cpuStartTimer = setTimeout(() => {
     steal0 = readStealTicks();
     agentCpu0 = options.agentPid === undefined ? undefined : readCpuSeconds(options.agentPid);
+    storeCpu0 = storeCpu();
     genCpu0 = cpuNow();
+    counts0 = scrape();
   }, Math.max(0, measureStart - performance.now()));
   const cpuEndTimer = setTimeout(() => {
     steal1 = readStealTicks();
     agentCpu1 = options.agentPid === undefined ? undefined : readCpuSeconds(options.agentPid);
+    storeCpu1 = storeCpu();
     genCpu1 = cpuNow();
+    counts1 = scrape();
   }, Math.max(0, measureEnd - performance.now()));
   if (connectionsReady > 0 && open) {
     await new Promise<void>((resolve) => {
@@ -253,8 +266,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (genCpu1 === 0) {
     steal1 = readStealTicks();
     agentCpu1 = options.agentPid === undefined ? undefined : readCpuSeconds(options.agentPid);
+    storeCpu1 = storeCpu();
     genCpu1 = cpuNow();
+    counts1 = scrape();
   }
+  // Decisions still in flight at the window's end are counted by the agent after the scrape, and
+  // ones in flight at its start before: over a window of seconds both edges are a few hundred.
+  const failurePolicy = failurePolicyShare(await counts0, await counts1);
   const measuredSeconds = connectionsReady > 0 ? options.durationMs / 1000 : 0;
 
   const drainUntil = performance.now() + DRAIN_MS;
@@ -290,11 +308,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     firstErrors,
     disconnects: Object.fromEntries([...disconnects].map(([k, v]) => [String(k), v])),
     agentRss: rss?.summary(),
-    cpuSeconds: { agent: agentCpu0 === undefined || agentCpu1 === undefined ? undefined : agentCpu1 - agentCpu0, generator: genCpu1 - genCpu0 },
+    cpuSeconds: {
+      agent: agentCpu0 === undefined || agentCpu1 === undefined ? undefined : agentCpu1 - agentCpu0,
+      store: storeCpu0 === undefined || storeCpu1 === undefined ? undefined : storeCpu1 - storeCpu0,
+      generator: genCpu1 - genCpu0,
+    },
     otherCpuSeconds: steal0 === undefined || steal1 === undefined || agentCpu0 === undefined || agentCpu1 === undefined
       ? undefined
-      : Math.max(0, (steal1.busy - steal0.busy) / USER_HZ - (agentCpu1 - agentCpu0) - (genCpu1 - genCpu0)),
+      : Math.max(0, (steal1.busy - steal0.busy) / USER_HZ - (agentCpu1 - agentCpu0) - (genCpu1 - genCpu0) - ((storeCpu1 ?? 0) - (storeCpu0 ?? 0))),
     stealShare: steal0 === undefined || steal1 === undefined || steal1.total === steal0.total ? undefined : (steal1.steal - steal0.steal) / (steal1.total - steal0.total),
     agentCpuUsPerAck: agentCpu0 === undefined || agentCpu1 === undefined || acks === 0 ? undefined : ((agentCpu1 - agentCpu0) * 1e6) / acks,
+    storeCpuUsPerAck: storeCpu0 === undefined || storeCpu1 === undefined || acks === 0 ? undefined : ((storeCpu1 - storeCpu0) * 1e6) / acks,
+    failurePolicy,
   };
 }

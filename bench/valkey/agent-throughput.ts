@@ -41,11 +41,20 @@ interface LoadJson {
   readonly distinctKeys: number;
   readonly latencyUs: { readonly p50Us: number; readonly p99Us: number; readonly p999Us: number; readonly maxUs: number };
   readonly agentCpuUsPerAck?: number;
+  readonly storeCpuUsPerAck?: number;
+  readonly failurePolicy?: { readonly decisions: number; readonly degraded: number; readonly share: number };
   readonly errors: Readonly<Record<string, number>>;
 }
 
-async function load(port: number, agentPid: number, extra: readonly string[]): Promise<LoadJson> {
-  const child = Bun.spawn([BUN, "run", `${ROOT}bench/load/main.ts`, "--target", `127.0.0.1:${port}`, "--ipv6-share", "0", "--agent-pid", String(agentPid), "--json", ...extra], {
+/** The scenario's agent and Valkey, for CPU per decision and the failure policy's share. */
+interface Watched {
+  readonly agentPid: number;
+  readonly metrics: string;
+}
+
+async function load(port: number, watched: Watched, extra: readonly string[]): Promise<LoadJson> {
+  const storePid = valkeyPid === undefined ? [] : ["--store-pid", String(valkeyPid)];
+  const child = Bun.spawn([BUN, "run", `${ROOT}bench/load/main.ts`, "--target", `127.0.0.1:${port}`, "--ipv6-share", "0", "--agent-pid", String(watched.agentPid), "--agent-metrics", watched.metrics, ...storePid, "--json", ...extra], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -95,13 +104,15 @@ const report = (name: string, r: LoadJson, extra: Record<string, unknown> = {}) 
     p50Ms: ms(r.latencyUs.p50Us),
     p99Ms: ms(r.latencyUs.p99Us),
     agentCpuUsPerAck: r.agentCpuUsPerAck?.toFixed(1),
+    valkeyCpuUsPerAck: r.storeCpuUsPerAck?.toFixed(1),
+    failurePolicyShare: r.failurePolicy === undefined ? undefined : `${(r.failurePolicy.share * 100).toFixed(3)} %`,
     allowed: r.allowed,
     denied: r.denied,
     unanswered: r.unanswered,
     ...extra,
   };
   console.log(JSON.stringify(summary));
-  rows.push(`| ${name} | ${summary.decisionsPerS} | ${summary.p50Ms} | ${summary.p99Ms} | ${summary.agentCpuUsPerAck ?? ""} | ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(" ")} |`);
+  rows.push(`| ${name} | ${summary.decisionsPerS} | ${summary.p50Ms} | ${summary.p99Ms} | ${summary.agentCpuUsPerAck ?? ""} | ${summary.valkeyCpuUsPerAck ?? ""} | ${summary.failurePolicyShare ?? ""} | ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(" ")} |`);
 };
 
 // Loose enough that every scenario's traffic is allowed: throughput is about the Valkey path.
@@ -109,6 +120,7 @@ const OPEN_LIMIT = { intervalUs: 1, burstUs: 1_000_000 };
 const closedLoad = ["--connections", "16", "--pipeline", "20", "--duration", DURATION, "--mode", "closed"];
 
 const valkey = await startValkey();
+const valkeyPid = Number(/process_id:(\d+)/.exec(await valkey.cli("INFO", "server"))?.[1]) || undefined;
 try {
   console.log(JSON.stringify({ uptime: (await Bun.$`uptime`.text()).trim() }));
   if (ONLY === "all" || ONLY === "closed") {
@@ -117,7 +129,7 @@ try {
         await valkey.cli("FLUSHALL");
         await withAgent(valkey, { ...OPEN_LIMIT, batch, deadlineMs: 100 }, async ({ agent, port, metrics }) => {
           const before = await valkey.cli("INFO", "commandstats");
-          const r = await load(port, agent.pid, [...closedLoad, "--keys", String(keys)]);
+          const r = await load(port, { agentPid: agent.pid, metrics }, [...closedLoad, "--keys", String(keys)]);
           const calls = (s: string) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(s)?.[1] ?? 0);
           const scriptCalls = calls(await valkey.cli("INFO", "commandstats")) - calls(before);
           report(`closed keys=${keys} batch=${batch}`, r, { degraded: await degradedOf(metrics), requestsPerEvalsha: (r.acks / Math.max(1, scriptCalls)).toFixed(1) });
@@ -130,7 +142,7 @@ try {
     for (const [, server, deadlineMs, batch] of cases) {
       await valkey.cli("FLUSHALL");
       await withAgent(server, { ...OPEN_LIMIT, batch, deadlineMs }, async ({ agent, port, metrics }) => {
-        const r = await load(port, agent.pid, ["--connections", "16", "--pipeline", "200", "--duration", DURATION, "--mode", "open", "--rate", String(RATE), "--keys", "10000"]);
+        const r = await load(port, { agentPid: agent.pid, metrics }, ["--connections", "16", "--pipeline", "200", "--duration", DURATION, "--mode", "open", "--rate", String(RATE), "--keys", "10000"]);
         const storeP = await storeQuantiles(metrics);
         const label = server === undefined ? "store=memory" : `store=valkey deadline=${deadlineMs}ms batch=${batch}`;
         report(`open ${RATE}/s keys=10000 ${label}`, r, { degraded: await degradedOf(metrics), ...storeP });
@@ -147,8 +159,8 @@ try {
         const open = ["--connections", "8", "--pipeline", "200", "--duration", DURATION, "--mode", "open"];
         const callsBefore = await scriptCalls(valkey);
         const [hot, cold] = await Promise.all([
-          load(port, agent.pid, [...open, "--rate", String(Math.round(RATE * 0.9)), "--keys", "10", "--seed", "1"]),
-          load(port, agent.pid, [...open, "--rate", String(Math.round(RATE * 0.1)), "--keys", "100000", "--seed", "7"]),
+          load(port, { agentPid: agent.pid, metrics }, [...open, "--rate", String(Math.round(RATE * 0.9)), "--keys", "10", "--seed", "1"]),
+          load(port, { agentPid: agent.pid, metrics }, [...open, "--rate", String(Math.round(RATE * 0.1)), "--keys", "100000", "--seed", "7"]),
         ]);
         const hits = await metricSum(metrics, "spoa_deny_cache_hits_total");
         const total = await metricSum(metrics, "spoa_decisions_total");
@@ -173,10 +185,10 @@ try {
       const out = (await Bun.$`${cmd}`.quiet().text()).trim();
       const rps = Number(out.split("\n").at(-1)?.split(",")[1]?.replaceAll('"', ""));
       console.log(JSON.stringify({ scenario: `valkey-benchmark EVALSHA keys=${keys}`, requestsPerS: Math.round(rps) }));
-      rows.push(`| valkey-benchmark EVALSHA keys=${keys} (-c 50 -P 16) | ${Math.round(rps)} | | | | |`);
+      rows.push(`| valkey-benchmark EVALSHA keys=${keys} (-c 50 -P 16) | ${Math.round(rps)} | | | | | | |`);
     }
   }
-  console.log(`\n| scenario | decisions/s | p50 ms | p99 ms | agent CPU µs/decision | notes |\n|---|---|---|---|---|---|\n${rows.join("\n")}`);
+  console.log(`\n| scenario | decisions/s | p50 ms | p99 ms | agent CPU µs/decision | Valkey CPU µs/decision | failure policy | notes |\n|---|---|---|---|---|---|---|---|\n${rows.join("\n")}`);
 } finally {
   await valkey.stop();
   rmSync(valkey.dir, { recursive: true, force: true });
