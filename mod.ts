@@ -59,14 +59,14 @@ export type { ConnectionPort, Timers, Transport } from "./src/agent/transport.ts
 
 // GCRA and the limiter stores.
 export type { Clock, Decision, GcraParams, LimitCheck, LimiterStore, LimitResult } from "./src/ratelimit/store.ts";
-export { MemoryStore, type MemoryStoreOptions } from "./src/ratelimit/memory-store.ts";
+export { MemoryStore, type MemoryStoreOptions } from "./src/ratelimit/memory/store.ts";
 export { DenyCache } from "./src/ratelimit/deny-cache.ts";
 export { ResilientStore, type ResilientStoreOptions, type StoreEvent } from "./src/ratelimit/resilient-store.ts";
 export { createValkeyStore, type ValkeyStore, type ValkeyStoreOptions } from "./src/ratelimit/valkey/store.ts";
 export { limitKey } from "./src/ratelimit/keys.ts";
 
 // Rate-limit policies, client identity and the ready-made handler.
-export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy-types.ts";
-export { compilePolicies, type PolicySet } from "./src/ratelimit/policy.ts";
+export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
+export { compilePolicies, type PolicySet } from "./src/ratelimit/policy/compile.ts";
 export { compileIdentity, resolveIdentity } from "./src/ratelimit/identity.ts";
 export { createRateLimitHandler, type DecisionInfo, type RateLimitHandlerOptions } from "./src/ratelimit/handler.ts";

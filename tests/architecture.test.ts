@@ -12,10 +12,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   spop: ["spop"],
   agent: ["agent", "spop"],
   ratelimit: ["ratelimit", "agent", "spop"],
-  config: ["config", "ratelimit"],
+  // The listen address type lives beside Transport in agent/, where both config and runtime see it.
+  config: ["config", "ratelimit", "agent"],
   observe: ["observe"],
   runtime: ["runtime", "agent", "observe"],
-  cli: ["cli", "runtime", "config", "observe", "ratelimit", "agent", "spop"],
+  // Composition: builds stores and handlers, wires telemetry, reloads config, supervises workers.
+  app: ["app", "runtime", "config", "observe", "ratelimit", "agent", "spop"],
+  // The command line: it starts the engine and the adapters, but builds nothing of its own.
+  cli: ["cli", "app", "runtime", "config", "observe", "ratelimit", "agent"],
 };
 
 /** Files of the pure core that may touch the network client (design.md §6). */

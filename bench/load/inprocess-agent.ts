@@ -9,10 +9,10 @@ import { Agent } from "../../src/agent/agent.ts";
 import { defaultLimit } from "../../src/config/limits.ts";
 import { createRateLimitHandler, DEFAULT_MESSAGE_NAME } from "../../src/ratelimit/handler.ts";
 import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
-import { compilePolicies } from "../../src/ratelimit/policy.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
+import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import { bunAdapter } from "../../src/runtime/bun.ts";
-import { systemTimers } from "../../src/cli/stores.ts";
+import { systemTimers } from "../../src/runtime/host-time.ts";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,6 +4,14 @@
  * @module
  */
 
+/**
+ * Where an adapter listens: TCP (optionally SO_REUSEPORT) or a unix socket (optionally
+ * chmod'ed). The config parses its text into this; the adapters bind it.
+ */
+export type ListenAddress =
+  | { readonly kind: "tcp"; readonly hostname: string; readonly port: number; readonly reusePort?: boolean }
+  | { readonly kind: "unix"; readonly path: string; readonly mode?: number };
+
 /** What the engine needs from one accepted socket. */
 export interface Transport {
   /**

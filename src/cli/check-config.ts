@@ -6,7 +6,7 @@ import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type LoadInput, loadConfig } from "../config/load.ts";
 import { formatRate } from "../config/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import type { KeyPart, LimitDefinition } from "../ratelimit/policy-types.ts";
+import type { KeyPart, LimitDefinition } from "../ratelimit/policy/types.ts";
 import type { ParsedArgs } from "./args.ts";
 
 /** Host access for check-config; output goes through `stdout`/`stderr` so tests can capture it. */

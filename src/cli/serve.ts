@@ -7,30 +7,31 @@ import { readFileSync } from "node:fs";
 import { Agent } from "../agent/agent.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
-import { type ListenAddress as ConfigListenAddress, parseListenAddress } from "../config/net.ts";
+import { parseListenAddress } from "../config/net.ts";
 import { type AgentConfig, redactedConfig } from "../config/schema.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
 import { Registry } from "../observe/metrics.ts";
 import { loadAdapter } from "../runtime/detect.ts";
 import type { HostProcess } from "../runtime/process.ts";
-import type { ListenAddress, Listener } from "../runtime/types.ts";
+import type { ListenAddress } from "../agent/transport.ts";
+import type { Listener } from "../runtime/types.ts";
 import type { ParsedArgs } from "./args.ts";
 import { checkConfigCommand } from "./check-config.ts";
-import { autoWorkerCount } from "./cpu-limit.ts";
-import { createPolicyHandler, reloadableConfig } from "./policy-handler.ts";
-import { ConfigWatcher } from "./reload.ts";
-import { buildStore, systemTimers } from "./stores.ts";
-import { createTelemetry } from "./telemetry.ts";
+import { autoWorkerCount } from "../app/cpu-limit.ts";
+import { createPolicyHandler } from "../app/policy-handler.ts";
+import { reloadableConfig } from "../app/reloadable-config.ts";
+import { ConfigWatcher } from "../app/config-watcher.ts";
+import { buildStore } from "../app/stores.ts";
+import { systemTimers } from "../runtime/host-time.ts";
+import { createTelemetry } from "../app/telemetry.ts";
 import { VERSION } from "./version.ts";
-import { runWorkers, WORKER_ENV } from "./workers.ts";
+import { runWorkers, WORKER_ENV } from "../app/workers.ts";
 
 /** Exit code for bad usage or configuration (documented in --help). */
 const EXIT_USAGE = 2;
 
-function toRuntimeAddress(address: ConfigListenAddress, options: { reusePort?: boolean; mode?: number }): ListenAddress {
-  return address.kind === "unix"
-    ? { kind: "unix", path: address.path, mode: options.mode }
-    : { kind: "tcp", hostname: address.host, port: address.port, reusePort: options.reusePort };
+function toRuntimeAddress(address: ListenAddress, options: { reusePort?: boolean; mode?: number }): ListenAddress {
+  return address.kind === "unix" ? { ...address, mode: options.mode } : { ...address, reusePort: options.reusePort };
 }
 
 function readConfig(args: ParsedArgs, host: HostProcess): AgentConfig {
@@ -82,6 +83,7 @@ async function runAgent(
     logger,
     pid: host.pid,
     memoryUsage: host.memoryUsage,
+    version: VERSION,
     runtime: host.runtime,
     canDecide: () => canDecide(),
   });

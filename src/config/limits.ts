@@ -3,7 +3,7 @@
  * the seed's SPOA_RATE_INTERVAL / SPOA_RATE_BURST when no limits are listed.
  * @module
  */
-import type { LimitDefinition } from "../ratelimit/policy-types.ts";
+import type { LimitDefinition } from "../ratelimit/policy/types.ts";
 import { type IssueSink, shown } from "./errors.ts";
 import { isRecord, parseCost, parseKey, parseMatch } from "./match.ts";
 import { gcraParams, parseRate, rateFromSeed } from "./rate.ts";

@@ -2,7 +2,7 @@
  * The `match`, `key` and `cost` parts of a limit in the config file.
  * @module
  */
-import type { ArgMatcher, CostSpec, KeyPart } from "../ratelimit/policy-types.ts";
+import type { ArgMatcher, CostSpec, KeyPart } from "../ratelimit/policy/types.ts";
 import { type IssueSink, shown } from "./errors.ts";
 import { cidrProblem, normaliseCidr } from "./net.ts";
 import { closest } from "./suggest.ts";

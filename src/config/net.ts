@@ -1,45 +1,23 @@
 /**
  * Address syntax checks for the config: IPv4/IPv6 literals, CIDRs, `host:port` and listen addresses.
- * Only validation lives here; the identity module parses CIDRs for matching on its own.
+ * The IP grammar is the identity module's (ratelimit/ip.ts), so what the config accepts is
+ * exactly what the limiter can match.
  * @module
  */
-
-/** A parsed listen address. */
-export type ListenAddress =
-  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
+import type { ListenAddress } from "../agent/transport.ts";
+import { parseCidr, parseIp } from "../ratelimit/ip.ts";
 
 /** True for a dotted-quad IPv4 literal without leading zeros. */
 export function isIPv4(text: string): boolean {
-  const parts = text.split(".");
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+  return !text.includes(":") && parseIp(text) !== undefined;
 }
 
-/** True for an IPv6 literal (RFC 4291 text forms, including `::` and an embedded IPv4 tail). */
+/** True for an IPv6 literal (RFC 4291 text forms, including `::` and an embedded IPv4 tail), without a zone id. */
 export function isIPv6(text: string): boolean {
-  if (text.includes("%")) return false;
-  const halves = text.split("::");
-  if (halves.length > 2) return false;
-  const groups = (half: string) => (half === "" ? [] : half.split(":"));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const all = [...head, ...tail];
-  let units = 0;
-  for (let i = 0; i < all.length; i++) {
-    const group = all[i];
-    if (i === all.length - 1 && group.includes(".")) {
-      if (!isIPv4(group)) return false;
-      units += 2;
-    } else if (/^[0-9a-fA-F]{1,4}$/.test(group)) {
-      units += 1;
-    } else {
-      return false;
-    }
-  }
-  return halves.length === 2 ? units <= 7 : units === 8;
+  return text.includes(":") && !text.includes("%") && parseIp(text) !== undefined;
 }
 
-/** Why a CIDR (or bare address) is invalid, or undefined when it is valid. */
+/** Why a CIDR (or bare address) is invalid, or undefined when it is valid (the identity module's parseCidr would accept it). */
 export function cidrProblem(text: string): string | undefined {
   const slash = text.indexOf("/");
   const address = slash < 0 ? text : text.slice(0, slash);
@@ -51,6 +29,7 @@ export function cidrProblem(text: string): string | undefined {
   if (!/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > max) {
     return `prefix length "${prefix}" is not a number from 0 to ${max}`;
   }
+  if (parseCidr(text) === undefined) return `an IPv4-mapped IPv6 block needs a prefix length from 96 to 128`;
   return undefined;
 }
 
@@ -82,5 +61,5 @@ export function parseListenAddress(text: string): ListenAddress | undefined {
     return path.startsWith("/") && path.length > 1 && !path.includes("\0") ? { kind: "unix", path } : undefined;
   }
   const hostPort = parseHostPort(text);
-  return hostPort === undefined ? undefined : { kind: "tcp", ...hostPort };
+  return hostPort === undefined ? undefined : { kind: "tcp", hostname: hostPort.host, port: hostPort.port };
 }

@@ -7,7 +7,8 @@ import { defaultText, placeholder } from "./describe.ts";
 import { FIELDS, SECTIONS } from "./fields.ts";
 import { LIMIT_FIELDS } from "./limits.ts";
 import { kindText } from "./values.ts";
-import { AGENT_VARIABLES, MAX_VARIABLE_NAME_BYTES } from "./variables.ts";
+import { AGENT_VARIABLES } from "../ratelimit/variable-names.ts";
+import { MAX_VARIABLE_NAME_BYTES } from "./variables.ts";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const code = (text: string | undefined) => (text === undefined || text === "" ? "—" : `\`${text}\``);

@@ -2,10 +2,8 @@
  * The resolved, validated agent configuration: every field filled, defaults applied.
  * @module
  */
-import type { IdentityOptions, LimitDefinition } from "../ratelimit/policy-types.ts";
-import type { ValkeyStoreOptions } from "../ratelimit/valkey-options.ts";
-
-export type { ValkeyStoreOptions } from "../ratelimit/valkey-options.ts";
+import type { IdentityOptions, LimitDefinition } from "../ratelimit/policy/types.ts";
+import type { ValkeyStoreOptions } from "../ratelimit/valkey/options.ts";
 import { redactUrl } from "./values.ts";
 
 /** A log level, `off` silences everything. */

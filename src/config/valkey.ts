@@ -5,7 +5,7 @@
  */
 import type { IssueSink } from "./errors.ts";
 import type { Resolved } from "./resolved.ts";
-import type { ValkeyStoreOptions } from "./schema.ts";
+import type { ValkeyStoreOptions } from "../ratelimit/valkey/options.ts";
 
 /** Drops keys whose value is undefined, so `"url" in options` means a url was configured. */
 function defined<T extends object>(object: T): T {

@@ -1,28 +1,9 @@
 /**
- * Every HAProxy variable the agent sets, and the check that each full name fits HAProxy.
+ * The check that each full variable name the agent sets fits HAProxy (the list itself is
+ * ratelimit's: the variables the ACK builder really sets).
  * @module
  */
-
-/** One variable the agent sets: `<scope>.<varPrefix>.<name>` in HAProxy. */
-export interface AgentVariable {
-  readonly scope: "sess" | "txn";
-  readonly name: string;
-}
-
-/** The variables set in ACKs (the handler and the docs use this list). */
-export const AGENT_VARIABLES: readonly AgentVariable[] = [
-  { scope: "sess", name: "ip_score" },
-  { scope: "txn", name: "allowed" },
-  { scope: "txn", name: "retry_after" },
-  { scope: "txn", name: "limit" },
-  { scope: "txn", name: "remaining" },
-  { scope: "txn", name: "reset" },
-  { scope: "txn", name: "policy" },
-  { scope: "txn", name: "degraded" },
-  { scope: "txn", name: "ratelimit" },
-  { scope: "txn", name: "ratelimit_policy" },
-  { scope: "txn", name: "shadow_denied" },
-];
+import { AGENT_VARIABLES, type AgentVariable } from "../ratelimit/variable-names.ts";
 
 /** HAProxy refuses variable names longer than this (bytes, scope included). */
 export const MAX_VARIABLE_NAME_BYTES = 63;

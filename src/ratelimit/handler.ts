@@ -8,8 +8,8 @@
 import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import type { Action, Message } from "../spop/types.ts";
 import { compileIdentity } from "./identity.ts";
-import type { MatchedLimits, PolicySet } from "./policy.ts";
-import type { IdentityOptions, LimitDefinition } from "./policy-types.ts";
+import type { MatchedLimits, PolicySet } from "./policy/compile.ts";
+import type { IdentityOptions, LimitDefinition } from "./policy/types.ts";
 import type { Decision, LimiterStore } from "./store.ts";
 import { decisionActions, FAILURE_ACTIONS, shadowDenials } from "./variables.ts";
 

@@ -13,7 +13,7 @@
  * @module
  */
 import type { NamedData } from "../spop/types.ts";
-import type { IdentityOptions } from "./policy-types.ts";
+import type { IdentityOptions } from "./policy/types.ts";
 import {
   type CidrSet,
   formatIpv4,

@@ -12,24 +12,10 @@
  */
 import { constantAction } from "../spop/actions.ts";
 import type { Action, TypedData, VarScopeName } from "../spop/types.ts";
-import type { LimitDefinition } from "./policy-types.ts";
+import type { LimitDefinition } from "./policy/types.ts";
 import { ceilSeconds, policyField, rateLimitPrefix } from "./ratelimit-headers.ts";
 import type { Decision, LimitResult } from "./store.ts";
-
-/** Variable names (the agent side of `<scope>.<var-prefix>.<name>`). */
-export const VarName = {
-  ipScore: "ip_score",
-  allowed: "allowed",
-  retryAfter: "retry_after",
-  limit: "limit",
-  remaining: "remaining",
-  reset: "reset",
-  policy: "policy",
-  degraded: "degraded",
-  ratelimit: "ratelimit",
-  ratelimitPolicy: "ratelimit_policy",
-  shadowDenied: "shadow_denied",
-} as const;
+import { VarName } from "./variable-names.ts";
 
 /** `sess.ip_score` values, compatible with the seed configuration's `ge 80` deny rule. */
 export const IP_SCORE_ALLOW = 0;

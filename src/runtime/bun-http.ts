@@ -2,7 +2,8 @@
  * HTTP for /metrics, /healthz, /readyz under Bun, with Bun's own server (`Bun.serve`).
  * @module
  */
-import type { HttpHandler, ListenAddress, Listener } from "./types.ts";
+import type { ListenAddress } from "../agent/transport.ts";
+import type { HttpHandler, Listener } from "./types.ts";
 import { bunGlobal } from "./bun-api.ts";
 import { describeAddress, listenFailed } from "./listen-address.ts";
 import { applySocketMode, clearStaleSocket } from "./unix-path.ts";

@@ -4,7 +4,8 @@
  * @module
  */
 import type { ConnectionPort, Transport } from "../agent/transport.ts";
-import type { AcceptHandler, ListenAddress, Listener, RuntimeAdapter } from "./types.ts";
+import type { ListenAddress } from "../agent/transport.ts";
+import type { AcceptHandler, Listener, RuntimeAdapter } from "./types.ts";
 import { type BunSocket, type BunSocketHandler, bunGlobal } from "./bun-api.ts";
 import { serveHttp } from "./bun-http.ts";
 import { isNormalCloseError } from "./errors.ts";

@@ -3,7 +3,8 @@
  * its `reusePort` is stable, unlike `Deno.listen`'s).
  * @module
  */
-import type { HttpHandler, ListenAddress, Listener } from "./types.ts";
+import type { ListenAddress } from "../agent/transport.ts";
+import type { HttpHandler, Listener } from "./types.ts";
 import { denoGlobal } from "./deno-api.ts";
 import { describeAddress, listenFailed } from "./listen-address.ts";
 import { applySocketMode, clearStaleSocket } from "./unix-path.ts";

@@ -4,7 +4,8 @@
  * @module
  */
 import type { ConnectionPort, Transport } from "../agent/transport.ts";
-import type { AcceptHandler, ListenAddress, Listener, RuntimeAdapter } from "./types.ts";
+import type { ListenAddress } from "../agent/transport.ts";
+import type { AcceptHandler, Listener, RuntimeAdapter } from "./types.ts";
 import { type DenoConn, type DenoListener, denoGlobal } from "./deno-api.ts";
 import { serveHttp } from "./deno-http.ts";
 import { isNormalCloseError, RuntimeAdapterError } from "./errors.ts";

@@ -3,7 +3,7 @@
  * @module
  */
 import { RuntimeAdapterError } from "./errors.ts";
-import type { ListenAddress } from "./types.ts";
+import type { ListenAddress } from "../agent/transport.ts";
 
 /** "127.0.0.1:12345", "[::1]:12345" or "unix:/path", with the bound port. */
 export function describeAddress(address: ListenAddress, port: number): string {

@@ -2,15 +2,10 @@
  * What a runtime adapter (Bun, Deno) provides to the composition root.
  * @module
  */
-import type { ConnectionPort, Transport } from "../agent/transport.ts";
+import type { ConnectionPort, ListenAddress, Transport } from "../agent/transport.ts";
 
 /** The runtimes we run on. */
 export type RuntimeName = "bun" | "deno" | "node";
-
-/** Where to listen: TCP (optionally SO_REUSEPORT) or a unix socket. */
-export type ListenAddress =
-  | { readonly kind: "tcp"; readonly hostname: string; readonly port: number; readonly reusePort?: boolean }
-  | { readonly kind: "unix"; readonly path: string; readonly mode?: number };
 
 /** A bound listener. */
 export interface Listener {

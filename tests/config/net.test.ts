@@ -14,6 +14,11 @@ describe("cidrProblem()", () => {
     expect(cidrProblem("2001:db8::/129")).toContain("from 0 to 128");
     expect(cidrProblem("1:2:3:4:5:6:7:8:9/64")).toBeDefined();
   });
+
+  test("refuses what the identity module could not match: an IPv4-mapped block shorter than /96", () => {
+    expect(cidrProblem("::ffff:10.0.0.0/64")).toContain("from 96 to 128");
+    expect(cidrProblem("::ffff:10.0.0.0/104")).toBeUndefined();
+  });
 });
 
 describe("isIPv6()", () => {
@@ -31,7 +36,7 @@ test("normaliseCidr() turns a bare address into a single-host CIDR", () => {
 });
 
 test("parseListenAddress() splits tcp and unix addresses", () => {
-  expect(parseListenAddress("[::1]:12345")).toEqual({ kind: "tcp", host: "::1", port: 12345 });
+  expect(parseListenAddress("[::1]:12345")).toEqual({ kind: "tcp", hostname: "::1", port: 12345 });
   expect(parseListenAddress("unix:/run/spoa/spoa.sock")).toEqual({ kind: "unix", path: "/run/spoa/spoa.sock" });
   expect(parseListenAddress("host")).toBeUndefined();
 });

@@ -1,5 +1,5 @@
 import { runStoreSuite } from "./store-suite.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 
 runStoreSuite("MemoryStore (store contract, real clock)", {
   create: async () => {

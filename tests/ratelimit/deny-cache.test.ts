@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import type { GcraParams } from "../../src/ratelimit/store.ts";
 import { rng } from "../helpers/rng.ts";
 

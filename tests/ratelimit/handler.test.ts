@@ -3,9 +3,9 @@ import { defaultLimit } from "../../src/config/limits.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../../src/ratelimit/handler.ts";
 import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
 import { parseIp } from "../../src/ratelimit/ip.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
-import { compilePolicies, type PolicySet } from "../../src/ratelimit/policy.ts";
-import type { LimitDefinition } from "../../src/ratelimit/policy-types.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
+import { compilePolicies, type PolicySet } from "../../src/ratelimit/policy/compile.ts";
+import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
 import type { Decision, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
 import type { Action, Message } from "../../src/spop/types.ts";
 

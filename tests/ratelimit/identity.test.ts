@@ -7,7 +7,7 @@ import {
   UNKNOWN_IDENTITY,
 } from "../../src/ratelimit/identity.ts";
 import { formatIpv4, parseIp } from "../../src/ratelimit/ip.ts";
-import type { IdentityOptions } from "../../src/ratelimit/policy-types.ts";
+import type { IdentityOptions } from "../../src/ratelimit/policy/types.ts";
 import type { NamedData } from "../../src/spop/types.ts";
 
 const str = (name: string, value: string): NamedData => ({ name, kind: "string", value });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../../src/ratelimit/resilient-store.ts";
 import type { Decision, GcraParams, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
 

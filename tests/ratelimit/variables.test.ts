@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import type { LimitDefinition } from "../../src/ratelimit/policy-types.ts";
+import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
 import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
 import { decisionActions, FAILURE_ACTIONS, retryAfterSeconds, shadowDenials } from "../../src/ratelimit/variables.ts";
 import type { Action } from "../../src/spop/types.ts";
+import { AGENT_VARIABLES } from "../../src/ratelimit/variable-names.ts";
 
 function limit(name: string, shadow = false, count = 100, periodSeconds = 1): LimitDefinition {
   return {
@@ -134,6 +135,16 @@ describe("decisionActions", () => {
     const actions = decisionActions(decision, { limits, policyItems: ['"a";q=100;w=1', '"b";q=1000;w=3600'] });
     expect(actions.at(-1)).toEqual(str("ratelimit_policy", '"a";q=100;w=1, "b";q=1000;w=3600'));
     expect(actions.at(-2)).toEqual(str("ratelimit", '"b";r=3;t=4'));
+  });
+
+  test("every variable an ACK sets is in AGENT_VARIABLES (the list the config checks), and every listed one is set", () => {
+    const limits = [limit("enforced"), limit("watch", true)];
+    const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(1, 1), deny(1, 1)], degraded: true };
+    const set = new Set<string>();
+    for (const action of [...decisionActions(decision, { limits, policyItems: ["a", "b"] }), ...FAILURE_ACTIONS.deny]) {
+      if (action.type === "set-var") set.add(`${action.scope}.${action.name}`);
+    }
+    expect([...set].sort()).toEqual(AGENT_VARIABLES.map((v) => `${v.scope}.${v.name}`).sort());
   });
 
   test("variable names only use [A-Za-z0-9_.]", () => {

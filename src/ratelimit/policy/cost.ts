@@ -3,7 +3,7 @@
  * @module
  */
 import type { NamedData } from "../../spop/types.ts";
-import type { CostSpec } from "../policy-types.ts";
+import type { CostSpec } from "./types.ts";
 import { findArg } from "./args.ts";
 
 /** Computes a request's cost from its arguments. */

@@ -4,7 +4,7 @@
  */
 import type { NamedData } from "../../spop/types.ts";
 import { parseCidrList } from "../ip.ts";
-import type { ArgMatcher } from "../policy-types.ts";
+import type { ArgMatcher } from "./types.ts";
 import { dataAddress, dataText, findArg } from "./args.ts";
 import { PolicyError } from "./errors.ts";
 

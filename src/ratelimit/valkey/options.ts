@@ -6,9 +6,38 @@
  */
 import type { RedisClientOptions } from "redis";
 import { ValkeyStoreError } from "./errors.ts";
-import type { ValkeyStoreOptions } from "../valkey-options.ts";
 
-export type { ValkeyStoreOptions } from "../valkey-options.ts";
+/** How to reach Valkey and how to talk to it (built by the config layer). */
+export interface ValkeyStoreOptions {
+  /** redis:// or rediss:// (standalone); db from the path. */
+  readonly url?: string;
+  /** Cluster seed URLs (env VALKEY_NODES, comma-separated redis:// URLs). */
+  readonly nodes?: readonly string[];
+  /** Sentinel "host:port" list. */
+  readonly sentinels?: readonly string[];
+  /** Sentinel master name. */
+  readonly masterName?: string;
+  readonly username?: string;
+  /** Already resolved from env/file by the config layer; never logged. */
+  readonly password?: string;
+  readonly db?: number;
+  /** PEM contents (already read from files). Present (even `{}`) = TLS on. */
+  readonly tls?: {
+    readonly ca?: string;
+    readonly cert?: string;
+    readonly key?: string;
+    readonly serverName?: string;
+    readonly rejectUnauthorized?: boolean;
+  };
+  /** Prepended to every key the store sends (default "rl:"). */
+  readonly keyPrefix: string;
+  /** Per decision; a late reply is counted and ignored (default 10). */
+  readonly deadlineMs: number;
+  /** Pipelined connections per node, used round-robin (default 2). */
+  readonly connections: number;
+  /** Micro-batching: requests of one tick for one node/slot go in one script call. */
+  readonly batch: boolean;
+}
 
 /** The topology the options select. */
 export type Topology =

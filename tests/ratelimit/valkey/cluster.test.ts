@@ -1,12 +1,12 @@
 // The Valkey store against a real 3-primary Valkey cluster: keys of every slot range decide
 // correctly; a killed primary degrades only to the failure policy; it recovers on restart.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MemoryStore } from "../../../src/ratelimit/memory-store.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
 import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { startCluster, type ValkeyCluster } from "../../helpers/valkey.ts";
-import { systemTimers } from "../../../src/cli/stores.ts";
+import { systemTimers } from "../../../src/runtime/host-time.ts";
 
 const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;

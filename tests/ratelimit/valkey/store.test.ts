@@ -3,12 +3,12 @@
 // the ResilientStore around it, ACL/password auth and TLS.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { MemoryStore } from "../../../src/ratelimit/memory-store.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore, type ValkeyStoreOptions } from "../../../src/ratelimit/valkey/store.ts";
 import { makeTlsFiles, startValkey, tempDir, type TlsFiles, type ValkeyProcess } from "../../helpers/valkey.ts";
-import { systemTimers } from "../../../src/cli/stores.ts";
+import { systemTimers } from "../../../src/runtime/host-time.ts";
 
 const realClock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;

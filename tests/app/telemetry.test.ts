@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createTelemetry } from "../../src/cli/telemetry.ts";
+import { createTelemetry } from "../../src/app/telemetry.ts";
 import { createLogger } from "../../src/observe/log.ts";
 import { Registry } from "../../src/observe/metrics.ts";
 import { parsePrometheus, sampleValue } from "../observe/prom-parser.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { limitKey, limitKeyShape, SplitKeyCheck } from "../../src/ratelimit/keys.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
-import type { GcraParams, LimitCheck } from "../../src/ratelimit/store.ts";
+import { limitKey, limitKeyShape, SplitKeyCheck } from "../../../src/ratelimit/keys.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
+import type { GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 
 const START = 1_800_000_000_000_000;
 const SEED: GcraParams = { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 };

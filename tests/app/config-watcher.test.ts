@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigWatcher } from "../../src/cli/reload.ts";
+import { ConfigWatcher } from "../../src/app/config-watcher.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

@@ -5,18 +5,18 @@
  * items) is computed once here, because checksFor runs for every request.
  * @module
  */
-import type { Message, NamedData } from "../spop/types.ts";
-import { type KeyShape, keyTag, limitKey, limitKeyShape, SplitKeyCheck } from "./keys.ts";
-import type { KeyPart, LimitDefinition } from "./policy-types.ts";
-import type { LimitCheck } from "./store.ts";
-import { dataText, findArg } from "./policy/args.ts";
-import { compileCost, type CostFn } from "./policy/cost.ts";
-import { PolicyError } from "./policy/errors.ts";
-import { keyPartText } from "./policy/key-text.ts";
-import { compileMatcher, type Predicate } from "./policy/matchers.ts";
-import { policyItem } from "./ratelimit-headers.ts";
+import type { Message, NamedData } from "../../spop/types.ts";
+import { type KeyShape, keyTag, limitKey, limitKeyShape, SplitKeyCheck } from "../keys.ts";
+import type { KeyPart, LimitDefinition } from "./types.ts";
+import type { LimitCheck } from "../store.ts";
+import { dataText, findArg } from "./args.ts";
+import { compileCost, type CostFn } from "./cost.ts";
+import { PolicyError } from "./errors.ts";
+import { keyPartText } from "./key-text.ts";
+import { compileMatcher, type Predicate } from "./matchers.ts";
+import { policyItem } from "../ratelimit-headers.ts";
 
-export { PolicyError } from "./policy/errors.ts";
+export { PolicyError } from "./errors.ts";
 
 /** The limits that apply to one message and their checks, index for index. */
 export interface MatchedLimits {

@@ -10,13 +10,13 @@
  *   forgetting a key forgives at most its current debt (one burst), never more.
  * @module
  */
-import { decide } from "./gcra.ts";
-import type { DecideOptions } from "./gcra.ts";
-import { SplitKeyCheck } from "./keys.ts";
-import { Fingerprinter } from "./memory/key-hash.ts";
-import { TatTable } from "./memory/tat-table.ts";
-import type { TatTableStats } from "./memory/tat-table.ts";
-import type { Clock, Decision, LimitCheck, LimiterStore } from "./store.ts";
+import { decide } from "../gcra.ts";
+import type { DecideOptions } from "../gcra.ts";
+import { SplitKeyCheck } from "../keys.ts";
+import { Fingerprinter } from "./key-hash.ts";
+import { TatTable } from "./tat-table.ts";
+import type { TatTableStats } from "./tat-table.ts";
+import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
 
 /** Default bound on distinct keys (issue 6: 1M keys within the agent's 128 MiB). */
 export const DEFAULT_MAX_KEYS = 1_000_000;

@@ -3,7 +3,7 @@
  * and the policy engine (which compiles and evaluates it).
  * @module
  */
-import type { GcraParams } from "./store.ts";
+import type { GcraParams } from "../store.ts";
 
 /** A condition on one message argument; a limit applies when all its conditions hold. */
 export type ArgMatcher =

@@ -3,13 +3,13 @@
  * or Valkey behind the failure policy, circuit breaker and local deny cache.
  * @module
  */
-import type { Timers } from "../agent/transport.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { Logger } from "../observe/log.ts";
 import { DenyCache } from "../ratelimit/deny-cache.ts";
-import { MemoryStore } from "../ratelimit/memory-store.ts";
+import { MemoryStore } from "../ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
-import type { Clock, LimiterStore } from "../ratelimit/store.ts";
+import type { LimiterStore } from "../ratelimit/store.ts";
+import { systemClock, systemTimers } from "../runtime/host-time.ts";
 import { timedStore } from "./timed-store.ts";
 
 /** The store plus what readiness and reload need to know about it. */
@@ -21,15 +21,6 @@ export interface BuiltStore {
   clearCaches(): void;
   close(): Promise<void>;
 }
-
-/** Wall clock in µs for the limiter (the Valkey script uses the server's clock instead). */
-export const systemClock: Clock = { nowUs: () => Date.now() * 1000 };
-
-/** Host timers for the core. */
-export const systemTimers: Timers = {
-  schedule: (callback, ms) => setTimeout(callback, ms),
-  cancel: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** Creates the configured store; Valkey being down at start is not an error (the policy decides). */
 export async function buildStore(

@@ -12,10 +12,9 @@ import type { Logger } from "../observe/log.ts";
 import type { CounterChild, Registry } from "../observe/metrics.ts";
 import type { StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { HaproxyHello } from "../spop/frame.ts";
-import { VERSION } from "./version.ts";
 
-/** One decision as the rate-limit handler reports it. */
-export interface DecisionInfo {
+/** One decision as the metrics count it (built from the handler's DecisionRecord). */
+export interface DecisionRecord {
   /** The configured name of the limit that decided (bounded by the config). */
   readonly limit: string;
   readonly result: "allow" | "deny" | "shadow_deny";
@@ -31,7 +30,7 @@ export interface Telemetry {
   readonly agentEvents: AgentEvents;
   /** Pass as the ResilientStore's / Valkey store's `onEvent`. */
   onStoreEvent(event: StoreEvent): void;
-  recordDecision(info: DecisionInfo): void;
+  recordDecision(info: DecisionRecord): void;
   /** One shared-store round trip, in seconds. */
   observeStoreLatency(seconds: number): void;
   /** Where `spoa_notifies_in_flight` reads from (the Agent's in-flight count). */
@@ -47,14 +46,15 @@ export interface Telemetry {
   close(): void;
 }
 
-/** What createTelemetry needs; the last five are optional (tests, composition details). */
+/** What createTelemetry needs; the last four are optional (tests, composition details). */
 export interface TelemetryOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly pid: number;
   readonly memoryUsage: () => MemoryUsage;
+  /** The agent's version, for `spoa_build_info`. */
+  readonly version: string;
   readonly runtime?: string;
-  readonly version?: string;
   readonly canDecide?: () => DecideVerdict;
   /** Milliseconds clock for the lag sampler and memory cache; default Date.now. */
   readonly now?: () => number;
@@ -129,11 +129,11 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   registry.gauge({ name: `${p}process_resident_memory_bytes`, help: "Resident set size in bytes.", collect: () => memory().rss });
   registry.gauge({ name: `${p}process_heap_bytes`, help: "JavaScript heap in use, in bytes.", collect: () => memory().heapUsed });
   registry.gauge({ name: `${p}build_info`, help: "Always 1; labels carry the version and runtime.", labelNames: ["version", "runtime"] })
-    .labels(o.version ?? VERSION, o.runtime ?? "unknown").set(1);
+    .labels(o.version, o.runtime ?? "unknown").set(1);
   registry.gauge({ name: `${p}process_pid`, help: "Process id, to tell SO_REUSEPORT workers apart." }).set(o.pid);
 
-  const byLimit = new Map<string, Readonly<Record<DecisionInfo["result"], CounterChild>>>();
-  const decisionChildren = (limit: string): Readonly<Record<DecisionInfo["result"], CounterChild>> => {
+  const byLimit = new Map<string, Readonly<Record<DecisionRecord["result"], CounterChild>>>();
+  const decisionChildren = (limit: string): Readonly<Record<DecisionRecord["result"], CounterChild>> => {
     let children = byLimit.get(limit);
     if (children === undefined) {
       children = { allow: decisions.labels(limit, "allow"), deny: decisions.labels(limit, "deny"), shadow_deny: decisions.labels(limit, "shadow_deny") };
@@ -212,7 +212,7 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
         }
       }
     },
-    recordDecision(info: DecisionInfo) {
+    recordDecision(info: DecisionRecord) {
       decisionChildren(info.limit)[info.result].inc();
       decisionSeconds.observe(info.seconds);
     },

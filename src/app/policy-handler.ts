@@ -7,7 +7,7 @@
 import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../ratelimit/handler.ts";
-import { compilePolicies } from "../ratelimit/policy.ts";
+import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { Decision, LimiterStore } from "../ratelimit/store.ts";
 import { timedStore } from "./timed-store.ts";
 import type { Telemetry } from "./telemetry.ts";
@@ -17,30 +17,6 @@ export interface PolicyHandler {
   readonly handler: NotifyHandler;
   /** Builds handlers for `next` and swaps them in (policies, identity, failure decision). */
   apply(next: AgentConfig): void;
-}
-
-/** Config fields a reload cannot change in a running process: sockets, the engine's limits, store connections, the logger. */
-const FIXED_FIELDS = ["listen", "socketMode", "metrics", "workers", "logLevel", "store"] as const;
-const FIXED_HAPROXY_FIELDS = ["maxFrameSize", "helloTimeoutMs", "maxInFlight"] as const;
-
-/**
- * What a reload can apply: `next` with every restart-only field kept at its running value, and
- * the names of the fields whose change was therefore refused.
- */
-export function reloadableConfig(running: AgentConfig, next: AgentConfig): { config: AgentConfig; refused: readonly string[] } {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const refused: string[] = [];
-  const kept: Record<string, unknown> = {};
-  for (const field of FIXED_FIELDS) {
-    if (!same(running[field], next[field])) refused.push(field);
-    kept[field] = running[field];
-  }
-  const haproxy: Record<string, unknown> = { ...next.haproxy };
-  for (const field of FIXED_HAPROXY_FIELDS) {
-    if (!same(running.haproxy[field], next.haproxy[field])) refused.push(`haproxy.${field}`);
-    haproxy[field] = running.haproxy[field];
-  }
-  return { config: { ...next, ...kept, haproxy } as AgentConfig, refused };
 }
 
 function resultOf(info: DecisionInfo): "allow" | "deny" | "shadow_deny" {

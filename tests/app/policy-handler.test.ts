@@ -1,9 +1,10 @@
 // The engine-facing handler of serve: decisions reach telemetry with their timing, a reload
 // swaps the rules, and restart-only fields survive a reload unchanged.
 import { describe, expect, test } from "bun:test";
-import type { DecisionInfo, Telemetry } from "../../src/cli/telemetry.ts";
-import { createPolicyHandler, reloadableConfig } from "../../src/cli/policy-handler.ts";
-import { MemoryStore } from "../../src/ratelimit/memory-store.ts";
+import type { DecisionRecord, Telemetry } from "../../src/app/telemetry.ts";
+import { createPolicyHandler } from "../../src/app/policy-handler.ts";
+import { reloadableConfig } from "../../src/app/reloadable-config.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import type { Decision, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
 import type { Action, Message } from "../../src/spop/types.ts";
 import { load, withFile } from "../config/fixture.ts";
@@ -11,9 +12,9 @@ import { load, withFile } from "../config/fixture.ts";
 const CONTEXT = { streamId: 1, frameId: 1, connectionId: 1 };
 const request = (src: number): Message[] => [{ name: "check-rate", args: [{ name: "ip_src", kind: "ipv4", value: src }] }];
 
-function recorder(): { telemetry: Telemetry; decisions: DecisionInfo[] } {
-  const decisions: DecisionInfo[] = [];
-  return { telemetry: { recordDecision: (info: DecisionInfo) => decisions.push(info) } as unknown as Telemetry, decisions };
+function recorder(): { telemetry: Telemetry; decisions: DecisionRecord[] } {
+  const decisions: DecisionRecord[] = [];
+  return { telemetry: { recordDecision: (info: DecisionRecord) => decisions.push(info) } as unknown as Telemetry, decisions };
 }
 
 const allowedOf = (actions: readonly Action[]) => actions.find((a) => a.name === "allowed");
