@@ -19,9 +19,9 @@ passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 # Which server versions ran, and how their tests went (the version is in every such test's name).
 for server in HAProxy Valkey; do
-  grep -Eo "^\((pass|fail)\) .*" "$log" | grep -Eo "^\((pass|fail)\)|${server} [0-9]+(\.[0-9]+)?" | awk -v s="$server" '
-    /^\(/ { r = $0; next } { n[$2 " " r]++; seen[$2] = 1 }
-    END { for (v in seen) printf "%s %s: %d passed, %d failed\n", s, v, n[v " (pass)"], n[v " (fail)"] }' | sort -V
+  grep -E '^\((pass|fail)\) ' "$log" | awk -v s="$server" '
+    match($0, s " [0-9]+(\\.[0-9]+)?") { v = substr($0, RSTART, RLENGTH); n[v " " substr($0, 2, 4)]++; seen[v] = 1 }
+    END { for (v in seen) printf "%s: %d passed, %d failed\n", v, n[v " pass"], n[v " fail"] }' | sort -V
 done
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi

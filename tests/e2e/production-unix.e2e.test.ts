@@ -1,12 +1,21 @@
 // Issue 5 end to end: the agent on a unix socket, as in a pod where HAProxy and the agent share
 // an emptyDir. A stale socket file left by a crash is replaced at start, the socket gets the
-// --socket-mode bits, and a real HAProxy 2.6 (`server spoa unix@/path`) gets decisions over it:
-// 429 once a client's burst is spent.
+// --socket-mode bits, and a real HAProxy of every version (2.6, 3.0, 3.2, 3.4; `server spoa
+// unix@/path`) gets decisions over it — 429 once a client's burst is spent — and its
+// `option spop-check` sees the agent UP over the socket.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
-import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "../helpers/haproxy.ts";
+import {
+  HAPROXY_VERSIONS,
+  haproxyLabel,
+  type HaproxyProcess,
+  startHaproxy,
+  TEST_SPOE_CONFIG,
+  waitForAgentUp,
+  writeTempFiles,
+} from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { connectLoad, loadIp, openSocket, withDeadline } from "../helpers/spop-load.ts";
@@ -37,7 +46,8 @@ backend be_spoa
     mode tcp
     timeout connect 1s
     timeout server 30s
-    server spoa unix@${socketPath}
+    option spop-check
+    server spoa unix@${socketPath} check inter 1s
 `;
 }
 
@@ -58,8 +68,8 @@ async function leaveStaleSocket(path: string): Promise<void> {
   );
 }
 
-for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
-  describe(`unix socket end to end under ${runtime} with HAProxy 2.6`, () => {
+for (const version of HAPROXY_VERSIONS) for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
+  describe(`unix socket end to end under ${runtime} with ${haproxyLabel(version)}`, () => {
     let agent: AgentProcess;
     let haproxy: HaproxyProcess;
     let socketPath = "";
@@ -72,7 +82,7 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
       agent = await startAgent({ runtime, args: ["serve", "--listen", `unix:${socketPath}`, "--socket-mode", "0660", ...RATE] });
       frontendPort = await freePort();
       const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, socketPath, files["spoe.conf"]) });
-      haproxy = await startHaproxy({ configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
+      haproxy = await startHaproxy({ version, configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
     }, 60_000);
 
     afterAll(async () => {
@@ -91,11 +101,14 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
     test(`a request through HAProxy gets its decision: ${BURST} pass, the next ones get 429`, async () => {
       const statuses: number[] = [];
       for (let i = 0; i < BURST + 3; i++) statuses.push((await httpRequest({ port: frontendPort, localAddress: "127.0.0.3" })).status);
-      expect(statuses.slice(0, BURST)).toEqual(Array(BURST).fill(200));
-      expect(statuses.slice(-2)).toEqual([429, 429]);
-      expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+      expect(statuses).toEqual([...Array<number>(BURST).fill(200), 429, 429, 429]);
       // Another client is not affected.
       expect((await httpRequest({ port: frontendPort, localAddress: "127.0.0.4" })).status).toBe(200);
+    }, 30_000);
+
+    test("option spop-check over the socket sees the agent UP (L7OK)", async () => {
+      const stat = await waitForAgentUp(haproxy, "be_spoa", "spoa");
+      expect([stat.status, stat.checkStatus]).toEqual(["UP", "L7OK"]);
     }, 30_000);
 
     test("an SPOP client on the socket path is answered directly too", async () => {
