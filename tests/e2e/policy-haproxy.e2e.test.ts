@@ -1,8 +1,8 @@
 // Issue 4 end to end, on every HAProxy version: real HAProxy running the SHIPPED deploy/haproxy
 // files a user of that version runs (haproxy-2.6.cfg on 2.6/3.0, haproxy-3.1.cfg on 3.2/3.4,
 // haproxy.cfg on all; not copies; addresses through their environment variables) in front of the
-// agent (bun, one per version) with a policy file
-// of a per-IP limit, a stricter /login limit and a shadow limit. Status codes, Retry-After,
+// agent (bun, one per version) with a policy file of a per-IP limit, a stricter /login limit and
+// a shadow limit. Status codes, Retry-After,
 // RateLimit and RateLimit-Policy are checked value by value against GCRA; the shadow limit is
 // checked through /metrics (the shipped config exposes txn.rl.shadow_denied as no header);
 // X-Forwarded-For / Forwarded change the key only from a trusted proxy; option spop-check sees
@@ -23,16 +23,14 @@ import {
   startHaproxy,
   waitForAgentUp,
 } from "../helpers/haproxy.ts";
-import { type HttpResponse, httpRequest } from "../helpers/http-client.ts";
+import { denied, freshBurst, LOGIN_POLICY, ok, seen, series } from "../helpers/gcra-expect.ts";
+import { httpRequest } from "../helpers/http-client.ts";
 import { ackVars, checkRate, openSpop } from "../helpers/policy-load.ts";
 import { freePort } from "../helpers/ports.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SHIPPED = resolve(ROOT, "deploy/haproxy");
 const POLICY = resolve(import.meta.dir, "fixtures/policy-haproxy.yaml");
-
-const PER_IP_POLICY = '"per-ip";q=1;w=10';
-const LOGIN_POLICY = '"per-ip";q=1;w=10, "login";q=1;w=60';
 
 /** The environment the shipped configs read (names from their headers). */
 function haproxyEnv(frontendPort: number, agentPort: number): Record<string, string> {
@@ -43,40 +41,6 @@ function haproxyEnv(frontendPort: number, agentPort: number): Record<string, str
     APP_BACKEND: "be_local_ok",
     APP_ADDR: "127.0.0.1:9",
   };
-}
-
-/** What the test checks of one response. */
-function seen(response: HttpResponse): { status: number; rateLimit?: string; policy?: string; retryAfter?: string } {
-  const out: { status: number; rateLimit?: string; policy?: string; retryAfter?: string } = { status: response.status };
-  const rateLimit = response.headers.get("ratelimit");
-  const policy = response.headers.get("ratelimit-policy");
-  const retryAfter = response.headers.get("retry-after");
-  if (rateLimit !== undefined) out.rateLimit = rateLimit;
-  if (policy !== undefined) out.policy = policy;
-  if (retryAfter !== undefined) out.retryAfter = retryAfter;
-  return out;
-}
-
-/** A 200 as predicted: the deciding limit's RateLimit item and the enforcing policies. */
-function ok(rateLimit: string, policy = PER_IP_POLICY) {
-  return { status: 200, rateLimit, policy };
-}
-
-/** A 429 as predicted. */
-function denied(rateLimit: string, retryAfter: number, policy = PER_IP_POLICY) {
-  return { status: 429, rateLimit, policy, retryAfter: String(retryAfter) };
-}
-
-/** The five allowed responses of a fresh client, then `extra` denials (per-ip, 1/10s burst 5). */
-function freshBurst(extra: number) {
-  return [
-    ok('"per-ip";r=4;t=10'),
-    ok('"per-ip";r=3;t=20'),
-    ok('"per-ip";r=2;t=30'),
-    ok('"per-ip";r=1;t=40'),
-    ok('"per-ip";r=0;t=50'),
-    ...Array.from({ length: extra }, () => denied('"per-ip";r=0;t=50', 10)),
-  ];
 }
 
 /** spoa_decisions_total for one limit and result, read from the agent's /metrics. */
@@ -126,11 +90,6 @@ for (const version of HAPROXY_VERSIONS) describe(haproxyLabel(version), () => {
       const client = (host: number) => `127.0.${net}.${host}`;
       const get = (host: number, path = "/", headers: Record<string, string> = {}) =>
         httpRequest({ port, path, localAddress: client(host), headers }).then(seen);
-      const series = async (count: number, send: () => Promise<ReturnType<typeof seen>>) => {
-        const out: ReturnType<typeof seen>[] = [];
-        for (let i = 0; i < count; i++) out.push(await send());
-        return out;
-      };
 
       beforeAll(async () => {
         port = await freePort();

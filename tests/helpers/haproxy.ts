@@ -47,6 +47,11 @@ export function shippedConfigsFor(version: HaproxyVersion): readonly ["haproxy-2
   return [haproxyAtLeast(version, "3.1") ? "haproxy-3.1.cfg" : "haproxy-2.6.cfg", "haproxy.cfg"];
 }
 
+/** The mode of the SPOE agent's backend a user of `version` writes: tcp up to 3.0, spop from 3.1. */
+export function spopBackendMode(version: HaproxyVersion): "tcp" | "spop" {
+  return haproxyAtLeast(version, "3.1") ? "spop" : "tcp";
+}
+
 /** Where scripts/install-test-env.sh keeps the roots and the per-version commands. */
 export const TEST_ENV_CACHE = process.env.SPOA_TEST_CACHE ?? "/var/cache/spoa-gcra-test";
 
