@@ -9,7 +9,7 @@ export function placeholder(kind: FieldKind): string {
   switch (kind.type) {
     case "int": return { microseconds: "US", milliseconds: "MS", seconds: "SECONDS", bytes: "BYTES" }[kind.unit ?? ""] ?? "N";
     case "enum": return kind.values.join("|");
-    case "list": return { cidr: "CIDR,...", url: "URL,...", "host-port": "HOST:PORT,...", name: "NAME,..." }[kind.item];
+    case "list": return { cidr: "CIDR,...", url: "URL,...", "host-port": "HOST:PORT,...", name: "NAME,...", variable: "VAR,..." }[kind.item];
     case "listen": case "metrics": return "ADDR";
     case "path": return "FILE";
     case "url": return "URL";

@@ -3,6 +3,7 @@
  * generated docs/configuration.md all come from here, so they cannot drift apart.
  * @module
  */
+import { DEFAULT_ACK_VARIABLES } from "../ratelimit/ack-selection.ts";
 
 /** A resolved field value before it is placed into AgentConfig. */
 export type FieldValue = string | number | boolean | readonly string[];
@@ -13,7 +14,7 @@ export type FieldKind =
   | { readonly type: "int"; readonly min: number; readonly max: number; readonly unit?: string }
   | { readonly type: "bool" }
   | { readonly type: "enum"; readonly values: readonly string[] }
-  | { readonly type: "list"; readonly item: "cidr" | "url" | "host-port" | "name" }
+  | { readonly type: "list"; readonly item: "cidr" | "url" | "host-port" | "name" | "variable" }
   | { readonly type: "url" }
   | { readonly type: "path" }
   | { readonly type: "secret" }
@@ -75,6 +76,8 @@ export const FIELDS: readonly FieldSpec[] = [
     description: "SPOE message names the agent answers (comma-separated on the command line); the default for `limits[].messages`." },
   { key: "haproxy.varPrefix", inFile: true, flag: "var-prefix", kind: { type: "string", pattern: /^[A-Za-z0-9_.]+$/, expected: "letters, digits, '_' and '.'" }, default: "rl", section: "haproxy",
     description: "The `option var-prefix` of the SPOE config; only used to check that every variable name fits HAProxy's limit." },
+  { key: "haproxy.variables", inFile: true, flag: "variables", env: ["SPOA_VARIABLES"], kind: { type: "list", item: "variable" }, default: DEFAULT_ACK_VARIABLES, section: "haproxy",
+    description: "The variables each ACK sets (comma-separated on the command line): every one costs HAProxy a `set-var` per request, and the agent computes only these. The default is what the shipped HAProxy configs and the seed's deny rule read, plus `degraded` (sent only when the failure policy decided). `ip_score` alone is enough for the seed's rule." },
   { key: "haproxy.maxFrameSize", inFile: true, flag: "max-frame-size", kind: { type: "int", min: 256, max: 16_777_216, unit: "bytes" }, default: 16_380, section: "haproxy",
     description: "Largest SPOP frame accepted; the negotiated size is the smaller of this and HAProxy's." },
   { key: "haproxy.helloTimeoutMs", inFile: true, flag: "hello-timeout", kind: { type: "int", min: 1, max: MS_HOUR, unit: "milliseconds" }, default: 10_000, section: "haproxy",

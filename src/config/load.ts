@@ -103,6 +103,7 @@ export function loadConfig(input: LoadInput): AgentConfig {
       helloTimeoutMs: r.get("haproxy.helloTimeoutMs"),
       maxInFlight: r.get("haproxy.maxInFlight"),
       messages,
+      variables: r.get<readonly string[]>("haproxy.variables"),
     },
     shutdownGraceMs: r.get("shutdownGraceMs"),
     identity: {

@@ -25,6 +25,8 @@ export interface AgentConfig {
     readonly helloTimeoutMs: number;
     readonly maxInFlight: number;
     readonly messages: readonly string[];
+    /** The variables each ACK sets (names from ratelimit/variable-names.ts). */
+    readonly variables: readonly string[];
   };
   readonly shutdownGraceMs: number;
   readonly identity: IdentityOptions;

@@ -5,6 +5,7 @@
  */
 import { shown } from "./errors.ts";
 import type { FieldKind, FieldValue } from "./fields.ts";
+import { ACK_VARIABLE_NAMES } from "../ratelimit/ack-selection.ts";
 import { cidrProblem, normaliseCidr, parseHostPort, parseListenAddress } from "./net.ts";
 
 /** The outcome of parsing one value. */
@@ -31,7 +32,7 @@ export function kindText(kind: FieldKind): string {
     case "string": return kind.expected === undefined ? "a string" : `a string of ${kind.expected}`;
     case "bool": return "true or false";
     case "enum": return kind.values.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
-    case "list": return `a list of ${{ cidr: "CIDRs", url: "redis:// URLs", "host-port": "host:port addresses", name: "names" }[kind.item]}`;
+    case "list": return `a list of ${{ cidr: "CIDRs", url: "redis:// URLs", "host-port": "host:port addresses", name: "names", variable: "variable names" }[kind.item]}`;
     case "url": return "a redis://, rediss://, valkey:// or valkeys:// URL";
     case "path": return "a file path";
     case "secret": return "a string";
@@ -68,6 +69,8 @@ function parseListItem(item: unknown, kind: Extract<FieldKind, { type: "list" }>
       return parseHostPort(item) === undefined ? fail(`expected host:port, got ${shown(item)}`, `write it like "sentinel-0:26379"`) : ok(item);
     case "name":
       return /^[A-Za-z0-9_.-]+$/.test(item) ? ok(item) : fail(`expected names of letters, digits, '_', '.' and '-', got ${shown(item)}`);
+    case "variable":
+      return ACK_VARIABLE_NAMES.includes(item) ? ok(item) : fail(`${shown(item)} is not a variable the agent sets`, `choose among ${ACK_VARIABLE_NAMES.join(", ")}`);
   }
 }
 

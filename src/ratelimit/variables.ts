@@ -8,9 +8,11 @@
  * reads), `txn.allowed`, on deny `txn.retry_after`, then `txn.limit`, `txn.remaining`,
  * `txn.reset`, `txn.policy`, `txn.degraded` (only when degraded), `txn.ratelimit`,
  * `txn.ratelimit_policy` and `txn.shadow_denied` (only when a shadow limit denied).
+ * The operator may choose a subset (ack-selection.ts); the order of what is sent stays the same.
  * @module
  */
 import { constantAction } from "../spop/actions.ts";
+import { ALL_ACK_VARIABLES, type AckSelection } from "./ack-selection.ts";
 import type { Action, TypedData, VarScopeName } from "../spop/types.ts";
 import type { LimitDefinition } from "./policy/types.ts";
 import { ceilSeconds, policyField, rateLimitPrefix } from "./ratelimit-headers.ts";
@@ -52,6 +54,13 @@ export const FAILURE_ACTIONS: Readonly<Record<"allow" | "deny", readonly Action[
   allow: Object.freeze([SCORE_ALLOW, ALLOWED_TRUE, DEGRADED]),
   deny: Object.freeze([SCORE_DENY, ALLOWED_FALSE, RETRY_AFTER_ONE, DEGRADED]),
 });
+
+/** FAILURE_ACTIONS[`kind`] reduced to the selected variables. */
+export function failureActions(kind: "allow" | "deny", selection: AckSelection = ALL_ACK_VARIABLES): readonly Action[] {
+  const all = FAILURE_ACTIONS[kind];
+  if (selection.all) return all;
+  return Object.freeze(all.filter((a) => a.type === "set-var" && selection.names.has(a.name)));
+}
 
 /**
  * Whole seconds until a denied request may retry, rounded up and at least 1. A request that
@@ -122,14 +131,62 @@ function policyHeaderAction(limits: readonly LimitDefinition[], policyItems: rea
   return enforcing.length > 0 ? txnString(VarName.ratelimitPolicy, policyField(enforcing)) : undefined;
 }
 
+/** The limits that matched a request and their RateLimit-Policy items, index-aligned with the decision's results. */
+type Matched = { readonly limits: readonly LimitDefinition[]; readonly policyItems: readonly string[] };
+
 /**
- * The actions for one decision. `limits` and `policyItems` are index-aligned with the
- * decision's results (see PolicySet.checksFor).
+ * The actions for one decision, only for the `selection`'s variables (default: all of them).
+ * `limits` and `policyItems` are index-aligned with the decision's results (see PolicySet.checksFor).
  */
-export function decisionActions(
-  decision: Decision,
-  matched: { readonly limits: readonly LimitDefinition[]; readonly policyItems: readonly string[] },
-): Action[] {
+export function decisionActions(decision: Decision, matched: Matched, selection: AckSelection = ALL_ACK_VARIABLES): Action[] {
+  return selection.all ? everyVariable(decision, matched) : selectedVariables(decision, matched, selection);
+}
+
+/**
+ * The selected variables in ACK order; what is not selected is not computed (no RateLimit
+ * string, no policy header, no shadow scan).
+ */
+function selectedVariables(decision: Decision, matched: Matched, s: AckSelection): Action[] {
+  const { limits, policyItems } = matched;
+  const allowed = decision.allowed;
+  const index = decision.decidingIndex;
+  const deciding = index >= 0 ? decision.results[index] : undefined;
+  const limit = index >= 0 ? limits[index] : undefined;
+  const actions: Action[] = [];
+  if (s.ipScore) actions.push(allowed ? SCORE_ALLOW : SCORE_DENY);
+  if (s.allowed) actions.push(allowed ? ALLOWED_TRUE : ALLOWED_FALSE);
+  if (deciding !== undefined && limit !== undefined) {
+    if (s.retryAfter && !allowed) actions.push(txnInt(VarName.retryAfter, retryAfterSeconds(deciding, limit)));
+    const c = s.limit || s.policy || s.ratelimit ? limitConstants(limit) : undefined;
+    const remaining = s.remaining || s.ratelimit ? Math.max(0, Math.floor(deciding.remaining)) : 0;
+    const reset = s.reset || s.ratelimit ? ceilSeconds(deciding.resetUs) : 0;
+    if (c !== undefined && s.limit) actions.push(c.limit);
+    if (s.remaining) actions.push(txnInt(VarName.remaining, remaining));
+    if (s.reset) actions.push(txnInt(VarName.reset, reset));
+    if (c !== undefined && s.policy) actions.push(c.policy);
+    if (s.degraded && decision.degraded) actions.push(DEGRADED);
+    if (c !== undefined && s.ratelimit) actions.push(txnString(VarName.ratelimit, `${c.rateLimitPrefix}${remaining};t=${reset}`));
+  } else {
+    if (s.retryAfter && !allowed) actions.push(RETRY_AFTER_ONE);
+    if (s.degraded && decision.degraded) actions.push(DEGRADED);
+  }
+  if (s.ratelimitPolicy) {
+    const header = policyHeaderAction(limits, policyItems);
+    if (header !== undefined) actions.push(header);
+  }
+  if (s.shadowDenied) {
+    for (let i = 0; i < limits.length; i++) {
+      if (limits[i].shadow && !decision.results[i].allowed) {
+        actions.push(txnString(VarName.shadowDenied, limits[i].name));
+        break;
+      }
+    }
+  }
+  return actions;
+}
+
+/** Every variable, with the usual answers pre-shaped as one array literal each. */
+function everyVariable(decision: Decision, matched: Matched): Action[] {
   const { limits, policyItems } = matched;
   const index = decision.decidingIndex;
   const deciding = index >= 0 ? decision.results[index] : undefined;

@@ -9,7 +9,8 @@ describe("loadConfig defaults", () => {
     expect(config.metrics).toBe("0.0.0.0:9100");
     expect(config.workers).toBe(1);
     expect(config.logLevel).toBe("info");
-    expect(config.haproxy).toEqual({ varPrefix: "rl", maxFrameSize: 16380, helloTimeoutMs: 10000, maxInFlight: 10000, messages: ["check-rate"] });
+    expect(config.haproxy).toEqual({ varPrefix: "rl", maxFrameSize: 16380, helloTimeoutMs: 10000, maxInFlight: 10000, messages: ["check-rate"],
+      variables: ["ip_score", "allowed", "retry_after", "degraded", "ratelimit", "ratelimit_policy"] });
     expect(config.identity).toEqual({ trustedProxies: [], ipv6PrefixLength: 64, forwardedArg: "ip_fwd", xffArg: "ip_xff", sourceArg: "ip_src" });
     expect(config.store.kind).toBe("memory");
     expect(config.store.valkey).toBeUndefined();

@@ -1,0 +1,74 @@
+/**
+ * Which variables the ACK sets. Every variable costs HAProxy a `set-var` per request (and the
+ * agent the work of computing it), and most deployments read two or three of them, so the
+ * operator names the ones their HAProxy config reads; the rest are neither computed nor sent.
+ * @module
+ */
+import { AGENT_VARIABLES, VarName } from "./variable-names.ts";
+
+/** One flag per variable: true when the ACK sets it. */
+export interface AckSelection {
+  readonly ipScore: boolean;
+  readonly allowed: boolean;
+  readonly retryAfter: boolean;
+  readonly limit: boolean;
+  readonly remaining: boolean;
+  readonly reset: boolean;
+  readonly policy: boolean;
+  readonly degraded: boolean;
+  readonly ratelimit: boolean;
+  readonly ratelimitPolicy: boolean;
+  readonly shadowDenied: boolean;
+  /** True when every variable is selected (the builder's pre-shaped fast path). */
+  readonly all: boolean;
+  /** The selected names. */
+  readonly names: ReadonlySet<string>;
+}
+
+/** Every name the agent can set, in ACK order. */
+export const ACK_VARIABLE_NAMES: readonly string[] = Object.freeze(AGENT_VARIABLES.map((v) => v.name));
+
+/**
+ * What the shipped HAProxy configs (deploy/haproxy) and the seed's deny rule read: the verdict
+ * (`sess.ip_score`, `txn.allowed`), `txn.retry_after` for the 429, the two RateLimit headers;
+ * plus `txn.degraded`, which is only sent when the failure policy decided, so it costs nothing
+ * while the store answers and makes a fallback decision visible in HAProxy's logs.
+ */
+export const DEFAULT_ACK_VARIABLES: readonly string[] = Object.freeze([
+  VarName.ipScore,
+  VarName.allowed,
+  VarName.retryAfter,
+  VarName.degraded,
+  VarName.ratelimit,
+  VarName.ratelimitPolicy,
+]);
+
+/** Names that are not variables the agent sets (empty when all are known). */
+export function unknownAckVariables(names: readonly string[]): string[] {
+  return names.filter((n) => !ACK_VARIABLE_NAMES.includes(n));
+}
+
+/** The selection for `names`; throws RangeError on a name the agent does not set. */
+export function ackSelection(names: readonly string[]): AckSelection {
+  const unknown = unknownAckVariables(names);
+  if (unknown.length > 0) throw new RangeError(`unknown ACK variable(s) ${unknown.join(", ")} (known: ${ACK_VARIABLE_NAMES.join(", ")})`);
+  const has = (name: string) => names.includes(name);
+  return Object.freeze({
+    ipScore: has(VarName.ipScore),
+    allowed: has(VarName.allowed),
+    retryAfter: has(VarName.retryAfter),
+    limit: has(VarName.limit),
+    remaining: has(VarName.remaining),
+    reset: has(VarName.reset),
+    policy: has(VarName.policy),
+    degraded: has(VarName.degraded),
+    ratelimit: has(VarName.ratelimit),
+    ratelimitPolicy: has(VarName.ratelimitPolicy),
+    shadowDenied: has(VarName.shadowDenied),
+    all: ACK_VARIABLE_NAMES.every(has),
+    names: new Set(names),
+  });
+}
+
+/** Every variable: what a library caller gets when it does not choose. */
+export const ALL_ACK_VARIABLES: AckSelection = ackSelection(ACK_VARIABLE_NAMES);

@@ -1,0 +1,112 @@
+import { describe, expect, test } from "bun:test";
+import { ACK_VARIABLE_NAMES, ackSelection, ALL_ACK_VARIABLES, DEFAULT_ACK_VARIABLES, unknownAckVariables } from "../../src/ratelimit/ack-selection.ts";
+import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
+import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
+import { decisionActions, failureActions, FAILURE_ACTIONS } from "../../src/ratelimit/variables.ts";
+import type { Action } from "../../src/spop/types.ts";
+
+function limit(name: string, shadow = false): LimitDefinition {
+  return {
+    name,
+    messages: ["check-rate"],
+    match: [],
+    key: [{ kind: "identity" }],
+    count: 100,
+    periodSeconds: 1,
+    burst: 21,
+    params: { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 },
+    cost: { kind: "constant", value: 1 },
+    shadow,
+  };
+}
+
+const allow = (remaining: number, resetUs: number): LimitResult => ({ allowed: true, neverPasses: false, retryAfterUs: 0, remaining, resetUs });
+const deny = (retryAfterUs: number, resetUs: number): LimitResult => ({ allowed: false, neverPasses: false, retryAfterUs, remaining: 0, resetUs });
+const sess = (name: string, value: number): Action => ({ type: "set-var", scope: "sess", name, value: { kind: "int32", value } });
+const int = (name: string, value: number): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "int32", value } });
+const bool = (name: string, value: boolean): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "bool", value } });
+const str = (name: string, value: string): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "string", value } });
+const names = (actions: readonly Action[]) => actions.map((a) => (a.type === "set-var" ? `${a.scope}.${a.name}` : a.type));
+
+const one = { limits: [limit("default")], policyItems: ['"default";q=100;w=1'] };
+const allowed: Decision = { allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false };
+const denied: Decision = { allowed: false, decidingIndex: 0, results: [deny(10_000, 210_000)], degraded: false };
+
+describe("ackSelection", () => {
+  test("the default is what the shipped HAProxy configs and the seed's deny rule read, plus degraded", () => {
+    expect([...DEFAULT_ACK_VARIABLES]).toEqual(["ip_score", "allowed", "retry_after", "degraded", "ratelimit", "ratelimit_policy"]);
+  });
+
+  test("names the agent does not set are refused, with the known ones in the message", () => {
+    expect(unknownAckVariables(["ip_score", "score", "allowed", "txn.allowed"])).toEqual(["score", "txn.allowed"]);
+    expect(() => ackSelection(["ip_score", "score"])).toThrow(/unknown ACK variable\(s\) score .*known: ip_score, allowed/);
+  });
+
+  test("all is set only when every variable is chosen", () => {
+    expect(ALL_ACK_VARIABLES.all).toBe(true);
+    expect(ackSelection(ACK_VARIABLE_NAMES.slice(1)).all).toBe(false);
+    expect(ackSelection(["ip_score"])).toMatchObject({ ipScore: true, allowed: false, ratelimit: false, all: false });
+  });
+});
+
+describe("decisionActions with a selection", () => {
+  test("ip_score alone: one variable, for an allow and for a deny", () => {
+    const only = ackSelection(["ip_score"]);
+    expect(decisionActions(allowed, one, only)).toEqual([sess("ip_score", 0)]);
+    expect(decisionActions(denied, one, only)).toEqual([sess("ip_score", 100)]);
+  });
+
+  test("the default set: verdict, retry_after on deny, the two RateLimit fields, in ACK order", () => {
+    const lean = ackSelection(DEFAULT_ACK_VARIABLES);
+    expect(decisionActions(allowed, one, lean)).toEqual([
+      sess("ip_score", 0),
+      bool("allowed", true),
+      str("ratelimit", '"default";r=20;t=1'),
+      str("ratelimit_policy", '"default";q=100;w=1'),
+    ]);
+    expect(decisionActions(denied, one, lean)).toEqual([
+      sess("ip_score", 100),
+      bool("allowed", false),
+      int("retry_after", 1),
+      str("ratelimit", '"default";r=0;t=1'),
+      str("ratelimit_policy", '"default";q=100;w=1'),
+    ]);
+  });
+
+  test("degraded appears only when the failure policy decided", () => {
+    const lean = ackSelection(DEFAULT_ACK_VARIABLES);
+    expect(names(decisionActions({ ...allowed, degraded: true }, one, lean))).toEqual(["sess.ip_score", "txn.allowed", "txn.degraded", "txn.ratelimit", "txn.ratelimit_policy"]);
+    expect(names(decisionActions(allowed, one, lean))).not.toContain("txn.degraded");
+  });
+
+  test("a selection of every name gives exactly the full ACK", () => {
+    const every = ackSelection([...ACK_VARIABLE_NAMES].reverse());
+    for (const d of [allowed, denied, { ...denied, degraded: true }]) {
+      expect(decisionActions(d, one, every)).toEqual(decisionActions(d, one));
+    }
+  });
+
+  test("the generic builder agrees with the full one when all but one variable is chosen", () => {
+    const shadowed = { limits: [limit("enforced"), limit("watch", true)], policyItems: ['"enforced";q=100;w=1', '"watch";q=100;w=1'] };
+    const decision: Decision = { allowed: true, decidingIndex: 0, results: [allow(5, 50_000), deny(20_000, 220_000)], degraded: true };
+    for (const dropped of ACK_VARIABLE_NAMES) {
+      const chosen = ackSelection(ACK_VARIABLE_NAMES.filter((n) => n !== dropped));
+      const full = decisionActions(decision, shadowed).filter((a) => a.type !== "set-var" || a.name !== dropped);
+      expect(decisionActions(decision, shadowed, chosen)).toEqual(full);
+    }
+  });
+
+  test("no limit matched (only shadow limits): verdict and the shadow variable if chosen", () => {
+    const onlyShadow = { limits: [limit("watch", true)], policyItems: ['"watch";q=100;w=1'] };
+    const decision: Decision = { allowed: true, decidingIndex: -1, results: [deny(20_000, 220_000)], degraded: false };
+    expect(names(decisionActions(decision, onlyShadow, ackSelection(["allowed", "shadow_denied"])))).toEqual(["txn.allowed", "txn.shadow_denied"]);
+  });
+});
+
+describe("failureActions", () => {
+  test("the failure answers keep only the chosen variables", () => {
+    expect(failureActions("deny", ackSelection(["ip_score"]))).toEqual([sess("ip_score", 100)]);
+    expect(names(failureActions("allow", ackSelection(DEFAULT_ACK_VARIABLES)))).toEqual(["sess.ip_score", "txn.allowed", "txn.degraded"]);
+    expect(failureActions("deny")).toBe(FAILURE_ACTIONS.deny);
+  });
+});
