@@ -85,9 +85,9 @@ describe("architecture", () => {
     const violations: string[] = [];
     for (const [file, deps] of graph) {
       const name = relative(SRC, file);
-      if (!/^runtime\/(bun|deno)\.ts$/.test(name)) continue;
+      if (!/^runtime\/(bun|deno|node)\.ts$/.test(name)) continue;
       for (const dep of deps) {
-        if (/runtime\/(bun|deno)\.ts$/.test(dep)) violations.push(`${name} → ${relative(SRC, dep)}`);
+        if (/runtime\/(bun|deno|node)\.ts$/.test(dep)) violations.push(`${name} → ${relative(SRC, dep)}`);
       }
     }
     expect(violations).toEqual([]);
