@@ -4,7 +4,6 @@
  * @module
  */
 import type { RuntimeAdapter, RuntimeName } from "./types.ts";
-import { RuntimeAdapterError } from "./errors.ts";
 
 /** The runtime executing this code: Bun first (it also defines `process`), then Deno, then Node. */
 export function detectRuntime(): RuntimeName {
@@ -16,9 +15,8 @@ export function detectRuntime(): RuntimeName {
 
 /**
  * Loads the adapter for `name` (default: the detected runtime). Literal `import()` paths let
- * `bun build --compile` bundle both; both files parse on either runtime (structural types, no
+ * `bun build --compile` bundle all three; each file parses on any runtime (structural types, no
  * top-level runtime calls), and only the chosen adapter's functions ever run.
- * @throws {RuntimeAdapterError} under Node, which has no adapter yet.
  */
 export async function loadAdapter(name: RuntimeName = detectRuntime()): Promise<RuntimeAdapter> {
   switch (name) {
@@ -27,6 +25,6 @@ export async function loadAdapter(name: RuntimeName = detectRuntime()): Promise<
     case "deno":
       return (await import("./deno.ts")).denoAdapter;
     case "node":
-      throw new RuntimeAdapterError("unsupported-runtime", "Cannot run under Node: use Bun or Deno");
+      return (await import("./node.ts")).nodeAdapter;
   }
 }

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { versions } from "node:process";
 import type { ConnectionPort } from "../../src/agent/transport.ts";
-import { detectRuntime } from "../../src/runtime/detect.ts";
+import { detectRuntime, loadAdapter } from "../../src/runtime/detect.ts";
 import { nodeAdapter } from "../../src/runtime/node.ts";
 
-const facts: Record<string, unknown> = { runtime: detectRuntime(), node: versions.node };
+const facts: Record<string, unknown> = { runtime: detectRuntime(), loaded: (await loadAdapter()).name, node: versions.node };
 const noop: ConnectionPort = { receive() {}, drained() {}, closed() {} };
 const message = (error: unknown) => ({ name: (error as Error).name, code: (error as { code?: string }).code, message: String(error) });
 

@@ -21,8 +21,9 @@ describe("node adapter under Node", () => {
   }, 60_000);
   afterAll(() => bundle?.remove());
 
-  test("the probe ran under Node, detected as node", () => {
+  test("the probe ran under Node, detected as node, and loadAdapter() picked the Node adapter", () => {
     expect(facts.runtime).toBe("node");
+    expect(facts.loaded).toBe("node");
     expect(Number(facts.node.split(".")[0])).toBeGreaterThanOrEqual(20);
   });
 
