@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { clientIp, connectSpop, metricSum, type SpopSocket, type Verdict } from "../helpers/spop-socket.ts";
-import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
+import { startValkey, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
 
 // 1 request/s, burst 3: a fresh key passes 3 at once, and no replenishment during a test step.
 const INTERVAL_US = 1_000_000;
@@ -70,87 +70,89 @@ function outageLogLines(agent: AgentProcess): number {
   return agent.logs().filter((l) => l.level === "warn" && OUTAGE_LOG_MSGS.includes(String(l.msg))).length;
 }
 
-beforeAll(async () => {
-  valkey = await startValkey();
-  [{ agent: local, socket: localSocket }, { agent: deny, socket: denySocket }] = await Promise.all([start("binary", "local"), start("bun", "deny")]);
-  metricsAddress = String((await local.waitForLog("listening")).metrics);
-}, 60_000);
+for (const valkeyVersion of VALKEY_VERSIONS) describe(valkeyLabel(valkeyVersion), () => {
+  beforeAll(async () => {
+    valkey = await startValkey({ version: valkeyVersion });
+    [{ agent: local, socket: localSocket }, { agent: deny, socket: denySocket }] = await Promise.all([start("binary", "local"), start("bun", "deny")]);
+    metricsAddress = String((await local.waitForLog("listening")).metrics);
+  }, 60_000);
 
-afterAll(async () => {
-  localSocket?.close();
-  denySocket?.close();
-  await Promise.all([local?.stop(), deny?.stop()]);
-  await valkey?.stop();
-  if (valkey) rmSync(valkey.dir, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    localSocket?.close();
+    denySocket?.close();
+    await Promise.all([local?.stop(), deny?.stop()]);
+    await valkey?.stop();
+    if (valkey) rmSync(valkey.dir, { recursive: true, force: true });
+  });
 
-describe("the agent while Valkey misbehaves", () => {
-  test("SCRIPT FLUSH mid-run is invisible: every decision still comes from Valkey", async () => {
-    const evalsBefore = await valkey.cli("INFO", "commandstats");
-    const verdicts: Verdict[] = [];
-    for (let i = 0; i < 20; i++) {
-      if (i === 10) expect(await valkey.cli("SCRIPT", "FLUSH")).toBe("OK");
-      verdicts.push(await localSocket.check(freshKey()));
-    }
-    expect(verdicts.map((v) => [v.allowed, v.degraded])).toEqual(verdicts.map(() => [true, false]));
-    // The flush really happened: the store saw NOSCRIPT and cached the script again (SCRIPT LOAD).
-    const loads = (text: string) => Number(/cmdstat_script\|load:calls=(\d+)/.exec(text)?.[1] ?? 0);
-    expect(loads(await valkey.cli("INFO", "commandstats"))).toBeGreaterThan(loads(evalsBefore));
-  }, 15_000);
+  describe("the agent while Valkey misbehaves", () => {
+    test("SCRIPT FLUSH mid-run is invisible: every decision still comes from Valkey", async () => {
+      const evalsBefore = await valkey.cli("INFO", "commandstats");
+      const verdicts: Verdict[] = [];
+      for (let i = 0; i < 20; i++) {
+        if (i === 10) expect(await valkey.cli("SCRIPT", "FLUSH")).toBe("OK");
+        verdicts.push(await localSocket.check(freshKey()));
+      }
+      expect(verdicts.map((v) => [v.allowed, v.degraded])).toEqual(verdicts.map(() => [true, false]));
+      // The flush really happened: the store saw NOSCRIPT and cached the script again (SCRIPT LOAD).
+      const loads = (text: string) => Number(/cmdstat_script\|load:calls=(\d+)/.exec(text)?.[1] ?? 0);
+      expect(loads(await valkey.cli("INFO", "commandstats"))).toBeGreaterThan(loads(evalsBefore));
+    }, 15_000);
 
-  test("a killed valkey-server: every NOTIFY is answered in time by the failure policy, then Valkey decides again after a restart", async () => {
-    const logLinesBefore = outageLogLines(local);
-    const loops = [background(localSocket, 10), background(denySocket, 10)];
-    await Bun.sleep(300);
-    await valkey.stop("SIGKILL");
+    test("a killed valkey-server: every NOTIFY is answered in time by the failure policy, then Valkey decides again after a restart", async () => {
+      const logLinesBefore = outageLogLines(local);
+      const loops = [background(localSocket, 10), background(denySocket, 10)];
+      await Bun.sleep(300);
+      await valkey.stop("SIGKILL");
 
-    // The breaker opens: an outage no longer costs a deadline per request.
-    await waitFor("spoa_circuit_breaker_state 2", async () => (await metricSum(metricsAddress, "spoa_circuit_breaker_state")) === 2, 10_000);
-    expect(await metricSum(metricsAddress, "spoa_degraded_decisions_total")).toBeGreaterThan(0);
+      // The breaker opens: an outage no longer costs a deadline per request.
+      await waitFor("spoa_circuit_breaker_state 2", async () => (await metricSum(metricsAddress, "spoa_circuit_breaker_state")) === 2, 10_000);
+      expect(await metricSum(metricsAddress, "spoa_degraded_decisions_total")).toBeGreaterThan(0);
 
-    // `local`: the in-memory limiter decides, with the same limit, and says so.
-    const localBurst = await Promise.all(Array.from({ length: BURST + 2 }, (_, __, key = clientIp(90_000)) => localSocket.check(key)));
-    expect(localBurst.map((v) => [v.allowed, v.degraded])).toEqual([
-      ...Array.from({ length: BURST }, () => [true, true]),
-      [false, true],
-      [false, true],
-    ]);
-    expect(localBurst[BURST].retryAfter).toBeGreaterThanOrEqual(1);
-    // `deny`: a fresh key is denied, with a short retry.
-    const denied = await denySocket.check(freshKey());
-    expect([denied.allowed, denied.degraded, denied.ipScore, denied.retryAfter]).toEqual([false, true, 100, 1]);
-    await Bun.sleep(300);
+      // `local`: the in-memory limiter decides, with the same limit, and says so.
+      const localBurst = await Promise.all(Array.from({ length: BURST + 2 }, (_, __, key = clientIp(90_000)) => localSocket.check(key)));
+      expect(localBurst.map((v) => [v.allowed, v.degraded])).toEqual([
+        ...Array.from({ length: BURST }, () => [true, true]),
+        [false, true],
+        [false, true],
+      ]);
+      expect(localBurst[BURST].retryAfter).toBeGreaterThanOrEqual(1);
+      // `deny`: a fresh key is denied, with a short retry.
+      const denied = await denySocket.check(freshKey());
+      expect([denied.allowed, denied.degraded, denied.ipScore, denied.retryAfter]).toEqual([false, true, 100, 1]);
+      await Bun.sleep(300);
 
-    await valkey.restart();
-    for (const socket of [localSocket, denySocket]) {
-      await waitFor("decisions from Valkey again", async () => {
-        const v = await socket.check(freshKey());
-        return v.allowed && !v.degraded;
-      }, 10_000);
-    }
-    // A loop's request sent while the breaker was still open may be answered just after the
-    // probe closed it: let the loops run on Valkey a moment before judging their last verdict.
-    await Bun.sleep(300);
-    await Promise.all(loops.map((l) => l.stop()));
+      await valkey.restart();
+      for (const socket of [localSocket, denySocket]) {
+        await waitFor("decisions from Valkey again", async () => {
+          const v = await socket.check(freshKey());
+          return v.allowed && !v.degraded;
+        }, 10_000);
+      }
+      // A loop's request sent while the breaker was still open may be answered just after the
+      // probe closed it: let the loops run on Valkey a moment before judging their last verdict.
+      await Bun.sleep(300);
+      await Promise.all(loops.map((l) => l.stop()));
 
-    for (const loop of loops) {
-      expect(loop.errors).toEqual([]);
-      expect(loop.verdicts.filter((v) => v.degraded).length).toBeGreaterThan(20);
-      // Back to normal at the end: the last decisions came from Valkey.
-      expect(loop.verdicts.at(-1)?.degraded).toBe(false);
-    }
-    // The deny policy only ever denied while degraded.
-    expect(loops[1].verdicts.filter((v) => v.degraded && v.allowed)).toEqual([]);
-    expect(await metricSum(metricsAddress, "spoa_circuit_breaker_state")).toBe(0);
+      for (const loop of loops) {
+        expect(loop.errors).toEqual([]);
+        expect(loop.verdicts.filter((v) => v.degraded).length).toBeGreaterThan(20);
+        // Back to normal at the end: the last decisions came from Valkey.
+        expect(loop.verdicts.at(-1)?.degraded).toBe(false);
+      }
+      // The deny policy only ever denied while degraded.
+      expect(loops[1].verdicts.filter((v) => v.degraded && v.allowed)).toEqual([]);
+      expect(await metricSum(metricsAddress, "spoa_circuit_breaker_state")).toBe(0);
 
-    // A throttled warning per kind of trouble, not one per degraded request.
-    const degradedCount = loops[0].verdicts.filter((v) => v.degraded).length;
-    const lines = outageLogLines(local) - logLinesBefore;
-    expect(lines).toBeGreaterThan(0);
-    expect(lines).toBeLessThanOrEqual(10);
-    expect(degradedCount).toBeGreaterThan(4 * lines);
-    expect(local.logs().some((l) => l.msg === "circuit breaker changed" && l.state === "open")).toBe(true);
-    // Neither process died.
-    expect(await Promise.race([local.exited, deny.exited, Bun.sleep(50).then(() => "alive")])).toBe("alive");
-  }, 40_000);
+      // A throttled warning per kind of trouble, not one per degraded request.
+      const degradedCount = loops[0].verdicts.filter((v) => v.degraded).length;
+      const lines = outageLogLines(local) - logLinesBefore;
+      expect(lines).toBeGreaterThan(0);
+      expect(lines).toBeLessThanOrEqual(10);
+      expect(degradedCount).toBeGreaterThan(4 * lines);
+      expect(local.logs().some((l) => l.msg === "circuit breaker changed" && l.state === "open")).toBe(true);
+      // Neither process died.
+      expect(await Promise.race([local.exited, deny.exited, Bun.sleep(50).then(() => "alive")])).toBe("alive");
+    }, 40_000);
+  });
 });

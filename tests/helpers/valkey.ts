@@ -1,13 +1,45 @@
-// Starts real valkey-server 8 processes for tests — standalone (optionally with a password, an
-// ACL user, TLS), a 3-primary cluster, a primary + replica + sentinel — on free 127.0.0.1 ports
-// in a temp dir. Never mocked. Every start fails fast with the server's log when it cannot start.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Starts real valkey-server processes for tests — Valkey 8 (the host's bookworm-backports
+// package) or 9 (Debian sid, run from the root scripts/install-test-env.sh builds) — standalone
+// (optionally with a password, an ACL user, TLS), a 3-primary cluster, a primary + replica +
+// sentinel — on free 127.0.0.1 ports in a temp dir. Never mocked. Every start fails fast with the
+// server's log when it cannot start.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort, waitFor } from "./ports.ts";
 
 const START_TIMEOUT_MS = 5_000;
+
+/** Every Valkey major version the suite runs against. */
+export const ALL_VALKEY_VERSIONS = ["8", "9"] as const;
+export type ValkeyVersion = (typeof ALL_VALKEY_VERSIONS)[number];
+
+/** The versions this run covers: all, or the comma-separated subset in SPOA_VALKEY_VERSIONS. */
+export const VALKEY_VERSIONS: readonly ValkeyVersion[] = ((wanted) => {
+  if (!wanted) return ALL_VALKEY_VERSIONS;
+  const picked = wanted.split(",").map((v) => v.trim());
+  const unknown = picked.filter((v) => !(ALL_VALKEY_VERSIONS as readonly string[]).includes(v));
+  if (unknown.length > 0) throw new Error(`SPOA_VALKEY_VERSIONS: unknown version ${unknown.join(", ")}`);
+  return ALL_VALKEY_VERSIONS.filter((v) => picked.includes(v));
+})(process.env.SPOA_VALKEY_VERSIONS);
+
+/** How a test names a version, so scripts/test.sh can count passes per version. */
+export function valkeyLabel(version: ValkeyVersion): string {
+  return `Valkey ${version}`;
+}
+
+/**
+ * The valkey-server or valkey-cli of `version`: the wrapper scripts/install-test-env.sh made in
+ * its cache, or (Valkey 8 only, for benchmarks run without it) the one on PATH.
+ */
+export function valkeyCommand(program: "valkey-server" | "valkey-cli", version: ValkeyVersion = "8"): string {
+  const cache = process.env.SPOA_TEST_CACHE ?? "/var/cache/spoa-gcra-test";
+  const path = join(cache, "bin", `${program}-${version}`);
+  if (existsSync(path)) return path;
+  if (version === "8") return program;
+  throw new Error(`${path} is missing: run scripts/install-test-env.sh (npm test does it first)`);
+}
 
 /** A running (or stopped, restartable) valkey-server. */
 export interface ValkeyProcess {
@@ -40,6 +72,8 @@ export interface TlsFiles {
 
 /** Options of one server. */
 export interface StartValkeyOptions {
+  /** Valkey major version (default 8). */
+  readonly version?: ValkeyVersion;
   /** `requirepass` (the default user's password). */
   readonly password?: string;
   /** An extra ACL user with all rights on all keys. */
@@ -86,15 +120,16 @@ export function makeTlsFiles(dir: string): TlsFiles {
   };
 }
 
-async function cliAt(port: number, password: string | undefined, args: readonly string[]): Promise<string> {
+async function cliAt(version: ValkeyVersion, port: number, password: string | undefined, args: readonly string[]): Promise<string> {
   const auth = password ? ["-a", password, "--no-auth-warning"] : [];
-  const child = Bun.spawn(["valkey-cli", "-h", "127.0.0.1", "-p", String(port), ...auth, ...args], { stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([valkeyCommand("valkey-cli", version), "-h", "127.0.0.1", "-p", String(port), ...auth, ...args], { stdout: "pipe", stderr: "pipe" });
   const [out] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   return out.trim();
 }
 
 /** Starts one valkey-server (or sentinel when `sentinel` config is given) and waits for PONG. */
 async function launch(opts: {
+  readonly version: ValkeyVersion;
   readonly dir: string;
   readonly port: number;
   readonly configLines: readonly string[];
@@ -105,12 +140,12 @@ async function launch(opts: {
   writeFileSync(conf, opts.configLines.join("\n") + "\n");
   const log = join(opts.dir, opts.sentinel ? "sentinel.log" : "valkey.log");
   const start = async (): Promise<Subprocess> => {
-    const child = Bun.spawn(["valkey-server", conf, ...(opts.sentinel ? ["--sentinel"] : [])], { stdout: "ignore", stderr: "pipe" });
+    const child = Bun.spawn([valkeyCommand("valkey-server", opts.version), conf, ...(opts.sentinel ? ["--sentinel"] : [])], { stdout: "ignore", stderr: "pipe" });
     try {
       const deadline = Date.now() + START_TIMEOUT_MS;
       for (;;) {
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-        if ((await cliAt(opts.port, opts.password, ["PING"])) === "PONG") break;
+        if ((await cliAt(opts.version, opts.port, opts.password, ["PING"])) === "PONG") break;
         if (Date.now() > deadline) throw new Error(`no PONG within ${START_TIMEOUT_MS} ms`);
         await Bun.sleep(20);
       }
@@ -157,14 +192,15 @@ export async function startValkey(options: StartValkeyOptions = {}, dir = tempDi
     ...(options.replicaOf ? [`replicaof 127.0.0.1 ${options.replicaOf}`] : []),
     ...(options.config ?? []),
   ];
-  const launched = await launch({ dir, port, configLines: lines, password: options.password });
+  const version = options.version ?? "8";
+  const launched = await launch({ version, dir, port, configLines: lines, password: options.password });
   let child = launched.child;
   return {
     port,
     tlsPort,
     dir,
     url: `redis://127.0.0.1:${port}`,
-    cli: (...args) => cliAt(port, options.password, args),
+    cli: (...args) => cliAt(version, port, options.password, args),
     output: () => readFileSync(join(dir, "valkey.log"), "utf8"),
     stop: async (signal = "SIGKILL") => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -187,16 +223,16 @@ export interface ValkeyCluster {
   stop(): Promise<void>;
 }
 
-/** Starts a 3-primary cluster with `valkey-cli --cluster create`. */
-export async function startCluster(dir = tempDir()): Promise<ValkeyCluster> {
+/** Starts a 3-primary cluster of Valkey `version` with `valkey-cli --cluster create`. */
+export async function startCluster(dir = tempDir(), version: ValkeyVersion = "8"): Promise<ValkeyCluster> {
   const nodes: ValkeyProcess[] = [];
   try {
     for (let i = 0; i < 3; i++) {
       const nodeDir = join(dir, `node${i}`);
       Bun.spawnSync(["mkdir", "-p", nodeDir]);
-      nodes.push(await startValkey({ cluster: true }, nodeDir));
+      nodes.push(await startValkey({ cluster: true, version }, nodeDir));
     }
-    const out = await cliAt(nodes[0].port, undefined, ["--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`), "--cluster-yes"]);
+    const out = await cliAt(version, nodes[0].port, undefined, ["--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`), "--cluster-yes"]);
     if (!out.includes("All 16384 slots covered")) throw new Error(`cluster create failed:\n${out}`);
   } catch (error) {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -230,19 +266,20 @@ export interface ValkeySentinelGroup {
   stop(): Promise<void>;
 }
 
-/** Starts primary + replica + sentinel and waits until the sentinel knows the replica. */
-export async function startSentinelGroup(dir = tempDir()): Promise<ValkeySentinelGroup> {
+/** Starts primary + replica + sentinel of Valkey `version`; waits until the sentinel knows the replica. */
+export async function startSentinelGroup(dir = tempDir(), version: ValkeyVersion = "8"): Promise<ValkeySentinelGroup> {
   const masterName = "spoa";
   const mk = (name: string) => {
     const d = join(dir, name);
     Bun.spawnSync(["mkdir", "-p", d]);
     return d;
   };
-  const primary = await startValkey({}, mk("primary"));
-  const replica = await startValkey({ replicaOf: primary.port }, mk("replica"));
+  const primary = await startValkey({ version }, mk("primary"));
+  const replica = await startValkey({ replicaOf: primary.port, version }, mk("replica"));
   const sentinelPort = await freePort();
   const sdir = mk("sentinel");
   const sentinel = await launch({
+    version,
     dir: sdir,
     port: sentinelPort,
     sentinel: true,
@@ -259,7 +296,7 @@ export async function startSentinelGroup(dir = tempDir()): Promise<ValkeySentine
     await Promise.all([primary.stop(), replica.stop()]);
     throw error;
   });
-  const sentinelCli = (...args: string[]) => cliAt(sentinelPort, undefined, args);
+  const sentinelCli = (...args: string[]) => cliAt(version, sentinelPort, undefined, args);
   await waitFor("sentinel to see the replica", async () => {
     const out = await sentinelCli("SENTINEL", "REPLICAS", masterName);
     return out.includes(String(replica.port)) && !out.includes("s_down") && (await replica.cli("INFO", "replication")).includes("master_link_status:up");
