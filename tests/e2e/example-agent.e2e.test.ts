@@ -3,7 +3,15 @@
 // passes with the score the agent sent (0), and `option spop-check` sees the agent UP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { type HaproxyProcess, isListening, startHaproxy, TEST_SPOE_CONFIG, waitForAgentUp, writeTempFiles } from "../helpers/haproxy.ts";
+import {
+  type HaproxyProcess,
+  isListening,
+  spoeFrontendConfig,
+  startHaproxy,
+  TEST_SPOE_CONFIG,
+  waitForAgentUp,
+  writeTempFiles,
+} from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { buildForNode, type NodeBundle } from "../helpers/node-build.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
@@ -12,31 +20,10 @@ const ROOT = resolve(import.meta.dir, "../..");
 const AGENT = "examples/ip-reputation/agent.ts";
 const RUNTIMES = ["bun", "deno", "node"] as const;
 
-function haproxyConfig(frontendPort: number, agentPort: number, spoeFile: string): string {
-  return `
-global
-    maxconn 100
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${frontendPort}
-    filter spoe engine ratelimit config ${spoeFile}
-    http-request return status 429 content-type text/plain lf-string "denied %[var(sess.rl.ip_score)]" if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 200 content-type text/plain lf-string "score %[var(sess.rl.ip_score)]"
-
-backend be_spoa
-    mode tcp
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 127.0.0.1:${agentPort} check inter 1s
-`;
-}
+const RULES = [
+  `http-request return status 429 content-type text/plain lf-string "denied %[var(sess.rl.ip_score)]" if { var(sess.rl.ip_score) -m int ge 80 }`,
+  `http-request return status 200 content-type text/plain lf-string "score %[var(sess.rl.ip_score)]"`,
+];
 
 /** The command that runs the example under `runtime`; Node 20 runs a bundle of it. */
 function command(runtime: (typeof RUNTIMES)[number], bundle: NodeBundle | undefined): string[] {
@@ -67,7 +54,8 @@ for (const runtime of RUNTIMES) {
       output = Promise.all(streams).then((texts) => texts.join(""));
       await waitFor(`the example agent under ${runtime} to listen`, () => isListening(agentPort), 20_000);
       const files = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG });
-      const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, agentPort, files["spoe.conf"]) });
+      const config = spoeFrontendConfig({ frontendPort, server: `127.0.0.1:${agentPort}`, spoeFile: files["spoe.conf"], rules: RULES });
+      const cfg = writeTempFiles({ "haproxy.cfg": config });
       haproxy = await startHaproxy({ configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
     }, 60_000);
 

@@ -238,3 +238,38 @@ export async function waitForAgentUp(haproxy: HaproxyProcess, backend: string, s
   }
   return last as ServerStat;
 }
+
+/**
+ * The HAProxy config most e2e tests write: an HTTP frontend on `frontendPort` with the SPOE
+ * filter of `spoeFile` and the test's `http-request` lines, and backend be_spoa reaching the
+ * agent at `server` ("127.0.0.1:port" or "unix@/path") with `option spop-check`.
+ */
+export function spoeFrontendConfig(options: {
+  readonly frontendPort: number;
+  readonly server: string;
+  readonly spoeFile: string;
+  readonly rules: readonly string[];
+}): string {
+  return `
+global
+    maxconn 1000
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe_web
+    bind 127.0.0.1:${options.frontendPort}
+    filter spoe engine ratelimit config ${options.spoeFile}
+${options.rules.map((rule) => `    ${rule}`).join("\n")}
+
+backend be_spoa
+    mode tcp
+    timeout connect 1s
+    timeout server 30s
+    option spop-check
+    server spoa1 ${options.server} check inter 1s
+`;
+}
