@@ -8,7 +8,6 @@ import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilien
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore, type ValkeyStoreOptions } from "../../../src/ratelimit/valkey/store.ts";
 import { makeTlsFiles, startValkey, tempDir, type TlsFiles, type ValkeyProcess } from "../../helpers/valkey.ts";
-import { systemTimers } from "../../../src/runtime/host-time.ts";
 
 const realClock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -140,8 +139,6 @@ describe("ValkeyStore outage under ResilientStore", () => {
       primary,
       fallback: new MemoryStore({ clock: realClock }),
       policy: "local",
-      deadlineMs: 50,
-      timers: systemTimers,
       clock: realClock,
       breaker: { failureThreshold: 3, initialBackoffMs: 100, maxBackoffMs: 400 },
       onEvent: (e) => events.push(e),
