@@ -124,6 +124,18 @@ describe("ValkeyStore script", () => {
     expect(batched.lateReplies + plain.lateReplies).toBe(0);
   });
 
+  test("every answered decision is reported once as a round trip, batched or not", async () => {
+    for (const batch of [true, false]) {
+      const events: StoreEvent[] = [];
+      const s = await createValkeyStore({ ...base(server.url), batch }, { clock: realClock, onEvent: (e) => events.push(e) });
+      stores.push(s);
+      await Promise.all(Array.from({ length: 5 }, (_, i) => s.check([check(`{rt${i}}:k`, SLOW)])));
+      const trips = events.filter((e) => e.kind === "round-trip");
+      expect(trips.length).toBe(5);
+      for (const e of trips) expect(e.kind === "round-trip" && e.seconds > 0 && e.seconds < 5).toBe(true);
+    }
+  });
+
   test("ping() is true against a live server", async () => {
     expect(await (await store()).ping()).toBe(true);
   });
