@@ -59,13 +59,13 @@ export class AckBatch {
 
   /**
    * Queues one ACK (same guarantees as frame()); `actions` must be non-empty (see PADDING_ACTIONS).
-   * `notify`: the NOTIFY Frame while its chunk is still valid, else a held `{ idBytes }` (see writeAck).
+   * `idBytes`: the NOTIFY's id bytes, or the Frame itself while its chunk is still valid (see writeAck).
    */
-  ack(notify: Pick<Frame, "idBytes">, actions: readonly Action[]): void {
+  ack(idBytes: Uint8Array | Frame, actions: readonly Action[]): void {
     // Inlined rather than frame(() => …): this is the hot path, one closure less per ACK.
     const before = this.#writer.length;
     try {
-      writeAck(this.#writer, notify, actions);
+      writeAck(this.#writer, idBytes, actions);
     } catch (error) {
       this.#rollback(before);
       throw error;

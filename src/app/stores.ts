@@ -9,7 +9,9 @@ import { DenyCache } from "../ratelimit/deny-cache.ts";
 import { MemoryStore } from "../ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
-import { systemClock } from "../runtime/host-time.ts";
+import type { AdminStores } from "./admin.ts";
+import { systemClock, systemTimers } from "../runtime/host-time.ts";
+import { timedStore } from "./timed-store.ts";
 
 /** The store plus what readiness and reload need to know about it. */
 export interface BuiltStore {
@@ -18,6 +20,8 @@ export interface BuiltStore {
   canDecide(): { readonly ok: boolean; readonly reason?: string };
   /** Called on a config reload: cached denials may belong to changed limits. */
   clearCaches(): void;
+  /** Key-level access for the admin endpoint (inspect, reset). */
+  readonly admin: AdminStores;
   close(): Promise<void>;
 }
 
@@ -26,8 +30,9 @@ export async function buildStore(
   config: AgentConfig,
   deps: {
     readonly logger: Logger;
-    /** Store events, Valkey round trips included (see StoreEvent). */
     readonly onEvent: (event: StoreEvent) => void;
+    /** One Valkey round trip, in seconds (successful calls only; failures are counted as errors). */
+    readonly onStoreLatency: (seconds: number) => void;
   },
 ): Promise<BuiltStore> {
   const memory = new MemoryStore({ clock: systemClock, maxKeys: config.store.memory.maxKeys });
@@ -37,6 +42,7 @@ export async function buildStore(
       store: memory,
       canDecide: () => ({ ok: true }),
       clearCaches: () => {},
+      admin: { kind: "memory", primary: memory, clock: systemClock },
       close: () => memory.close(),
     };
   }
@@ -49,11 +55,14 @@ export async function buildStore(
     log: (level, msg, fields) => deps.logger.log(level, msg, fields),
     onEvent: deps.onEvent,
   });
-  const denyCache = new DenyCache({ maxKeys: config.store.denyCacheMaxKeys });
+  // denyCacheMaxKeys 0 turns the cache off (a DenyCache holds at least one key).
+  const denyCache = config.store.denyCacheMaxKeys > 0 ? new DenyCache({ maxKeys: config.store.denyCacheMaxKeys }) : undefined;
   const resilient = new ResilientStore({
-    primary,
+    primary: timedStore(primary, (_decision, ms) => deps.onStoreLatency(ms / 1000)),
     fallback: memory,
     policy: config.store.failurePolicy,
+    deadlineMs: valkeyOptions.deadlineMs,
+    timers: systemTimers,
     clock: systemClock,
     breaker: config.store.breaker,
     denyCache,
@@ -69,6 +78,7 @@ export async function buildStore(
       return { ok: false, reason: `valkey ${state} and failure policy is deny` };
     },
     clearCaches: () => resilient.clearDenyCache(),
+    admin: { kind: "valkey", primary, fallback: memory, ...(denyCache === undefined ? {} : { denials: denyCache }), clock: systemClock },
     close: async () => {
       await resilient.close();
       await memory.close();

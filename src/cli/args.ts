@@ -8,7 +8,7 @@ import { FIELDS } from "../config/fields.ts";
 import { closest } from "../config/suggest.ts";
 
 /** What the agent was asked to do. */
-export type Command = "serve" | "check-config" | "help" | "version";
+export type Command = "serve" | "check-config" | "inspect" | "reset" | "help" | "version";
 
 /** The command line, parsed: kebab-case flag names (without dashes) → values. */
 export interface ParsedArgs {
@@ -30,6 +30,8 @@ export class UsageError extends Error {
 export const COMMANDS: readonly { readonly name: Command; readonly summary: string }[] = [
   { name: "serve", summary: "run the agent (the default when no command is given)" },
   { name: "check-config", summary: "validate the configuration, print a summary of the limits, exit 0 or 2" },
+  { name: "inspect", summary: "show which limits a request matches and their state in Valkey (NAME=VALUE words)" },
+  { name: "reset", summary: "delete a client's limit keys in Valkey (NAME=VALUE words or store keys)" },
   { name: "help", summary: "show this help, or `help <command>`" },
   { name: "version", summary: "print the version" },
 ];
@@ -43,7 +45,8 @@ export const CLI_FLAGS: readonly { readonly flag: string; readonly short?: strin
 
 type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
 const OPTIONS: Options = Object.fromEntries([
-  ...FIELDS.filter((f) => f.flag !== undefined).map((f) => [f.flag as string, { type: "string" as const }]),
+  // A bool field's flag is a switch (`--admin`); every other flag takes a value.
+  ...FIELDS.filter((f) => f.flag !== undefined).map((f) => [f.flag as string, { type: f.kind.type === "bool" ? "boolean" as const : "string" as const }]),
   ...CLI_FLAGS.map((f) => [f.flag, f.short === undefined ? { type: "boolean" as const } : { type: "boolean" as const, short: f.short }]),
 ]);
 const FLAG_NAMES = Object.keys(OPTIONS).map((name) => `--${name}`);
@@ -96,6 +99,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   if (command === "check-config" && rest.length === 1 && flags.config === undefined) {
     return { command, flags: { ...flags, config: rest[0] }, positionals: [] };
   }
+  // inspect/reset describe a request in NAME=VALUE words (or, for reset, name store keys).
+  if (command === "inspect" || command === "reset") return { command, flags, positionals: rest };
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (flags start with --; see --help)`);
   return { command, flags, positionals: [] };
 }

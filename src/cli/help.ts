@@ -3,7 +3,7 @@
  * is the one the parser accepts. It never reads the environment, so it cannot print a secret.
  * @module
  */
-import { defaultText, placeholder } from "../config/describe.ts";
+import { defaultText, flagText } from "../config/describe.ts";
 import { FIELDS, type FieldSpec, SECTIONS } from "../config/fields.ts";
 import { CLI_FLAGS, type Command, COMMANDS } from "./args.ts";
 
@@ -23,7 +23,7 @@ function wrap(text: string, indent: number, width = 100): string[] {
 }
 
 function fieldLines(spec: FieldSpec): string[] {
-  const head = spec.flag === undefined ? `  ${(spec.env ?? []).join(", ")} (environment only)` : `  --${spec.flag} ${placeholder(spec.kind)}`;
+  const head = spec.flag === undefined ? `  ${(spec.env ?? []).join(", ")} (environment only)` : `  ${flagText(spec.flag, spec.kind)}`;
   const where = [
     ...(spec.env ?? []).map((e) => `env ${e}`),
     ...(spec.inFile ? [`file ${spec.key}`] : []),
@@ -73,6 +73,26 @@ const PER_COMMAND: Readonly<Record<Exclude<Command, "serve">, readonly string[]>
     "summary of the limits and exits 0, or lists every problem with where it came from and exits 2.",
     `Accepts every serve flag (see \`${NAME} help\`).`,
   ],
+  inspect: [
+    `Usage: ${NAME} inspect [flags] NAME=VALUE...`,
+    "",
+    "Describes a request by its SPOE message arguments and shows, read from Valkey without consuming",
+    "anything, which limits match, their keys and each key's state (TAT, remaining, reset, and the",
+    "retry-after if this request would be denied), as JSON. Words: ip=ADDR (the source address),",
+    "message=NAME, limit=NAME (only that limit), arg.NAME=VALUE or NAME=VALUE for any argument",
+    `(path, method, host, api_key, ip_xff, ...). Reads the same config as serve. With the in-memory store`,
+    "only the running agent's admin endpoint can answer; the command prints the curl for it.",
+    `Example: ${NAME} inspect --config policy.yaml ip=203.0.113.7 path=/login method=POST`,
+  ],
+  reset: [
+    `Usage: ${NAME} reset [flags] NAME=VALUE... | KEY...`,
+    "",
+    "Deletes the Valkey keys of every limit the described request matches (words as for inspect;",
+    "limit=NAME narrows it to one limit), or the store keys given, and prints what it removed.",
+    "Agents that cached a denial keep answering it until its retry-after; POST /admin/reset on an",
+    "agent drops its cached denials too.",
+    `Example: ${NAME} reset --config policy.yaml ip=203.0.113.7 limit=login`,
+  ],
   help: [`Usage: ${NAME} help [command]`, "", "Shows the help for the agent or one command."],
   version: [`Usage: ${NAME} version`, "", "Prints the version and exits."],
 };
@@ -87,6 +107,7 @@ export function helpText(command?: Command): string {
     "Usage:",
     `  ${NAME} [serve] [flags]`,
     `  ${NAME} check-config [flags]`,
+    `  ${NAME} inspect|reset [flags] NAME=VALUE...`,
     `  ${NAME} help [command] | version`,
     "",
     "Commands:",

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Command, parseCliArgs, UsageError } from "./args.ts";
+import { adminCommand } from "./admin-commands.ts";
 import { checkConfigCommand } from "./check-config.ts";
 import { helpText } from "./help.ts";
 import { serve } from "./serve.ts";
@@ -33,6 +34,9 @@ async function main(): Promise<number> {
       return 0;
     case "check-config":
       return checkConfigCommand(args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });
+    case "inspect":
+    case "reset":
+      return await adminCommand(args.command, args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });
     case "serve":
       return await serve(args, host);
   }

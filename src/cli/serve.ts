@@ -22,6 +22,7 @@ import { createPolicyHandler } from "../app/policy-handler.ts";
 import { reloadableConfig } from "../app/reloadable-config.ts";
 import { ConfigWatcher } from "../app/config-watcher.ts";
 import { buildStore } from "../app/stores.ts";
+import { withAdminRoutes } from "../app/admin-http.ts";
 import { systemTimers } from "../runtime/host-time.ts";
 import { createTelemetry } from "../app/telemetry.ts";
 import { VERSION } from "./version.ts";
@@ -87,7 +88,7 @@ async function runAgent(
     runtime: host.runtime,
     canDecide: () => canDecide(),
   });
-  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent });
+  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent, onStoreLatency: telemetry.observeStoreLatency });
   canDecide = built.canDecide;
   const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
 
@@ -112,7 +113,17 @@ async function runAgent(
   let metricsListener: Listener | undefined;
   if (config.metrics !== "off") {
     const metricsAddress = parseListenAddress(config.metrics)!;
-    metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), telemetry.httpHandler);
+    const httpHandler = withAdminRoutes(telemetry.httpHandler, {
+      config: () => config,
+      stores: built.admin,
+      onError: (error) => logger.throttled("admin-store", "warn", "admin request failed in the store", { error: String(error) }),
+    });
+    metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), httpHandler);
+  }
+  if (config.admin.enabled && metricsListener === undefined) {
+    logger.warn("admin endpoint enabled but metrics is off: nothing serves it", {});
+  } else if (config.admin.enabled && deps.reusePort) {
+    logger.warn("admin endpoint with several workers: each request reaches one worker, which sees only its own deny cache and memory", {});
   }
   if (config.store.kind === "memory" && deps.reusePort) {
     logger.warn("in-memory store with several workers: every limit is enforced per worker process", {});
@@ -122,6 +133,7 @@ async function runAgent(
     runtime: host.runtime,
     spop: listener.address,
     metrics: metricsListener?.address ?? "off",
+    admin: config.admin.enabled && metricsListener !== undefined ? "on" : "off",
     store: config.store.kind,
     limits: config.limits.map((l) => `${l.name}: ${l.count}/${l.periodSeconds}s burst ${l.burst}${l.shadow ? " (shadow)" : ""}`),
     config: logger.enabled("debug") ? redactedConfig(config) : undefined,

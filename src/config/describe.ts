@@ -21,6 +21,11 @@ export function placeholder(kind: FieldKind): string {
   }
 }
 
+/** How a flag is written: `--listen ADDR`; a bool flag takes no value (`--admin`). */
+export function flagText(flag: string, kind: FieldKind): string {
+  return kind.type === "bool" ? `--${flag}` : `--${flag} ${placeholder(kind)}`;
+}
+
 /** A default value as help and docs show it. */
 export function defaultText(value: FieldValue | undefined): string | undefined {
   if (value === undefined) return undefined;

@@ -32,6 +32,7 @@ export const SECTIONS = {
   seed: "Default limit (used when `limits` is absent; the seed agent's variables)",
   store: "Limiter store",
   valkey: "Valkey",
+  admin: "Admin endpoint (inspect and reset a client)",
 } as const;
 
 /** One configuration field and every way to set it. */
@@ -146,6 +147,12 @@ export const FIELDS: readonly FieldSpec[] = [
     description: "Connections per Valkey node." },
   { key: "store.valkey.batch", inFile: true, kind: { type: "bool" }, default: true, section: "valkey",
     description: "Pipeline every decision issued in the same tick into one write." },
+  { key: "admin.enabled", inFile: true, flag: "admin", env: ["SPOA_ADMIN"], kind: { type: "bool" }, default: false, section: "admin",
+    description: "Serve `/admin/inspect` and `/admin/reset` on the metrics listener (see docs/troubleshooting.md); needs a token." },
+  { key: "admin.token", inFile: false, env: ["SPOA_ADMIN_TOKEN"], kind: { type: "secret" }, section: "admin",
+    description: "Bearer token of the admin endpoint, at least 16 characters (env only, never a flag or file key, never logged)." },
+  { key: "admin.tokenFile", inFile: true, flag: "admin-token-file", env: ["SPOA_ADMIN_TOKEN_FILE"], kind: { type: "path" }, section: "admin",
+    description: "File holding the admin token (a mounted Secret); one trailing newline is dropped. Re-read on reload." },
 ];
 
 /** The field with this file key path; throws on a programming error (an unknown key). */

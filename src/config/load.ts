@@ -10,6 +10,7 @@ import type { AgentConfig, LogLevel } from "./schema.ts";
 import { resolve } from "./resolved.ts";
 import { envLayer, fileLayer, flagLayer } from "./sources.ts";
 import { valkeyOptions } from "./valkey.ts";
+import { adminOptions } from "./admin.ts";
 import { variableProblems } from "./variables.ts";
 
 /** The parts of the parsed command line the loader reads (cli's ParsedArgs fits). */
@@ -89,6 +90,7 @@ export function loadConfig(input: LoadInput): AgentConfig {
     : parseLimits(fromFile.limits, { messages, sink });
   const keyPrefix = r.get<string>("store.keyPrefix");
   const valkey = valkeyOptions(r, { keyPrefix, readFile: input.readFile, sink });
+  const admin = adminOptions(r, { readFile: input.readFile, sink });
 
   if (sink.issues.length > 0) throw new ConfigError(sink.issues);
   return {
@@ -125,6 +127,7 @@ export function loadConfig(input: LoadInput): AgentConfig {
     onAgentError: r.get<"allow" | "deny">("onAgentError"),
     limits,
     keyTtlSeconds: r.get("keyTtlSeconds"),
+    admin,
     source: file === undefined ? {} : { file },
   };
 }

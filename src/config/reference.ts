@@ -3,7 +3,7 @@
  * so the reference always says what the parser does.
  * @module
  */
-import { defaultText, placeholder } from "./describe.ts";
+import { defaultText, flagText } from "./describe.ts";
 import { FIELDS, SECTIONS } from "./fields.ts";
 import { LIMIT_FIELDS } from "./limits.ts";
 import { kindText } from "./values.ts";
@@ -20,7 +20,7 @@ function settingsTables(): string[] {
     for (const f of FIELDS.filter((spec) => spec.section === section)) {
       lines.push(`| ${[
         f.inFile ? code(f.key) : "— (not in the file)",
-        f.flag === undefined ? "—" : code(`--${f.flag} ${placeholder(f.kind)}`),
+        f.flag === undefined ? "—" : code(flagText(f.flag, f.kind)),
         f.env === undefined ? "—" : f.env.map((e) => code(e)).join(", "),
         kindText(f.kind),
         code(defaultText(f.default)),

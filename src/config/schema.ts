@@ -5,6 +5,7 @@
 import type { IdentityOptions, LimitDefinition } from "../ratelimit/policy/types.ts";
 import type { ValkeyStoreOptions } from "../ratelimit/valkey/options.ts";
 import { redactUrl } from "./values.ts";
+import type { AdminOptions } from "./admin.ts";
 
 /** A log level, `off` silences everything. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "off";
@@ -44,6 +45,8 @@ export interface AgentConfig {
   readonly limits: readonly LimitDefinition[];
   /** Upper bound on how long per-key state is kept (SPOA_RATE_TTL). */
   readonly keyTtlSeconds: number;
+  /** The admin endpoint on the metrics listener (inspect and reset a client); off by default. */
+  readonly admin: AdminOptions;
   /** Where the config came from, for logs. */
   readonly source: { readonly file?: string };
 }
@@ -70,8 +73,9 @@ function redactValkey(valkey: ValkeyStoreOptions): unknown {
   };
 }
 
-/** The config with the password, private key and URL credentials replaced, for the startup log. */
+/** The config with the passwords, admin token, private key and URL credentials replaced, for the startup log. */
 export function redactedConfig(config: AgentConfig): unknown {
   const valkey = config.store.valkey;
-  return valkey === undefined ? config : { ...config, store: { ...config.store, valkey: redactValkey(valkey) } };
+  const admin = config.admin?.token === undefined ? config.admin : { ...config.admin, token: REDACTED };
+  return valkey === undefined ? { ...config, admin } : { ...config, admin, store: { ...config.store, valkey: redactValkey(valkey) } };
 }

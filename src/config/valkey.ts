@@ -5,36 +5,12 @@
  */
 import type { IssueSink } from "./errors.ts";
 import type { Resolved } from "./resolved.ts";
+import { resolveSecret } from "./secret.ts";
 import type { ValkeyStoreOptions } from "../ratelimit/valkey/options.ts";
 
 /** Drops keys whose value is undefined, so `"url" in options` means a url was configured. */
 function defined<T extends object>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as T;
-}
-
-function readSecretFile(path: string, label: string, readFile: (path: string) => string, sink: IssueSink): string | undefined {
-  try {
-    // A mounted Secret or `echo pw > file` ends with a newline that is not part of the secret.
-    return readFile(path).replace(/\r?\n$/, "");
-  } catch (error) {
-    sink.add(label, `cannot read "${path}": ${(error as Error).message}`);
-    return undefined;
-  }
-}
-
-function password(r: Resolved, readFile: (path: string) => string, sink: IssueSink): string | undefined {
-  const file = r.getOptional<string>("store.valkey.passwordFile");
-  const fileRank = r.rankOf("store.valkey.passwordFile");
-  const secret = r.getOptional<string>("store.valkey.password");
-  const secretRank = r.rankOf("store.valkey.password");
-  if (file !== undefined && secret !== undefined && fileRank === secretRank) {
-    sink.add("env VALKEY_PASSWORD", "both VALKEY_PASSWORD and VALKEY_PASSWORD_FILE are set", "set only one of them");
-    return undefined;
-  }
-  if (file !== undefined && fileRank > secretRank) {
-    return readSecretFile(file, r.labelOf("store.valkey.passwordFile") ?? "store.valkey.passwordFile", readFile, sink);
-  }
-  return secret;
 }
 
 function tls(r: Resolved, readFile: (path: string) => string, sink: IssueSink): ValkeyStoreOptions["tls"] {
@@ -94,7 +70,7 @@ export function valkeyOptions(
     sentinels,
     masterName,
     username: r.getOptional<string>("store.valkey.username"),
-    password: password(r, readFile, sink),
+    password: resolveSecret(r, { key: "store.valkey.password", fileKey: "store.valkey.passwordFile" }, { readFile, sink }),
     db,
     tls: tls(r, readFile, sink),
     keyPrefix,

@@ -107,6 +107,21 @@ export class DenyCache {
     this.#up(slot);
   }
 
+  /** The remembered denial of `key` still holding at `nowUs` (for inspect), without the cost filter of lookup. */
+  denial(key: string, nowUs: number): { readonly untilUs: number; readonly cost: number } | undefined {
+    const slot = this.#slots.get(key);
+    if (slot === undefined || this.#until[slot] <= nowUs) return undefined;
+    return { untilUs: this.#until[slot], cost: this.#cost[slot] };
+  }
+
+  /** Forgets the denial of `key` (an operator reset the key); true when there was one. */
+  forget(key: string): boolean {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return false;
+    this.#remove(slot);
+    return true;
+  }
+
   /** Forgets every denial. */
   clear(): void {
     this.#slots.clear();

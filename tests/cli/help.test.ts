@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { COMMANDS } from "../../src/cli/args.ts";
 import { helpText } from "../../src/cli/help.ts";
+import { flagText } from "../../src/config/describe.ts";
 import { FIELDS } from "../../src/config/fields.ts";
 
 describe("helpText()", () => {
@@ -14,7 +15,7 @@ describe("helpText()", () => {
 
   test("lists every flag with its env var and default", () => {
     for (const field of FIELDS) {
-      if (field.flag !== undefined) expect(text).toContain(`--${field.flag} `);
+      if (field.flag !== undefined) expect(text).toContain(`  ${flagText(field.flag, field.kind)}\n`);
       for (const env of field.env ?? []) expect(text).toContain(env);
     }
     expect(text).toContain("env SPOE_ADDR · file listen · default 127.0.0.1:12345");

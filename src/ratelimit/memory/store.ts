@@ -17,6 +17,7 @@ import { Fingerprinter } from "./key-hash.ts";
 import { TatTable } from "./tat-table.ts";
 import type { TatTableStats } from "./tat-table.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
+import type { KeyAdmin, StoredKey } from "../store-admin.ts";
 
 /** Default bound on distinct keys (issue 6: 1M keys within the agent's 128 MiB). */
 export const DEFAULT_MAX_KEYS = 1_000_000;
@@ -35,7 +36,7 @@ export interface MemoryStoreOptions {
 type Io = { nowUs: number } & DecideOptions;
 
 /** GCRA state in process memory; see the module comment. */
-export class MemoryStore implements LimiterStore {
+export class MemoryStore implements LimiterStore, KeyAdmin {
   readonly #clock: Clock;
   readonly #table: TatTable;
   readonly #fingerprint: Fingerprinter;
@@ -78,6 +79,18 @@ export class MemoryStore implements LimiterStore {
     this.#table.sweep(now, SWEEP_PER_CHECK + checks.length);
     this.#io.nowUs = now;
     return decide(checks, this.#io);
+  }
+
+  /** Reads a key's TAT (by its full text) without writing anything: for inspect. */
+  peekKey(key: string): StoredKey {
+    this.#fingerprint.ofKey(key);
+    return { nowUs: Math.floor(this.#clock.nowUs()), tatUs: this.#table.get(this.#fingerprint.out) };
+  }
+
+  /** Deletes a key (by its full text); answers the TAT it held. */
+  deleteKey(key: string): number | undefined {
+    this.#fingerprint.ofKey(key);
+    return this.#table.delete(this.#fingerprint.out);
   }
 
   /** Keys held, including expired ones not yet swept. */

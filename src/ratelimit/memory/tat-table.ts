@@ -108,6 +108,17 @@ export class TatTable {
     this.#index[this.#emptySlot(a)] = entry + 1;
   }
 
+  /** Removes the key with fingerprint `print`; answers the TAT it held, undefined when absent. */
+  delete(print: Int32Array): number | undefined {
+    const slot = this.#lookup(print[0], print[1]);
+    if (slot < 0) return undefined;
+    const entry = this.#index[slot] - 1;
+    const tat = this.#tats[2 * entry];
+    this.#layout++;
+    this.#remove(entry);
+    return tat;
+  }
+
   /** Examines up to `budget` entries at the sweep cursor, dropping those whose TAT ≤ now. */
   sweep(nowUs: number, budget: number): number {
     let removed = 0;

@@ -9,6 +9,8 @@ import { GCRA_LUA } from "../gcra-lua.ts";
 import { hashTagOf } from "../keys.ts";
 import type { StoreEvent } from "../resilient-store.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
+import type { KeyAdmin, StoredKey } from "../store-admin.ts";
+import { deleteKey, peekKey } from "./key-admin.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
 import { openConnection, type ValkeyConnection } from "./connection.ts";
 import { errorMessage, ValkeyStoreError } from "./errors.ts";
@@ -21,14 +23,14 @@ export type { ValkeyStoreOptions } from "./options.ts";
 export interface ValkeyStoreDeps {
   readonly clock: Clock;
   readonly log?: LogFn;
-  /** Round trips, late replies and connection errors, for metrics. */
+  /** Late replies and connection errors, for metrics. */
   readonly onEvent?: (event: StoreEvent) => void;
   /** How long creation waits for a first connection before answering anyway (default 2000). */
   readonly connectWaitMs?: number;
 }
 
-/** A LimiterStore backed by Valkey, plus a readiness probe. */
-export interface ValkeyStore extends LimiterStore {
+/** A LimiterStore backed by Valkey, plus a readiness probe and single-key admin access. */
+export interface ValkeyStore extends LimiterStore, KeyAdmin {
   /** True when Valkey answered PING within max(deadline, 1 s). */
   ping(): Promise<boolean>;
   /** Replies that arrived after their decision's deadline (counted and ignored). */
@@ -162,10 +164,8 @@ class ValkeyLimiterStore implements ValkeyStore {
       }
     }, this.#options.deadlineMs);
     const requests = items.map((item) => item.checks);
-    const sentMs = performance.now();
     runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix)).then((reply) => {
       clearTimeout(timer);
-      const roundTrip: StoreEvent = { kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 };
       let decisions: Decision[];
       try {
         decisions = decodeBatch(reply, requests);
@@ -174,8 +174,6 @@ class ValkeyLimiterStore implements ValkeyStore {
       }
       items.forEach((item, i) => {
         if (this.#settleLate(item)) return;
-        // One observation per decision, as the histogram is read (a batch shares its round trip).
-        this.#deps.onEvent?.(roundTrip);
         item.resolve(decisions[i]);
       });
     }, (error: unknown) => {
@@ -203,6 +201,15 @@ class ValkeyLimiterStore implements ValkeyStore {
     this.#late++;
     this.#deps.onEvent?.({ kind: "late-reply" });
     return true;
+  }
+
+  // Admin calls (inspect, reset) share the first connection; they are rare and never batched.
+  peekKey(key: string): Promise<StoredKey> {
+    return peekKey(this.#connections[0], this.#options.keyPrefix + key);
+  }
+
+  deleteKey(key: string): Promise<number | undefined> {
+    return deleteKey(this.#connections[0], this.#options.keyPrefix + key);
   }
 
   async ping(): Promise<boolean> {

@@ -1,0 +1,220 @@
+/**
+ * "Why is this client limited, and can I let them through now?": for a request described by
+ * its message arguments, which limits match, their keys and each key's state read from the
+ * store without consuming; and deleting keys. Shared by the agent's admin endpoint (which also
+ * sees its local deny cache) and the `inspect` / `reset` commands (which talk to Valkey only).
+ * @module
+ */
+import type { AgentConfig } from "../config/schema.ts";
+import type { Message, NamedData } from "../spop/types.ts";
+import { compileIdentity } from "../ratelimit/identity.ts";
+import { compilePolicies } from "../ratelimit/policy/compile.ts";
+import type { LimitDefinition } from "../ratelimit/policy/types.ts";
+import { type KeyAdmin, keyView, type KeyView, type StoredKey } from "../ratelimit/store-admin.ts";
+import type { Clock } from "../ratelimit/store.ts";
+
+/** The deny cache as the admin sees it (DenyCache implements it). */
+export interface DenialsAdmin {
+  /** The cached denial of `key` still holding at `nowUs`, if any. */
+  denial(key: string, nowUs: number): { readonly untilUs: number; readonly cost: number } | undefined;
+  /** Drops `key`'s cached denial; true when there was one. */
+  forget(key: string): boolean;
+}
+
+/** Where key state lives, as far as this process can see. */
+export interface AdminStores {
+  readonly kind: "memory" | "valkey";
+  /** The store that decides: Valkey, or the memory store. */
+  readonly primary: KeyAdmin;
+  /** With Valkey: the in-process store the `local` failure policy decided with during outages. */
+  readonly fallback?: KeyAdmin;
+  /** The running agent's local deny cache (absent in the CLI). */
+  readonly denials?: DenialsAdmin;
+  /** The agent's clock (the deny cache counts on it). */
+  readonly clock: Clock;
+}
+
+/** A request as an operator describes it: query parameters or `name=value` words. */
+export interface RequestDescription {
+  readonly message: Message;
+  /** Only this limit (by name), when given. */
+  readonly limit?: string;
+  /** Explicit store keys (reset only). */
+  readonly keys: readonly string[];
+}
+
+/** A description an operator wrote that cannot be used; the message says why. */
+export class AdminRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AdminRequestError";
+  }
+}
+
+/**
+ * Reads `name=value` pairs: `message` (default: the first configured message name), `ip` (the
+ * source address argument), `limit`, `key` (repeatable), `arg.NAME` for any argument, and any
+ * other name as a message argument of that name (`path`, `method`, `host`, `api_key`, …).
+ * Every argument is sent as a string, which is how matchers and identity read them anyway.
+ */
+export function describeRequest(pairs: Iterable<readonly [string, string]>, config: AgentConfig): RequestDescription {
+  let name = config.haproxy.messages[0] ?? "check-rate";
+  let limit: string | undefined;
+  const keys: string[] = [];
+  const args: NamedData[] = [];
+  for (const [rawName, value] of pairs) {
+    if (rawName === "message") name = value;
+    else if (rawName === "limit") limit = value;
+    else if (rawName === "key") keys.push(value);
+    else if (rawName === "ip") args.push({ name: config.identity.sourceArg, kind: "string", value });
+    else {
+      const argName = rawName.startsWith("arg.") ? rawName.slice(4) : rawName;
+      if (argName === "") throw new AdminRequestError(`"${rawName}" names no argument (write arg.NAME=value)`);
+      args.push({ name: argName, kind: "string", value });
+    }
+  }
+  if (limit !== undefined && !config.limits.some((l) => l.name === limit)) {
+    throw new AdminRequestError(`no limit is called "${limit}" (limits: ${config.limits.map((l) => l.name).join(", ")})`);
+  }
+  return { message: { name, args }, ...(limit === undefined ? {} : { limit }), keys };
+}
+
+/** One matching limit and its key's state. */
+export interface LimitReport {
+  readonly name: string;
+  readonly rate: string;
+  readonly burst: number;
+  readonly shadow: boolean;
+  /** What this request costs under the limit. */
+  readonly cost: number;
+  readonly key: string;
+  /** The key in the deciding store, evaluated for this request's cost. */
+  readonly state: KeyView & { readonly ttlMs?: number };
+  /** With Valkey: the same key in the in-process fallback store, when it holds live state. */
+  readonly local?: KeyView;
+  /** The local deny cache: whether it answers this key itself, and for how long. Absent in the CLI. */
+  readonly denyCache?: { readonly held: false } | { readonly held: true; readonly retryAfterMs: number; readonly cost: number };
+}
+
+/** The answer of inspect. */
+export interface InspectReport {
+  readonly message: string;
+  readonly identity: string;
+  readonly store: "memory" | "valkey";
+  /** Whether this request would pass right now (every enforcing limit allows, no cached denial). */
+  readonly allowed: boolean;
+  readonly limits: readonly LimitReport[];
+  /** Limits listening to this message whose match conditions this request does not meet. */
+  readonly notMatched: readonly string[];
+}
+
+/** What reset removed, per key. */
+export interface ResetReport {
+  readonly store: "memory" | "valkey";
+  readonly keys: readonly {
+    readonly key: string;
+    /** The TAT deleted from the deciding store (null: the key held no state). */
+    readonly tatUs: number | null;
+    /** Removed from the in-process fallback store (Valkey with the `local` policy). */
+    readonly local: boolean;
+    /** Removed from the local deny cache; absent in the CLI, which cannot see agents' caches. */
+    readonly denyCache?: boolean;
+  }[];
+}
+
+interface MatchedCheck {
+  readonly limit: LimitDefinition;
+  readonly key: string;
+  readonly cost: number;
+}
+
+function match(config: AgentConfig, request: RequestDescription): { identity: string; matched: MatchedCheck[]; notMatched: string[] } {
+  const identity = compileIdentity(config.identity).resolve(request.message.args);
+  const policies = compilePolicies(config.limits, { keyPrefix: config.store.keyPrefix });
+  if (!policies.handles(request.message.name)) {
+    throw new AdminRequestError(`no limit listens to message "${request.message.name}" (messages: ${[...new Set(config.limits.flatMap((l) => l.messages))].join(", ")})`);
+  }
+  const found = policies.checksFor(request.message, identity);
+  const matched: MatchedCheck[] = [];
+  found?.checks.forEach((check, i) => {
+    const limit = found.limits[i];
+    if (request.limit === undefined || request.limit === limit.name) matched.push({ limit, key: check.key, cost: check.cost });
+  });
+  const names = new Set(found?.limits.map((l) => l.name));
+  const notMatched = config.limits
+    .filter((l) => l.messages.includes(request.message.name) && !names.has(l.name) && (request.limit === undefined || request.limit === l.name))
+    .map((l) => l.name);
+  return { identity, matched, notMatched };
+}
+
+function isLive(stored: StoredKey): boolean {
+  return stored.tatUs !== undefined && stored.tatUs > stored.nowUs;
+}
+
+/** The admin operations over one process's view of the stores. */
+export interface Admin {
+  inspect(request: RequestDescription): Promise<InspectReport>;
+  reset(request: RequestDescription): Promise<ResetReport>;
+}
+
+/** Builds the operations; `config()` is read per call, so a reload's limits apply at once. */
+export function createAdmin(deps: { readonly config: () => AgentConfig; readonly stores: AdminStores }): Admin {
+  const { stores } = deps;
+
+  const inspectOne = async (check: MatchedCheck): Promise<LimitReport> => {
+    const { limit, key, cost } = check;
+    const stored = await stores.primary.peekKey(key);
+    const state = { ...keyView(limit.params, cost, stored), ...(stored.ttlMs === undefined ? {} : { ttlMs: stored.ttlMs }) };
+    const localStored = stores.fallback === undefined ? undefined : await stores.fallback.peekKey(key);
+    const local = localStored !== undefined && isLive(localStored) ? keyView(limit.params, cost, localStored) : undefined;
+    let denyCache: LimitReport["denyCache"];
+    if (stores.denials !== undefined) {
+      const nowUs = stores.clock.nowUs();
+      const denial = stores.denials.denial(key, nowUs);
+      // The cache answers only requests costing at least what was denied (deny-cache.ts).
+      denyCache = denial === undefined || cost < denial.cost
+        ? { held: false }
+        : { held: true, retryAfterMs: Math.ceil((denial.untilUs - nowUs) / 1000), cost: denial.cost };
+    }
+    return {
+      name: limit.name,
+      rate: `${limit.count}/${limit.periodSeconds}s`,
+      burst: limit.burst,
+      shadow: limit.shadow,
+      cost,
+      key,
+      state,
+      ...(local === undefined ? {} : { local }),
+      ...(denyCache === undefined ? {} : { denyCache }),
+    };
+  };
+
+  return {
+    async inspect(request) {
+      const { identity, matched, notMatched } = match(deps.config(), request);
+      const limits = await Promise.all(matched.map(inspectOne));
+      const allowed = limits.every((l) => l.shadow || (l.state.allowed && l.denyCache?.held !== true));
+      return { message: request.message.name, identity, store: stores.kind, allowed, limits, notMatched };
+    },
+
+    async reset(request) {
+      const config = deps.config();
+      let keys: readonly string[] = request.keys;
+      if (keys.length === 0) {
+        keys = match(config, request).matched.map((m) => m.key);
+        if (keys.length === 0) throw new AdminRequestError("no limit matches this request: nothing to reset");
+      }
+      // Only rate-limit keys: the token must not open every key of a shared Valkey.
+      const head = `${config.store.keyPrefix}{`;
+      const foreign = keys.find((k) => !k.startsWith(head));
+      if (foreign !== undefined) throw new AdminRequestError(`"${foreign}" is not a rate-limit key (they start with "${head}")`);
+      const removed = await Promise.all(keys.map(async (key) => {
+        const tat = await stores.primary.deleteKey(key);
+        const local = stores.fallback === undefined ? false : (await stores.fallback.deleteKey(key)) !== undefined;
+        const denyCache = stores.denials?.forget(key);
+        return { key, tatUs: tat ?? null, local, ...(denyCache === undefined ? {} : { denyCache }) };
+      }));
+      return { store: stores.kind, keys: removed };
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Peek at and delete single GCRA keys over a Valkey connection, for `inspect` and `reset`.
+ * Kept apart from the decision path (store.ts): separate commands, no batching, no deadline
+ * beyond the connection's own.
+ * @module
+ */
+import type { StoredKey } from "../store-admin.ts";
+import type { ValkeyConnection } from "./connection.ts";
+import { ValkeyStoreError } from "./errors.ts";
+import { PEEK_KEY_LUA } from "./peek-lua.ts";
+
+function integer(value: unknown, what: string): number {
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw new ValkeyStoreError("reply", `Cannot read ${what} from Valkey's reply: ${String(value)}`);
+  return n;
+}
+
+/** A TAT as stored by the GCRA script (`%.0f` text); undefined for a nil reply. */
+function storedTat(value: unknown, key: string): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  return integer(typeof value === "object" ? String(value) : value, `the TAT of ${key}`);
+}
+
+/** Reads `key` (the full Valkey key) without writing anything: the server's now, TAT and TTL. */
+export async function peekKey(conn: ValkeyConnection, key: string): Promise<StoredKey> {
+  const reply = await conn.send(key, ["EVAL", PEEK_KEY_LUA, "1", key]);
+  if (!Array.isArray(reply) || reply.length !== 4) {
+    throw new ValkeyStoreError("reply", `Cannot decode the peek reply for ${key}`);
+  }
+  const nowUs = integer(reply[0], "TIME") * 1_000_000 + integer(reply[1], "TIME");
+  const ttl = integer(reply[3], "PTTL");
+  return { nowUs, tatUs: storedTat(reply[2], key), ...(ttl >= 0 ? { ttlMs: ttl } : {}) };
+}
+
+/** Deletes `key`; answers the TAT it held (GETDEL), undefined when it was absent. */
+export async function deleteKey(conn: ValkeyConnection, key: string): Promise<number | undefined> {
+  return storedTat(await conn.send(key, ["GETDEL", key]), key);
+}

@@ -1,0 +1,189 @@
+// "Why is this client limited, and can I let them through now?" end to end: the agent as a
+// subprocess, driven into a denial over real SPOP; its admin endpoint (memory and Valkey
+// stores) and the `inspect` / `reset` commands against a real Valkey show the key at
+// remaining 0 with a retry-after, reset it, and the next request passes.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { agentCommand, type AgentProcess, startAgent } from "../helpers/agent-process.ts";
+import { freePort } from "../helpers/ports.ts";
+import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
+import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
+
+const TOKEN = "e2e-admin-token-4f1c9a7d2b";
+/** The default limit at 1 per minute, burst 3: a client is denied for 60 s after 3 requests. */
+const LIMIT_ENV = { SPOA_RATE_INTERVAL: "60000000", SPOA_RATE_BURST: "120000000" };
+const ADMIN_ENV = { SPOA_ADMIN: "1", SPOA_ADMIN_TOKEN: TOKEN };
+
+const started: AgentProcess[] = [];
+const sockets: SpopSocket[] = [];
+let valkey: ValkeyProcess | undefined;
+
+async function agentWith(env: Record<string, string>, extraArgs: string[] = []): Promise<{ agent: AgentProcess; spop: SpopSocket; http: string }> {
+  const port = await freePort();
+  const agent = await startAgent({
+    runtime: "bun",
+    args: ["serve", "--listen", `127.0.0.1:${port}`, "--metrics", "127.0.0.1:0", ...extraArgs],
+    env: { ...LIMIT_ENV, ...env },
+  });
+  started.push(agent);
+  const http = `http://${String((await agent.waitForLog("listening")).metrics)}`;
+  const spop = await connectSpop(port);
+  sockets.push(spop);
+  return { agent, spop, http };
+}
+
+function admin(http: string, method: "GET" | "POST", path: string, token: string | null = TOKEN): Promise<Response> {
+  return fetch(`${http}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+}
+
+/** Three allowed requests, then a denial with a retry-after of 60 s (one per minute once the burst of 3 is spent). */
+async function driveIntoDenial(spop: SpopSocket, ip: number): Promise<void> {
+  for (let i = 0; i < 3; i++) expect((await spop.check(ip)).allowed).toBe(true);
+  const denied = await spop.check(ip);
+  expect([denied.allowed, denied.degraded]).toEqual([false, false]);
+  expect(denied.retryAfter).toBe(60);
+}
+
+/** Runs the CLI (`inspect` / `reset`) under bun; resolves with its exit code and output. */
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn(agentCommand("bun", args), { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code, stdout, stderr };
+}
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await Promise.all(started.map((a) => a.stop()));
+  await valkey?.stop();
+  if (valkey) rmSync(valkey.dir, { recursive: true, force: true });
+});
+
+describe("admin endpoint, in-memory store", () => {
+  test("is off by default: /admin answers 404 even with a token in the environment", async () => {
+    const { http } = await agentWith({ SPOA_ADMIN_TOKEN: TOKEN });
+    expect((await admin(http, "GET", "/admin/inspect?ip=10.0.0.1")).status).toBe(404);
+    expect((await admin(http, "POST", "/admin/reset?ip=10.0.0.1")).status).toBe(404);
+    expect((await fetch(`${http}/healthz`)).status).toBe(200);
+  }, 30_000);
+
+  test("inspect shows the denied client at remaining 0 with a retry-after; reset lets the next request through", async () => {
+    const { agent, spop, http } = await agentWith({ ...ADMIN_ENV, LOG_LEVEL: "debug" });
+    const ip = clientIp(7);
+    await driveIntoDenial(spop, ip);
+
+    expect((await admin(http, "GET", "/admin/inspect?ip=10.0.0.7", null)).status).toBe(401);
+    expect((await admin(http, "GET", "/admin/inspect?ip=10.0.0.7", "not-the-token-at-all")).status).toBe(401);
+
+    const inspect = await admin(http, "GET", "/admin/inspect?ip=10.0.0.7");
+    expect(inspect.status).toBe(200);
+    const report = await inspect.json();
+    expect(report).toMatchObject({ identity: "10.0.0.7", store: "memory", allowed: false });
+    expect(report.limits).toHaveLength(1);
+    expect(report.limits[0]).toMatchObject({ name: "default", key: "rl:{10.0.0.7}:default:" + report.limits[0].key.split(":").pop(), state: { remaining: 0, allowed: false } });
+    expect(report.limits[0].state.retryAfterSeconds).toBeGreaterThan(0);
+    expect(report.limits[0].state.retryAfterSeconds).toBeLessThanOrEqual(60);
+
+    const reset = await (await admin(http, "POST", "/admin/reset?ip=10.0.0.7")).json();
+    expect(reset.keys).toHaveLength(1);
+    expect(reset.keys[0].tatUs).toBeGreaterThan(0);
+    const next = await spop.check(ip);
+    expect(next.allowed).toBe(true);
+    // Another client was never touched.
+    expect((await spop.check(clientIp(8))).allowed).toBe(true);
+
+    // The token never reaches the log, not even the debug dump of the config.
+    expect(agent.logs().some((l) => l.msg === "listening" && l.admin === "on")).toBe(true);
+    expect(agent.output()).not.toContain(TOKEN);
+  }, 30_000);
+
+  test("the inspect command with the in-memory store points at the admin endpoint", async () => {
+    const result = await cli(["inspect", "--metrics", "127.0.0.1:9464", "ip=10.0.0.7", "path=/login"], LIMIT_ENV);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("only its admin endpoint can read it");
+    expect(result.stdout.trim()).toBe(`curl -sS -H "Authorization: Bearer $SPOA_ADMIN_TOKEN" 'http://127.0.0.1:9464/admin/inspect?ip=10.0.0.7&path=%2Flogin'`);
+  }, 30_000);
+});
+
+describe("Valkey store: the agent's admin endpoint and the CLI", () => {
+  beforeAll(async () => {
+    valkey = await startValkey();
+  });
+
+  test("inspect and reset over the agent and straight against Valkey agree; the deny cache is cleared by the agent's reset", async () => {
+    const valkeyEnv = { VALKEY_URL: valkey!.url };
+    const { spop, http } = await agentWith({ ...ADMIN_ENV, ...valkeyEnv }, ["--valkey-deadline", "1000"]);
+    const ip = clientIp(9);
+    await driveIntoDenial(spop, ip);
+    // Denied again: now answered from the agent's deny cache.
+    expect((await spop.check(ip)).allowed).toBe(false);
+
+    const fromAgent = await (await admin(http, "GET", "/admin/inspect?ip=10.0.0.9")).json();
+    expect(fromAgent).toMatchObject({ store: "valkey", allowed: false });
+    expect(fromAgent.limits[0]).toMatchObject({ state: { remaining: 0, allowed: false }, denyCache: { held: true } });
+    expect(fromAgent.limits[0].state.ttlMs).toBeGreaterThan(0);
+
+    const inspected = await cli(["inspect", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
+    expect(inspected.code).toBe(0);
+    const fromCli = JSON.parse(inspected.stdout);
+    expect(fromCli).toMatchObject({ identity: "10.0.0.9", store: "valkey", allowed: false });
+    expect(fromCli.limits[0]).toMatchObject({ key: fromAgent.limits[0].key, state: { remaining: 0, allowed: false, tatUs: fromAgent.limits[0].state.tatUs } });
+    expect(fromCli.limits[0].state.retryAfterSeconds).toBeGreaterThan(0);
+    expect(fromCli.limits[0].denyCache).toBeUndefined();
+    // Inspecting consumed nothing: the stored TAT is what the agent saw.
+    expect(await valkey!.cli("GET", fromAgent.limits[0].key)).toBe(String(fromAgent.limits[0].state.tatUs));
+
+    const reset = await cli(["reset", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.stdout).keys).toEqual([{ key: fromAgent.limits[0].key, tatUs: fromAgent.limits[0].state.tatUs, local: false }]);
+    expect(reset.stderr).toContain("POST /admin/reset");
+    expect(await valkey!.cli("EXISTS", fromAgent.limits[0].key)).toBe("0");
+
+    // Valkey forgot the client, but this agent still holds the cached denial until its
+    // retry-after; the agent's own reset drops it, and the next request passes.
+    const held = await (await admin(http, "GET", "/admin/inspect?ip=10.0.0.9")).json();
+    expect(held.limits[0]).toMatchObject({ state: { tatUs: null, remaining: 3 }, denyCache: { held: true } });
+    expect((await spop.check(ip)).allowed).toBe(false);
+    const agentReset = await (await admin(http, "POST", "/admin/reset?ip=10.0.0.9")).json();
+    expect(agentReset.keys[0]).toMatchObject({ tatUs: null, denyCache: true });
+    const next = await spop.check(ip);
+    expect([next.allowed, next.degraded]).toEqual([true, false]);
+  }, 60_000);
+
+  test("the CLI alone: denial → inspect shows remaining 0 and a retry-after → reset → the next request passes", async () => {
+    const valkeyEnv = { VALKEY_URL: valkey!.url };
+    // The deny cache off (store.denyCacheMaxKeys 0): every decision asks Valkey, so Valkey's
+    // state is the whole story and the CLI's reset is enough.
+    const dir = mkdtempSync(join(tmpdir(), "spoa-admin-"));
+    const config = join(dir, "agent.yaml");
+    writeFileSync(config, "store:\n  denyCacheMaxKeys: 0\n");
+    try {
+      const { spop } = await agentWith(valkeyEnv, ["--config", config, "--valkey-deadline", "1000"]);
+      const ip = clientIp(10);
+      await driveIntoDenial(spop, ip);
+
+      const env = { ...LIMIT_ENV, ...valkeyEnv };
+      const inspected = await cli(["inspect", "--config", config, "ip=10.0.0.10"], env);
+      expect(inspected.code).toBe(0);
+      const state = JSON.parse(inspected.stdout).limits[0].state;
+      expect(state).toMatchObject({ remaining: 0, allowed: false });
+      expect(state.retryAfterMs).toBeGreaterThan(0);
+
+      const reset = await cli(["reset", "--config", config, "ip=10.0.0.10"], env);
+      expect(reset.code).toBe(0);
+      expect(JSON.parse(reset.stdout).keys[0].tatUs).toBe(state.tatUs);
+      const next = await spop.check(ip);
+      expect([next.allowed, next.degraded]).toEqual([true, false]);
+      expect(JSON.parse((await cli(["inspect", "--config", config, "ip=10.0.0.10"], env)).stdout).limits[0].state.remaining).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("the CLI reports an unreachable Valkey with exit 1 and the reason", async () => {
+    const result = await cli(["reset", "ip=10.0.0.11"], { ...LIMIT_ENV, VALKEY_URL: "redis://127.0.0.1:1" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("ECONNREFUSED");
+  }, 30_000);
+});
