@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
+import { FaultProxyProcess } from "./fault-proxy-process.ts";
 import { freePort, waitFor } from "./ports.ts";
 
 let echo: Server;
@@ -171,5 +172,22 @@ describe("FaultProxy", () => {
     await proxy.close();
     proxy = undefined;
     expect(await c.ended).toBeOneOf(["closed", "ECONNRESET"]);
+  });
+
+  test("FaultProxyProcess applies the same faults from its own process over IPC", async () => {
+    const child = await FaultProxyProcess.start(echoPort, { seed: 9 });
+    try {
+      await child.blackhole(true);
+      const c = await client(child.port);
+      c.socket.write("partitioned");
+      await waitFor("bytes held in the child", async () => (await child.stats()).held === 11, 5_000);
+      expect(c.received().length).toBe(0);
+      await child.heal();
+      await waitFor("the held bytes", () => c.received().toString() === "partitioned", 5_000);
+      expect(await child.resetAll()).toBe(1);
+      expect(await c.ended).toBe("ECONNRESET");
+    } finally {
+      await child.close();
+    }
   });
 });
