@@ -5,6 +5,7 @@
  * sees its local deny cache) and the `inspect` / `reset` commands (which talk to Valkey only).
  * @module
  */
+import { formatRate } from "../config/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { Message, NamedData } from "../spop/types.ts";
 import { compileIdentity } from "../ratelimit/identity.ts";
@@ -178,7 +179,7 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
     }
     return {
       name: limit.name,
-      rate: `${limit.count}/${limit.periodSeconds}s`,
+      rate: formatRate(limit),
       burst: limit.burst,
       shadow: limit.shadow,
       cost,

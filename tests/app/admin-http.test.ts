@@ -95,7 +95,7 @@ describe("admin routes", () => {
     expect(report).toMatchObject({ message: "check-rate", identity: "203.0.113.7", store: "memory", allowed: false, notMatched: [] });
     const [perIp, login] = report.limits;
     expect(perIp).toMatchObject({ name: "per-ip", key: expect.stringContaining("{203.0.113.7}:per-ip:"), state: { allowed: true, remaining: 97 } });
-    expect(login).toMatchObject({ name: "login", rate: "3/60s", cost: 1, state: { allowed: false, remaining: 0, retryAfterSeconds: 20 }, denyCache: { held: false } });
+    expect(login).toMatchObject({ name: "login", rate: "3/m", cost: 1, state: { allowed: false, remaining: 0, retryAfterSeconds: 20 }, denyCache: { held: false } });
     expect(login.state.retryAfterMs).toBeGreaterThan(19_000);
     expect(login.state.tatUs).toBeGreaterThan(Date.now() * 1000);
 
