@@ -59,13 +59,13 @@ export class AckBatch {
 
   /**
    * Queues one ACK (same guarantees as frame()); `actions` must be non-empty (see PADDING_ACTIONS).
-   * `idBytes`: the NOTIFY's id bytes, or the Frame itself while its chunk is still valid (see writeAck).
+   * `notify`: the NOTIFY Frame while its chunk is still valid, else a held `{ idBytes }` (see writeAck).
    */
-  ack(idBytes: Uint8Array | Frame, actions: readonly Action[]): void {
+  ack(notify: Pick<Frame, "idBytes">, actions: readonly Action[]): void {
     // Inlined rather than frame(() => …): this is the hot path, one closure less per ACK.
     const before = this.#writer.length;
     try {
-      writeAck(this.#writer, idBytes, actions);
+      writeAck(this.#writer, notify, actions);
     } catch (error) {
       this.#rollback(before);
       throw error;

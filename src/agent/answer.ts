@@ -9,11 +9,6 @@ import { type AckBatch, PADDING_ACTIONS } from "./ack-batch.ts";
 import type { SafeEvents } from "./events.ts";
 import type { NotifyHandler } from "./handler.ts";
 
-/** True for a promise-like handler result (an array never is one). */
-export function isThenable(value: unknown): value is PromiseLike<readonly Action[]> {
-  return typeof (value as { then?: unknown } | null)?.then === "function" && !Array.isArray(value);
-}
-
 /** Turns handler outcomes into ACK frames of one connection; its methods never throw. */
 export class Answerer {
   readonly #out: AckBatch;
@@ -29,26 +24,26 @@ export class Answerer {
   }
 
   /**
-   * Queues the ACK for the handler's `actions`; unusable answers become a failure. `idBytes` may be
-   * the NOTIFY Frame itself when answering synchronously (no id copy); a deferred answer needs the copy.
+   * Queues the ACK for the handler's `actions`; unusable answers become a failure. `notify` is the
+   * NOTIFY Frame when answering synchronously (no id copy); a deferred answer holds `{ idBytes }`.
    */
-  answer(idBytes: Uint8Array | Frame, actions: unknown, messages: readonly Message[]): void {
+  answer(notify: Pick<Frame, "idBytes">, actions: unknown, messages: readonly Message[]): void {
     if (!Array.isArray(actions)) {
       const error = new TypeError(`Handler returned ${typeof actions} instead of an array of actions`);
-      return this.fail(idBytes, error, messages);
+      return this.fail(notify, error, messages);
     }
     try {
       // An empty ACK stalls early 3.1.x, so "nothing to say" is sent as the padding action.
-      this.#out.ack(idBytes, actions.length > 0 ? (actions as readonly Action[]) : PADDING_ACTIONS);
+      this.#out.ack(notify, actions.length > 0 ? (actions as readonly Action[]) : PADDING_ACTIONS);
     } catch (error) {
       // Unencodable or over max-frame-size: the handler's answer is as good as a throw.
-      return this.fail(idBytes, error, messages);
+      return this.fail(notify, error, messages);
     }
     this.#events.frameSent(FrameType.ACK);
   }
 
   /** Queues the ACK for a handler that threw or rejected: failureActions, else the padding. */
-  fail(idBytes: Uint8Array | Frame, error: unknown, messages: readonly Message[]): void {
+  fail(notify: Pick<Frame, "idBytes">, error: unknown, messages: readonly Message[]): void {
     const events = this.#events;
     events.handlerFailed(this.#connectionId, error);
     let actions: readonly Action[] = PADDING_ACTIONS;
@@ -59,10 +54,10 @@ export class Answerer {
       events.handlerFailed(this.#connectionId, fallbackError);
     }
     try {
-      this.#out.ack(idBytes, actions);
+      this.#out.ack(notify, actions);
     } catch (encodeError) {
       events.handlerFailed(this.#connectionId, encodeError);
-      this.#out.ack(idBytes, PADDING_ACTIONS);
+      this.#out.ack(notify, PADDING_ACTIONS);
     }
     events.frameSent(FrameType.ACK);
   }

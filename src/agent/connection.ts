@@ -17,10 +17,11 @@ import {
   type Message,
 } from "../spop/types.ts";
 import { AckBatch } from "./ack-batch.ts";
-import { Answerer, isThenable } from "./answer.ts";
+import { Answerer } from "./answer.ts";
 import type { CloseReason, SafeEvents } from "./events.ts";
 import type { HandlerResult, NotifyHandler } from "./handler.ts";
 import { negotiateHello } from "./hello.ts";
+import { isPromiseLike } from "./promise-like.ts";
 import type { ConnectionPort, Timers, Transport } from "./transport.ts";
 
 /**
@@ -233,17 +234,17 @@ export class Connection implements ConnectionPort {
     try {
       result = this.#host.handler.handle(messages, context);
     } catch (error) {
-      return this.#answers.fail(frame.idBytes, error, messages);
+      return this.#answers.fail(frame, error, messages);
     }
-    if (isThenable(result)) {
-      // FrameReader's idBytes is already a copy, so it may outlive the received chunk.
-      return this.#await(result, frame.idBytes, messages);
+    if (isPromiseLike(result)) {
+      // FrameView's idBytes is a copy, so it may outlive the received chunk; the frame may not.
+      return this.#await(result, { idBytes: frame.idBytes }, messages);
     }
     // The frame is still valid here: writing its ids straight from it saves a copy per NOTIFY.
     this.#answers.answer(frame, result, messages);
   }
 
-  #await(pending: PromiseLike<readonly Action[]>, idBytes: Uint8Array, messages: readonly Message[]): void {
+  #await(pending: PromiseLike<readonly Action[]>, notify: Pick<Frame, "idBytes">, messages: readonly Message[]): void {
     this.#inFlight++;
     this.#host.acquire();
     // A hand-written thenable may call back twice or throw from then(): exactly one ACK anyway.
@@ -253,9 +254,9 @@ export class Connection implements ConnectionPort {
       settled = true;
       this.#settle(answer);
     };
-    const onError = (error: unknown): void => settle(() => this.#answers.fail(idBytes, error, messages));
+    const onError = (error: unknown): void => settle(() => this.#answers.fail(notify, error, messages));
     try {
-      pending.then((actions) => settle(() => this.#answers.answer(idBytes, actions, messages)), onError);
+      pending.then((actions) => settle(() => this.#answers.answer(notify, actions, messages)), onError);
     } catch (error) {
       onError(error);
     }

@@ -1,15 +1,15 @@
 /**
  * The NOTIFY handler the engine calls, rebuilt on every config reload: the running handler is
  * swapped atomically, so a request in flight finishes on the config it started with.
- * Decisions are timed through the store and reported to telemetry.
+ * Each decision reaches telemetry with the store time the handler measured.
  * @module
  */
 import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../ratelimit/handler.ts";
 import { compilePolicies } from "../ratelimit/policy/compile.ts";
-import type { Decision, LimiterStore } from "../ratelimit/store.ts";
-import { timedStore } from "./timed-store.ts";
+import type { Clock, LimiterStore } from "../ratelimit/store.ts";
+import { monotonicClock } from "../runtime/host-time.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 /** The engine-facing handler plus the reload hooks. */
@@ -24,32 +24,19 @@ function resultOf(info: DecisionInfo): "allow" | "deny" | "shadow_deny" {
   return info.shadowDenied.length > 0 ? "shadow_deny" : "allow";
 }
 
-/** Creates the swappable handler for `config`. */
+/** Creates the swappable handler for `config`; `clock` times the store calls (default: the host's monotonic clock). */
 export function createPolicyHandler(
   config: AgentConfig,
-  deps: { readonly store: LimiterStore; readonly telemetry: Telemetry },
+  deps: { readonly store: LimiterStore; readonly telemetry: Telemetry; readonly clock?: Clock },
 ): PolicyHandler {
-  // A synchronous store (memory) answers inside handle(), so onDecision runs before any other
-  // check: the last synchronous timing is its own. Promised decisions interleave, so their
-  // timing is kept per Decision in a WeakMap (off the object, freed with it).
-  let syncDecision: Decision | undefined;
-  let syncMs = 0;
-  const elapsed = new WeakMap<Decision, number>();
-  const store = timedStore(deps.store, (decision, ms, sync) => {
-    if (sync) {
-      syncDecision = decision;
-      syncMs = ms;
-    } else {
-      elapsed.set(decision, ms);
-    }
-  });
+  const { store, telemetry } = deps;
+  const clock = deps.clock ?? monotonicClock;
   const onDecision = (info: DecisionInfo) => {
-    const ms = info.decision === syncDecision ? syncMs : (elapsed.get(info.decision) ?? 0);
-    deps.telemetry.recordDecision({
+    telemetry.recordDecision({
       limit: info.decidingLimit ?? info.limits[0]?.name ?? "none",
       result: resultOf(info),
       degraded: info.degraded,
-      seconds: ms / 1000,
+      seconds: info.storeUs / 1e6,
     });
   };
   const build = (c: AgentConfig): NotifyHandler =>
@@ -59,6 +46,7 @@ export function createPolicyHandler(
       store,
       failure: c.onAgentError,
       onDecision,
+      clock,
     });
 
   let current = build(config);

@@ -9,9 +9,8 @@ import { DenyCache } from "../ratelimit/deny-cache.ts";
 import { MemoryStore } from "../ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
+import { systemClock } from "../runtime/host-time.ts";
 import type { AdminStores } from "./admin.ts";
-import { systemClock, systemTimers } from "../runtime/host-time.ts";
-import { timedStore } from "./timed-store.ts";
 
 /** The store plus what readiness and reload need to know about it. */
 export interface BuiltStore {
@@ -30,9 +29,8 @@ export async function buildStore(
   config: AgentConfig,
   deps: {
     readonly logger: Logger;
+    /** Store events, Valkey round trips included (see StoreEvent). */
     readonly onEvent: (event: StoreEvent) => void;
-    /** One Valkey round trip, in seconds (successful calls only; failures are counted as errors). */
-    readonly onStoreLatency: (seconds: number) => void;
   },
 ): Promise<BuiltStore> {
   const memory = new MemoryStore({ clock: systemClock, maxKeys: config.store.memory.maxKeys });
@@ -58,11 +56,9 @@ export async function buildStore(
   // denyCacheMaxKeys 0 turns the cache off (a DenyCache holds at least one key).
   const denyCache = config.store.denyCacheMaxKeys > 0 ? new DenyCache({ maxKeys: config.store.denyCacheMaxKeys }) : undefined;
   const resilient = new ResilientStore({
-    primary: timedStore(primary, (_decision, ms) => deps.onStoreLatency(ms / 1000)),
+    primary,
     fallback: memory,
     policy: config.store.failurePolicy,
-    deadlineMs: valkeyOptions.deadlineMs,
-    timers: systemTimers,
     clock: systemClock,
     breaker: config.store.breaker,
     denyCache,

@@ -31,8 +31,6 @@ export interface Telemetry {
   /** Pass as the ResilientStore's / Valkey store's `onEvent`. */
   onStoreEvent(event: StoreEvent): void;
   recordDecision(info: DecisionRecord): void;
-  /** One shared-store round trip, in seconds. */
-  observeStoreLatency(seconds: number): void;
   /** Where `spoa_notifies_in_flight` reads from (the Agent's in-flight count). */
   setInFlight(getter: () => number): void;
   readonly health: Health;
@@ -194,6 +192,9 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
           degradedChildren[event.reason].inc();
           logger.throttled(`degraded:${event.reason}`, "warn", "store unavailable: failure policy decided", { reason: event.reason });
           return;
+        case "round-trip":
+          storeSeconds.observe(event.seconds);
+          return;
         case "late-reply":
           lateReplies.inc();
           return;
@@ -216,7 +217,6 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
       decisionChildren(info.limit)[info.result].inc();
       decisionSeconds.observe(info.seconds);
     },
-    observeStoreLatency: (seconds: number) => storeSeconds.observe(seconds),
     setInFlight(getter: () => number) {
       inFlight = getter;
     },

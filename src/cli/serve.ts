@@ -88,7 +88,7 @@ async function runAgent(
     runtime: host.runtime,
     canDecide: () => canDecide(),
   });
-  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent, onStoreLatency: telemetry.observeStoreLatency });
+  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent });
   canDecide = built.canDecide;
   const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
 

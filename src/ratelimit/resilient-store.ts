@@ -1,10 +1,12 @@
 /**
- * The failure policy around the shared store: a deadline per decision, a circuit breaker, a
- * local deny cache in front, and a policy (`local` memory store, `allow`, `deny`) for when the
- * shared store is slow, failing or known bad. Pure: time and timers are injected.
+ * The failure policy around the shared store: a circuit breaker, a local deny cache in front,
+ * and a policy (`local` memory store, `allow`, `deny`) for when the shared store is slow,
+ * failing or known bad. The shared store keeps its own deadline (the Valkey store's
+ * `deadlineMs`) and rejects with `code: "timeout"` past it; this wrapper adds no second timer.
+ * Pure: time is injected.
  * @module
  */
-import type { Timers } from "../agent/transport.ts";
+import { isPromiseLike } from "../agent/promise-like.ts";
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./breaker.ts";
 import type { DenyCache } from "./deny-cache.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "./store.ts";
@@ -18,6 +20,8 @@ export type DegradedReason = "timeout" | "error" | "breaker-open";
 /** Events for metrics and logs. */
 export type StoreEvent =
   | { readonly kind: "degraded"; readonly reason: DegradedReason }
+  /** The shared store answered one decision after `seconds` (successful calls only). */
+  | { readonly kind: "round-trip"; readonly seconds: number }
   | { readonly kind: "late-reply" }
   | { readonly kind: "breaker"; readonly state: BreakerState }
   | { readonly kind: "deny-cache-hit" }
@@ -25,13 +29,11 @@ export type StoreEvent =
 
 /** Options of the wrapper. */
 export interface ResilientStoreOptions {
+  /** The shared store; it must settle every check within its own deadline (timeouts reject with `code: "timeout"`). */
   readonly primary: LimiterStore;
   /** A MemoryStore, used by the `local` policy. */
   readonly fallback: LimiterStore;
   readonly policy: FailurePolicy;
-  /** Per decision; after it the policy answers and a late reply is counted and ignored. */
-  readonly deadlineMs: number;
-  readonly timers: Timers;
   readonly clock: Clock;
   readonly breaker?: BreakerOptions;
   readonly denyCache?: DenyCache;
@@ -75,7 +77,7 @@ function isTimeout(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "timeout";
 }
 
-/** A LimiterStore that never fails and never waits longer than the deadline (plus the fallback). */
+/** A LimiterStore that never fails and waits no longer than the primary's deadline (plus the fallback). */
 export class ResilientStore implements LimiterStore {
   readonly #o: ResilientStoreOptions;
   readonly #breaker: CircuitBreaker;
@@ -114,31 +116,8 @@ export class ResilientStore implements LimiterStore {
     } catch (error) {
       return this.#failed(checks, error);
     }
-    if (!(answer instanceof Promise)) return this.#succeeded(checks, answer, sentUs);
-    return this.#race(checks, answer, sentUs);
-  }
-
-  #race(checks: readonly LimitCheck[], answer: Promise<Decision>, sentUs: number): Promise<Decision> {
-    return new Promise<Decision>((resolve) => {
-      let settled = false;
-      const timer = this.#o.timers.schedule(() => {
-        if (settled) return;
-        settled = true;
-        this.#breaker.failure();
-        resolve(this.#degrade(checks, "timeout"));
-      }, this.#o.deadlineMs);
-      answer.then((decision) => {
-        if (settled) return this.#emit({ kind: "late-reply" });
-        settled = true;
-        this.#o.timers.cancel(timer);
-        resolve(this.#succeeded(checks, decision, sentUs));
-      }, (error: unknown) => {
-        if (settled) return this.#emit({ kind: "store-error", error });
-        settled = true;
-        this.#o.timers.cancel(timer);
-        resolve(this.#failed(checks, error));
-      });
-    });
+    if (!isPromiseLike(answer)) return this.#succeeded(checks, answer, sentUs);
+    return answer.then((decision) => this.#succeeded(checks, decision, sentUs), (error: unknown) => this.#failed(checks, error));
   }
 
   #succeeded(checks: readonly LimitCheck[], decision: Decision, sentUs: number): Decision {
@@ -183,7 +162,7 @@ export class ResilientStore implements LimiterStore {
     if (this.#o.policy === "deny") return policyDecision(checks, false);
     const local = this.#o.fallback.check(checks);
     const mark = (d: Decision): Decision => ({ ...d, degraded: true });
-    return local instanceof Promise ? local.then(mark) : mark(local);
+    return isPromiseLike(local) ? local.then(mark) : mark(local);
   }
 
   /** Closes both stores. */

@@ -10,6 +10,9 @@ import type { Timers } from "../agent/transport.ts";
  */
 export const systemClock: { readonly nowUs: () => number } = { nowUs: () => Date.now() * 1000 };
 
+/** Monotonic µs with sub-millisecond resolution, for measuring durations (not a time of day). */
+export const monotonicClock: { readonly nowUs: () => number } = { nowUs: () => performance.now() * 1000 };
+
 /** Host timers for the core. */
 export const systemTimers: Timers = {
   schedule: (callback, ms) => setTimeout(callback, ms),

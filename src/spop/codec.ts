@@ -101,7 +101,7 @@ export function encodeFrame(frame: DecodedFrame): Uint8Array {
       writeNotify(w, frame, frame.messages);
       break;
     case "ack":
-      writeAck(w, encodeIds(frame.streamId, frame.frameId), frame.actions);
+      writeAck(w, { idBytes: encodeIds(frame.streamId, frame.frameId) }, frame.actions);
       break;
     case "unknown": {
       const mark = w.beginFrame(frame.frameType, frame.flags);

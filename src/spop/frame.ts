@@ -122,14 +122,14 @@ export function writeNotify(
 }
 
 /**
- * Writes an ACK echoing the raw id varints of its NOTIFY: pass `Frame.idBytes`, or the NOTIFY
- * Frame itself (faster: its id bytes are copied without creating a view).
+ * Writes an ACK echoing the raw id varints of the NOTIFY it answers. Only `notify.idBytes` is
+ * read, so a held copy `{ idBytes }` will do; a FrameView still over its received chunk is
+ * written straight from the chunk, without making the id copy.
  */
-export function writeAck(w: Writer, idBytes: Uint8Array | Frame, actions: readonly Action[]): void {
+export function writeAck(w: Writer, notify: Pick<Frame, "idBytes">, actions: readonly Action[]): void {
   const mark = w.beginFrame(FrameType.ACK);
-  if (idBytes instanceof FrameView) w.bytes(idBytes.bytes, idBytes.idStart, idBytes.payloadStart);
-  else if (idBytes instanceof Uint8Array) w.bytes(idBytes);
-  else w.bytes(idBytes.idBytes);
+  if (notify instanceof FrameView) w.bytes(notify.bytes, notify.idStart, notify.payloadStart);
+  else w.bytes(notify.idBytes);
   writeActions(w, actions);
   w.endFrame(mark);
 }

@@ -5,7 +5,7 @@ import type { Action } from "../../src/spop/types.ts";
 import { parseReplies } from "../helpers/spop-client.ts";
 import { settle } from "./harness.ts";
 
-const ids = new Uint8Array([1, 1]);
+const ids = { idBytes: new Uint8Array([1, 1]) };
 const ok: Action[] = [{ type: "set-var", scope: "txn", name: "a", value: { kind: "int32", value: 1 } }];
 
 function batch(maxFrameSize = 16380) {
@@ -24,7 +24,7 @@ describe("AckBatch", () => {
     expect(parseReplies(writes[0]).map((r) => r.type === "ack" && r.actions)).toEqual([ok, [...PADDING_ACTIONS]]);
   });
 
-  test("ack() with the NOTIFY Frame itself echoes its ids like ack() with its id bytes", () => {
+  test("ack() with the NOTIFY Frame itself echoes its ids like ack() with a held copy of its id bytes", () => {
     // A NOTIFY with stream-id 4242 (f2 fa 00) and frame-id 7, inside a larger chunk.
     const chunk = new Uint8Array([0xee, 0, 0, 0, 10, 3, 0, 0, 0, 1, 0xf2, 0xfa, 0x00, 7, 0xee]);
     const frame = viewFrame(chunk, 1, 10);
@@ -32,7 +32,7 @@ describe("AckBatch", () => {
     a.out.ack(frame, ok);
     a.out.flush();
     const b = batch();
-    b.out.ack(frame.idBytes, ok);
+    b.out.ack({ idBytes: frame.idBytes }, ok);
     b.out.flush();
     expect(a.writes[0]).toEqual(b.writes[0]);
     expect(parseReplies(a.writes[0])).toMatchObject([{ type: "ack", streamId: 4242, frameId: 7, actions: ok }]);
@@ -55,7 +55,7 @@ describe("AckBatch", () => {
     out.ack(ids, ok);
     const bad = [...ok, { type: "set-var", scope: "txn", name: "b", value: { kind: "ipv6", value: new Uint8Array(3) } }];
     expect(() => out.ack(ids, bad as Action[])).toThrow(RangeError);
-    out.ack(new Uint8Array([3, 1]), ok);
+    out.ack({ idBytes: new Uint8Array([3, 1]) }, ok);
     out.flush();
     const replies = parseReplies(writes[0]);
     expect(replies.map((r) => r.type === "ack" && [r.streamId, r.actions])).toEqual([[1, ok], [3, ok]]);

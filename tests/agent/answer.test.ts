@@ -1,13 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { AckBatch } from "../../src/agent/ack-batch.ts";
-import { Answerer, isThenable } from "../../src/agent/answer.ts";
+import { Answerer } from "../../src/agent/answer.ts";
+import { isPromiseLike } from "../../src/agent/promise-like.ts";
 import { safeEvents } from "../../src/agent/events.ts";
 import type { NotifyHandler } from "../../src/agent/handler.ts";
 import type { Action } from "../../src/spop/types.ts";
 import { parseReplies } from "../helpers/spop-client.ts";
 import { FAILURE_ACTIONS } from "./harness.ts";
 
-const ids = new Uint8Array([5, 1]);
+const ids = { idBytes: new Uint8Array([5, 1]) };
 const PADDING: Action[] = [{ type: "unset-var", scope: "txn", name: "_" }];
 
 function setup(failureActions: NotifyHandler["failureActions"] = () => FAILURE_ACTIONS) {
@@ -54,12 +55,12 @@ describe("Answerer", () => {
   });
 });
 
-describe("isThenable()", () => {
+describe("isPromiseLike()", () => {
   test("is true for promises and thenables, false for arrays and plain values", () => {
-    expect(isThenable(Promise.resolve([]))).toBe(true);
-    expect(isThenable({ then() {} })).toBe(true);
-    expect(isThenable([])).toBe(false);
-    expect(isThenable(null)).toBe(false);
-    expect(isThenable(undefined)).toBe(false);
+    expect(isPromiseLike(Promise.resolve([]))).toBe(true);
+    expect(isPromiseLike({ then() {} })).toBe(true);
+    expect(isPromiseLike([])).toBe(false);
+    expect(isPromiseLike(null)).toBe(false);
+    expect(isPromiseLike(undefined)).toBe(false);
   });
 });

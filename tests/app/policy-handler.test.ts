@@ -20,29 +20,62 @@ function recorder(): { telemetry: Telemetry; decisions: DecisionRecord[] } {
 const allowedOf = (actions: readonly Action[]) => actions.find((a) => a.name === "allowed");
 
 describe("createPolicyHandler()", () => {
-  test("a synchronous store's decisions reach telemetry with their limit, result and a timing", () => {
+  test("a synchronous store's decisions reach telemetry with their limit, result and the store time", () => {
     const config = load({ env: { SPOA_RATE_INTERVAL: "1000000", SPOA_RATE_BURST: "1000000" } });
     const { telemetry, decisions } = recorder();
-    const store = new MemoryStore({ clock: { nowUs: () => 5e15 } });
-    const { handler } = createPolicyHandler(config, { store, telemetry });
+    let nowUs = 0;
+    const memory = new MemoryStore({ clock: { nowUs: () => 5e15 } });
+    // Each check takes 1, 2, then 3 ms of the injected clock.
+    let calls = 0;
+    const store: LimiterStore = { check: (checks) => ((nowUs += 1000 * ++calls), memory.check(checks)), close: async () => {} };
+    const { handler } = createPolicyHandler(config, { store, telemetry, clock: { nowUs: () => nowUs } });
     const results = [1, 2, 3].map(() => handler.handle(request(0x0a000001), CONTEXT));
     expect(results.every(Array.isArray)).toBe(true);
-    expect(decisions.map((d) => [d.limit, d.result])).toEqual([["default", "allow"], ["default", "allow"], ["default", "deny"]]);
-    for (const d of decisions) expect(d.seconds).toBeGreaterThanOrEqual(0);
+    expect(decisions.map((d) => [d.limit, d.result, d.seconds])).toEqual([["default", "allow", 0.001], ["default", "allow", 0.002], ["default", "deny", 0.003]]);
   });
 
-  test("a store answering with promises still times every decision", async () => {
+  test("interleaved promised decisions each get their own store time", async () => {
     const config = load();
     const { telemetry, decisions } = recorder();
+    let nowUs = 0;
     const memory = new MemoryStore({ clock: { nowUs: () => 5e15 } });
+    const release: (() => void)[] = [];
     const slow: LimiterStore = {
-      check: (checks: readonly LimitCheck[]) => new Promise<Decision>((r) => setTimeout(() => r(memory.check(checks) as Decision), 5)),
+      check: (checks: readonly LimitCheck[]) => new Promise<Decision>((r) => release.push(() => r(memory.check(checks) as Decision))),
       close: async () => {},
     };
-    const { handler } = createPolicyHandler(config, { store: slow, telemetry });
-    await Promise.all([handler.handle(request(1), CONTEXT), handler.handle(request(2), CONTEXT)]);
-    expect(decisions).toHaveLength(2);
-    for (const d of decisions) expect(d.seconds).toBeGreaterThanOrEqual(0.004);
+    const { handler } = createPolicyHandler(config, { store: slow, telemetry, clock: { nowUs: () => nowUs } });
+    const first = handler.handle(request(1), CONTEXT);
+    nowUs += 1000;
+    const second = handler.handle(request(2), CONTEXT);
+    nowUs += 4000;
+    release[1]();
+    await second;
+    nowUs += 2000;
+    release[0]();
+    await first;
+    // request 2 waited 4 ms and finished first; request 1 waited 1 + 4 + 2 ms.
+    expect(decisions.map((d) => d.seconds)).toEqual([0.004, 0.007]);
+  });
+
+  test("a request in flight finishes on the config it started with, the next uses the reloaded one", async () => {
+    const v1 = load(withFile("limits:\n  - name: v1\n    rate: 100/s\n"));
+    const v2 = load(withFile("limits:\n  - name: v2\n    rate: 50/s\n"));
+    const { telemetry } = recorder();
+    const memory = new MemoryStore({ clock: { nowUs: () => 5e15 } });
+    const release: (() => void)[] = [];
+    const deferred: LimiterStore = {
+      check: (checks: readonly LimitCheck[]) => new Promise<Decision>((r) => release.push(() => r(memory.check(checks) as Decision))),
+      close: async () => {},
+    };
+    const policy = createPolicyHandler(v1, { store: deferred, telemetry });
+    const first = policy.handler.handle(request(3), CONTEXT);
+    policy.apply(v2);
+    const second = policy.handler.handle(request(3), CONTEXT);
+    release.forEach((r) => r());
+    const policyOf = (actions: readonly Action[]) => actions.find((a) => a.name === "policy");
+    expect(policyOf(await first)).toMatchObject({ value: { value: "v1" } });
+    expect(policyOf(await second)).toMatchObject({ value: { value: "v2" } });
   });
 
   test("apply() swaps the rules for the next request", () => {

@@ -108,7 +108,7 @@ describe("createTelemetry()", () => {
     telemetry.onStoreEvent({ kind: "deny-cache-hit" });
     telemetry.onStoreEvent({ kind: "store-error", error: Object.assign(new Error("down"), { code: "unavailable" }) });
     telemetry.onStoreEvent({ kind: "store-error", error: "weird" });
-    telemetry.observeStoreLatency(0.0007);
+    telemetry.onStoreEvent({ kind: "round-trip", seconds: 0.0007 });
     let f = scrape();
     expect(sampleValue(f, "spoa_circuit_breaker_state")).toBe(2);
     expect(sampleValue(f, "spoa_degraded_decisions_total", { reason: "breaker-open" })).toBe(1);

@@ -4,7 +4,7 @@ import { createRateLimitHandler, type DecisionInfo } from "../../src/ratelimit/h
 import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
 import { parseIp } from "../../src/ratelimit/ip.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
-import { compilePolicies, type PolicySet } from "../../src/ratelimit/policy/compile.ts";
+import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
 import type { Decision, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
 import type { Action, Message } from "../../src/spop/types.ts";
@@ -143,18 +143,27 @@ describe("createRateLimitHandler with an asynchronous store", () => {
     expect(varOf(await result, "remaining")).toBe(20);
   });
 
-  test("a request in flight finishes on the policy set it started with", async () => {
-    const { store, release } = deferredStore(memory());
-    const renamed: LimitDefinition = { ...SEED, name: "v2", count: 50 };
-    let current: PolicySet = compilePolicies([SEED], { keyPrefix: "" });
-    const handler = createRateLimitHandler({ policies: () => current, identity: DEFAULT_IDENTITY_OPTIONS, store, failure: "allow" });
-    const first = handler.handle([request("192.0.2.1")], CONTEXT);
-    current = compilePolicies([renamed], { keyPrefix: "" });
-    const second = handler.handle([request("192.0.2.1")], CONTEXT);
+  test("reports how long the store took by the injected clock, for sync and async answers", async () => {
+    let nowUs = 1_000;
+    const clock = { nowUs: () => nowUs };
+    const inner = memory();
+    // A store whose answer takes 250 µs of the handler's clock, synchronously or not.
+    const slowSync: LimiterStore = { check: (checks) => ((nowUs += 250), inner.check(checks)), close: () => Promise.resolve() };
+    const { store: slowAsync, release } = deferredStore(inner);
+    const decisions: DecisionInfo[] = [];
+    const options = { policies: compilePolicies([SEED], { keyPrefix: "" }), identity: DEFAULT_IDENTITY_OPTIONS, failure: "allow" as const, clock, onDecision: (d: DecisionInfo) => decisions.push(d) };
+    createRateLimitHandler({ ...options, store: slowSync }).handle([request("192.0.2.1")], CONTEXT);
+    const pending = createRateLimitHandler({ ...options, store: slowAsync }).handle([request("192.0.2.2")], CONTEXT);
+    nowUs += 700;
     release();
-    expect(varOf(await first, "policy")).toBe("default");
-    expect(varOf(await second, "policy")).toBe("v2");
-    expect(varOf(await second, "limit")).toBe(50);
+    await pending;
+    expect(decisions.map((d) => d.storeUs)).toEqual([250, 700]);
+  });
+
+  test("without a clock the store time is reported as 0", () => {
+    const { decisions, handler } = fixture();
+    handler.handle([request("192.0.2.1")], CONTEXT);
+    expect(decisions[0].storeUs).toBe(0);
   });
 
   test("a rejected store answer rejects, and failureActions gives the configured decision", async () => {

@@ -179,7 +179,7 @@ describe("NOTIFY and ACK frames", () => {
     expect(decodeNotify(plain)).toEqual(decodeNotify(f));
   });
 
-  test("writeAck() echoes the id bytes given as bytes, as a reader frame, or as a plain Frame", () => {
+  test("writeAck() echoes the id bytes of a held copy, a reader frame, or a plain Frame", () => {
     const v = vectorNamed("V8");
     if (v.decoded.type !== "ack") throw new Error("fixture");
     const notify = new Writer();
@@ -189,9 +189,10 @@ describe("NOTIFY and ACK frames", () => {
     reader.push(nb);
     const f = reader.next()!;
     const w = new Writer();
-    writeAck(w, encodeIds(5, 1), v.decoded.actions);
+    writeAck(w, { idBytes: encodeIds(5, 1) }, v.decoded.actions);
     writeAck(w, f, v.decoded.actions);
-    writeAck(w, { ...f, idBytes: f.idBytes, payload: f.payload }, v.decoded.actions);
+    const plain: Frame = { type: f.type, flags: f.flags, streamId: f.streamId, frameId: f.frameId, idBytes: f.idBytes, payload: f.payload };
+    writeAck(w, plain, v.decoded.actions);
     const out = w.take();
     const n = v.bytes.length;
     expect(out.length).toBe(3 * n);
@@ -201,7 +202,7 @@ describe("NOTIFY and ACK frames", () => {
   test("writeAck() echoes wide ids verbatim", () => {
     const ids = encodeIds(2n ** 64n - 1n, 4242);
     const w = new Writer();
-    writeAck(w, ids, []);
+    writeAck(w, { idBytes: ids }, []);
     const out = w.take();
     expect(out.subarray(9)).toEqual(ids);
     expect(viewFrame(out, 0, out.length - 4).frameId).toBe(4242);

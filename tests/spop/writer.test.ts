@@ -94,7 +94,7 @@ describe("Writer", () => {
     const v8 = vectorNamed("V8");
     if (v8.decoded.type !== "ack") throw new Error("fixture");
     const w = new Writer(8);
-    writeAck(w, hex("0501"), v8.decoded.actions);
+    writeAck(w, { idBytes: hex("0501") }, v8.decoded.actions);
     const first = w.take();
     const copy = first.slice();
     for (let i = 0; i < 100; i++) w.string("overwrite everything");

@@ -23,7 +23,7 @@ export type { ValkeyStoreOptions } from "./options.ts";
 export interface ValkeyStoreDeps {
   readonly clock: Clock;
   readonly log?: LogFn;
-  /** Late replies and connection errors, for metrics. */
+  /** Round trips, late replies and connection errors, for metrics. */
   readonly onEvent?: (event: StoreEvent) => void;
   /** How long creation waits for a first connection before answering anyway (default 2000). */
   readonly connectWaitMs?: number;
@@ -164,8 +164,10 @@ class ValkeyLimiterStore implements ValkeyStore {
       }
     }, this.#options.deadlineMs);
     const requests = items.map((item) => item.checks);
+    const sentMs = performance.now();
     runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix)).then((reply) => {
       clearTimeout(timer);
+      const roundTrip: StoreEvent = { kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 };
       let decisions: Decision[];
       try {
         decisions = decodeBatch(reply, requests);
@@ -174,6 +176,8 @@ class ValkeyLimiterStore implements ValkeyStore {
       }
       items.forEach((item, i) => {
         if (this.#settleLate(item)) return;
+        // One observation per decision, as the histogram is read (a batch shares its round trip).
+        this.#deps.onEvent?.(roundTrip);
         item.resolve(decisions[i]);
       });
     }, (error: unknown) => {

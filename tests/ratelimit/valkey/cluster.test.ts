@@ -6,7 +6,6 @@ import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { startCluster, type ValkeyCluster } from "../../helpers/valkey.ts";
-import { systemTimers } from "../../../src/runtime/host-time.ts";
 
 const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -64,8 +63,6 @@ describe("ValkeyStore on a cluster", () => {
       primary: store,
       fallback: new MemoryStore({ clock }),
       policy: "deny",
-      deadlineMs: 200,
-      timers: systemTimers,
       clock,
       // One node down must not take the others with it: a breaker that opens late.
       breaker: { failureThreshold: 1000 },

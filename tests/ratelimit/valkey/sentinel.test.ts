@@ -6,7 +6,6 @@ import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
 import type { Clock, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { startSentinelGroup, type ValkeySentinelGroup } from "../../helpers/valkey.ts";
-import { systemTimers } from "../../../src/runtime/host-time.ts";
 
 const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -44,7 +43,7 @@ describe("ValkeyStore through a sentinel", () => {
   });
 
   test("decisions continue across SENTINEL FAILOVER and land on the promoted replica", async () => {
-    const resilient = new ResilientStore({ primary: store, fallback: new MemoryStore({ clock }), policy: "local", deadlineMs: 200, timers: systemTimers, clock });
+    const resilient = new ResilientStore({ primary: store, fallback: new MemoryStore({ clock }), policy: "local", clock });
     let total = 0;
     let degraded = 0;
     expect(await group.sentinelCli("SENTINEL", "FAILOVER", group.masterName)).toBe("OK");

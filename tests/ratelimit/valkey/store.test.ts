@@ -8,7 +8,6 @@ import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilien
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore, type ValkeyStoreOptions } from "../../../src/ratelimit/valkey/store.ts";
 import { makeTlsFiles, startValkey, tempDir, type TlsFiles, type ValkeyProcess } from "../../helpers/valkey.ts";
-import { systemTimers } from "../../../src/runtime/host-time.ts";
 
 const realClock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -125,6 +124,18 @@ describe("ValkeyStore script", () => {
     expect(batched.lateReplies + plain.lateReplies).toBe(0);
   });
 
+  test("every answered decision is reported once as a round trip, batched or not", async () => {
+    for (const batch of [true, false]) {
+      const events: StoreEvent[] = [];
+      const s = await createValkeyStore({ ...base(server.url), batch }, { clock: realClock, onEvent: (e) => events.push(e) });
+      stores.push(s);
+      await Promise.all(Array.from({ length: 5 }, (_, i) => s.check([check(`{rt${i}}:k`, SLOW)])));
+      const trips = events.filter((e) => e.kind === "round-trip");
+      expect(trips.length).toBe(5);
+      for (const e of trips) expect(e.kind === "round-trip" && e.seconds > 0 && e.seconds < 5).toBe(true);
+    }
+  });
+
   test("ping() is true against a live server", async () => {
     expect(await (await store()).ping()).toBe(true);
   });
@@ -140,8 +151,6 @@ describe("ValkeyStore outage under ResilientStore", () => {
       primary,
       fallback: new MemoryStore({ clock: realClock }),
       policy: "local",
-      deadlineMs: 50,
-      timers: systemTimers,
       clock: realClock,
       breaker: { failureThreshold: 3, initialBackoffMs: 100, maxBackoffMs: 400 },
       onEvent: (e) => events.push(e),
