@@ -10,6 +10,12 @@ import { closest } from "../config/suggest.ts";
 /** What the agent was asked to do. */
 export type Command = "serve" | "check-config" | "inspect" | "reset" | "help" | "version";
 
+/** What `help` can explain: a command, or `config` (the config file reference). */
+export type HelpTopic = Command | "config";
+
+/** Help topics that are not commands. */
+export const EXTRA_HELP_TOPICS: readonly HelpTopic[] = ["config"];
+
 /** The command line, parsed: kebab-case flag names (without dashes) → values. */
 export interface ParsedArgs {
   readonly command: Command;
@@ -32,7 +38,7 @@ export const COMMANDS: readonly { readonly name: Command; readonly summary: stri
   { name: "check-config", summary: "validate the configuration, print a summary of the limits, exit 0 or 2" },
   { name: "inspect", summary: "show which limits a request matches and their state in Valkey (NAME=VALUE words)" },
   { name: "reset", summary: "delete a client's limit keys in Valkey (NAME=VALUE words or store keys)" },
-  { name: "help", summary: "show this help, or `help <command>`" },
+  { name: "help", summary: "show this help, `help <command>`, or `help config` for the config file reference" },
   { name: "version", summary: "print the version" },
 ];
 
@@ -91,7 +97,9 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   const rest = parsed.positionals.slice(1);
   if (command === "help" || flags.help === true) {
     const topic = command === "help" ? rest[0] : command === "serve" && parsed.positionals.length === 0 ? undefined : command;
-    if (topic !== undefined && !COMMANDS.some((c) => c.name === topic)) throw new UsageError(`unknown command "${topic}"`);
+    if (topic !== undefined && !isHelpTopic(topic)) {
+      throw new UsageError(`unknown help topic "${topic}" (topics: ${[...COMMANDS.map((c) => c.name), ...EXTRA_HELP_TOPICS].join(", ")})`);
+    }
     return { command: "help", flags, positionals: topic === undefined ? [] : [topic] };
   }
   if (flags.version === true) return { command: "version", flags, positionals: [] };
@@ -103,6 +111,11 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   if (command === "inspect" || command === "reset") return { command, flags, positionals: rest };
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (flags start with --; see --help)`);
   return { command, flags, positionals: [] };
+}
+
+/** True for the words `help` takes after it. */
+export function isHelpTopic(word: string): word is HelpTopic {
+  return COMMANDS.some((c) => c.name === word) || (EXTRA_HELP_TOPICS as readonly string[]).includes(word);
 }
 
 /** Every long flag the parser accepts, with dashes (for help and docs). */

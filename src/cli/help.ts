@@ -5,22 +5,11 @@
  */
 import { defaultText, flagText } from "../config/describe.ts";
 import { FIELDS, type FieldSpec, SECTIONS } from "../config/fields.ts";
-import { CLI_FLAGS, type Command, COMMANDS } from "./args.ts";
+import { CLI_FLAGS, type Command, COMMANDS, type HelpTopic } from "./args.ts";
+import { configHelpText } from "./help-config.ts";
+import { wrap } from "./wrap.ts";
 
 const NAME = "spoa-gcra";
-
-function wrap(text: string, indent: number, width = 100): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.replace(/`/g, "").split(/\s+/)) {
-    if (line !== "" && indent + line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === "" ? word : `${line} ${word}`;
-  }
-  if (line !== "") lines.push(line);
-  return lines.map((l) => " ".repeat(indent) + l);
-}
 
 function fieldLines(spec: FieldSpec): string[] {
   const head = spec.flag === undefined ? `  ${(spec.env ?? []).join(", ")} (environment only)` : `  ${flagText(spec.flag, spec.kind)}`;
@@ -93,13 +82,14 @@ const PER_COMMAND: Readonly<Record<Exclude<Command, "serve">, readonly string[]>
     "agent drops its cached denials too.",
     `Example: ${NAME} reset --config policy.yaml ip=203.0.113.7 limit=login`,
   ],
-  help: [`Usage: ${NAME} help [command]`, "", "Shows the help for the agent or one command."],
+  help: [`Usage: ${NAME} help [command | config]`, "", "Shows the help for the agent, one command, or the config file (help config)."],
   version: [`Usage: ${NAME} version`, "", "Prints the version and exits."],
 };
 
-/** The help for the agent (all flags) or one command. */
-export function helpText(command?: Command): string {
-  if (command !== undefined && command !== "serve") return `${PER_COMMAND[command].join("\n")}\n`;
+/** The help for the agent (all flags), one command, or the config file (`help config`). */
+export function helpText(topic?: HelpTopic): string {
+  if (topic === "config") return configHelpText();
+  if (topic !== undefined && topic !== "serve") return `${PER_COMMAND[topic].join("\n")}\n`;
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     ...INTRO,
@@ -115,7 +105,7 @@ export function helpText(command?: Command): string {
     "",
     "Settings come from, strongest first: flags > environment variables > config file > defaults.",
     "Secrets (the Valkey password) come only from the environment or files, never from flags.",
-    "The config file also takes the limits[] list and the file-only keys; see docs/configuration.md.",
+    `The config file also takes the limits[] list and the file-only keys: \`${NAME} help config\`.`,
     ...flagsSection(),
     "",
     ...EXAMPLES,

@@ -5,7 +5,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { type Command, parseCliArgs, UsageError } from "./args.ts";
+import { isHelpTopic, parseCliArgs, UsageError } from "./args.ts";
 import { adminCommand } from "./admin-commands.ts";
 import { checkConfigCommand } from "./check-config.ts";
 import { helpText } from "./help.ts";
@@ -26,8 +26,7 @@ async function main(): Promise<number> {
   }
   switch (args.command) {
     case "help":
-      // parseCliArgs only lets known command names through as the help topic.
-      write("out")(helpText(args.positionals[0] as Command | undefined));
+      write("out")(helpText(args.positionals[0] !== undefined && isHelpTopic(args.positionals[0]) ? args.positionals[0] : undefined));
       return 0;
     case "version":
       write("out")(`spoa-gcra ${VERSION} (${host.runtime})`);

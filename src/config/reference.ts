@@ -32,8 +32,8 @@ function settingsTables(): string[] {
   return lines;
 }
 
-const EXAMPLE = `\`\`\`yaml
-listen: "127.0.0.1:12345"
+/** A small complete config file, shown by the reference and by `spoa-gcra help config`. */
+export const CONFIG_EXAMPLE_YAML = `listen: "127.0.0.1:12345"
 metrics: "0.0.0.0:9100"
 haproxy:
   messages: [check-rate]
@@ -59,7 +59,9 @@ limits:
     key: [identity, { pathPrefix: path, segments: 2 }]
     cost: { arg: cost, default: 1, max: 100 }
     shadow: true
-\`\`\``;
+`;
+
+const EXAMPLE = `\`\`\`yaml\n${CONFIG_EXAMPLE_YAML}\`\`\``;
 
 /** The full text of docs/configuration.md. */
 export function renderConfigReference(): string {
