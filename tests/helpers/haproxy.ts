@@ -100,8 +100,12 @@ export interface HaproxyProcess {
   stats(command: string): Promise<string>;
   /** `show stat` of one server. */
   server(backend: string, server: string): Promise<ServerStat>;
-  /** SIGUSR2: a master-worker HAProxy (`masterWorker: true`) reloads its configuration. */
-  reload(): void;
+  /**
+   * SIGUSR2 to a master-worker HAProxy (`masterWorker: true`), resolved once the master reports
+   * the new worker loaded (signals sent while a reload is still running would merge into one).
+   * Resolves with the number of signals it took.
+   */
+  reload(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -213,7 +217,27 @@ export async function startHaproxy(options: {
     output: () => output,
     stats,
     server: async (backend, server) => parseServerStat(await stats("show stat"), backend, server),
-    reload: () => child.kill("SIGUSR2"),
+    async reload() {
+      const count = (line: string) => output.split(line).length - 1;
+      const [reloading, loaded] = [count("Reloading HAProxy"), count("Loading success.")];
+      // A master that has just finished a reload may drop a SIGUSR2 (seen on 3.0): send again
+      // until it says it is reloading.
+      let signals = 0;
+      for (;;) {
+        child.kill("SIGUSR2");
+        signals++;
+        try {
+          await waitFor(`haproxy ${version} to start a reload`, () => count("Reloading HAProxy") > reloading, 2_000);
+          break;
+        } catch (error) {
+          if (signals === 5) throw new Error(`${(error as Error).message} after ${signals} SIGUSR2; its output ends:\n${output.slice(-3_000)}`);
+        }
+      }
+      await waitFor(`haproxy ${version} to finish a reload`, () => count("Loading success.") > loaded, 15_000).catch((error: Error) => {
+        throw new Error(`${error.message}; its output ends:\n${output.slice(-3_000)}`);
+      });
+      return signals;
+    },
     async stop() {
       child.kill("SIGTERM");
       const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(3_000).then(() => false)]);
