@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { waitFor } from "./ports.ts";
+import { testEnvCommand } from "./test-env.ts";
 
 /** Every HAProxy version the suite runs against, oldest first. */
 export const ALL_HAPROXY_VERSIONS = ["2.6", "3.0", "3.2", "3.4"] as const;
@@ -52,14 +53,9 @@ export function spopBackendMode(version: HaproxyVersion): "tcp" | "spop" {
   return haproxyAtLeast(version, "3.1") ? "spop" : "tcp";
 }
 
-/** Where scripts/install-test-env.sh keeps the roots and the per-version commands. */
-export const TEST_ENV_CACHE = process.env.SPOA_TEST_CACHE ?? "/var/cache/spoa-gcra-test";
-
 /** The command that runs HAProxy `version` (a wrapper made by scripts/install-test-env.sh). */
 export function haproxyCommand(version: HaproxyVersion): string {
-  const path = join(TEST_ENV_CACHE, "bin", `haproxy-${version}`);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run scripts/install-test-env.sh (npm test does it first)`);
-  return path;
+  return testEnvCommand(`haproxy-${version}`);
 }
 
 /**

@@ -3,11 +3,12 @@
 // (optionally with a password, an ACL user, TLS), a 3-primary cluster, a primary + replica +
 // sentinel — on free 127.0.0.1 ports in a temp dir. Never mocked. Every start fails fast with the
 // server's log when it cannot start.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort, waitFor } from "./ports.ts";
+import { findTestEnvCommand, testEnvCommand } from "./test-env.ts";
 
 const START_TIMEOUT_MS = 5_000;
 
@@ -34,11 +35,8 @@ export function valkeyLabel(version: ValkeyVersion): string {
  * its cache, or (Valkey 8 only, for benchmarks run without it) the one on PATH.
  */
 export function valkeyCommand(program: "valkey-server" | "valkey-cli", version: ValkeyVersion = "8"): string {
-  const cache = process.env.SPOA_TEST_CACHE ?? "/var/cache/spoa-gcra-test";
-  const path = join(cache, "bin", `${program}-${version}`);
-  if (existsSync(path)) return path;
-  if (version === "8") return program;
-  throw new Error(`${path} is missing: run scripts/install-test-env.sh (npm test does it first)`);
+  const name = `${program}-${version}`;
+  return version === "8" ? (findTestEnvCommand(name) ?? program) : testEnvCommand(name);
 }
 
 /** A running (or stopped, restartable) valkey-server. */
