@@ -79,12 +79,13 @@ export {
   type StoreEvent,
 } from "./src/ratelimit/resilient-store.ts";
 export type { BreakerOptions, BreakerState } from "./src/ratelimit/breaker.ts";
+export type { KeyAdmin, StoredKey } from "./src/ratelimit/store-admin.ts";
 export { limitKey } from "./src/ratelimit/keys.ts";
 
 // Rate-limit policies, client identity and the ready-made rate-limit handler.
 export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
 export { compilePolicies, type MatchedLimits, type PolicySet } from "./src/ratelimit/policy/compile.ts";
-export { compileIdentity, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity.ts";
+export { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity.ts";
 export {
   createRateLimitHandler,
   DEFAULT_MESSAGE_NAME,

@@ -7,14 +7,14 @@
  * @example Share limits through Valkey, failing open to memory when it is down
  * ```ts
  * import { MemoryStore, ResilientStore } from "@spoa-gcra/spoa-gcra";
- * import { clock, timers } from "@spoa-gcra/spoa-gcra/bun";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
  * import { createValkeyStore } from "@spoa-gcra/spoa-gcra/valkey";
  *
  * const valkey = await createValkeyStore(
  *   { url: "redis://127.0.0.1:1", keyPrefix: "rl:", deadlineMs: 10, connections: 1, batch: true },
  *   { clock, connectWaitMs: 100 },
  * );
- * const store = new ResilientStore({ primary: valkey, fallback: new MemoryStore({ clock }), policy: "local", deadlineMs: 10, clock, timers });
+ * const store = new ResilientStore({ primary: valkey, fallback: new MemoryStore({ clock }), policy: "local", clock });
  * const decision = await store.check([{ key: "rl:{198.51.100.4}:api", params: { emissionIntervalUs: 1000, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
  * console.assert(decision.allowed && decision.degraded); // nothing listens on port 1: the memory store decided
  * await store.close();
@@ -28,5 +28,4 @@ export {
   type ValkeyStoreOptions,
 } from "../src/ratelimit/valkey/store.ts";
 export { type ValkeyErrorCode, ValkeyStoreError } from "../src/ratelimit/valkey/errors.ts";
-export type { KeyAdmin, StoredKey } from "../src/ratelimit/store-admin.ts";
 export type { LogFn } from "../src/ratelimit/valkey/log-throttle.ts";

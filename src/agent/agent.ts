@@ -52,7 +52,28 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   return value;
 }
 
-/** An SPOP agent serving any number of HAProxy connections with one NotifyHandler. */
+/**
+ * An SPOP agent serving any number of HAProxy connections with one NotifyHandler: it answers
+ * HELLO, decodes NOTIFY frames, calls the handler and sends each ACK, caps the NOTIFYs in
+ * flight and drains gracefully.
+ *
+ * @example Answer a HELLO and a NOTIFY over an in-memory transport
+ * ```ts
+ * import { Agent, decodeFrame, encodeFrame, setVar, type Transport } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const agent = new Agent({ handler: { handle: () => [setVar("txn", "seen", true)], failureActions: () => [] }, timers });
+ * const sent: Uint8Array[] = [];
+ * const transport: Transport = { write: (b) => (sent.push(b), true), end() {}, pause() {}, resume() {}, remoteAddress: "test" };
+ * const port = agent.accept(transport);
+ * port.receive(encodeFrame({ type: "haproxy-hello", hello: { supportedVersions: ["2.0"], maxFrameSize: 16380, capabilities: ["pipelining"] } }));
+ * port.receive(encodeFrame({ type: "notify", streamId: 1, frameId: 1, messages: [{ name: "check", args: [] }] }));
+ * const frames = Buffer.concat(sent);
+ * const ack = decodeFrame(frames.subarray(frames.readUInt32BE(0) + 4));
+ * console.assert(ack.type === "ack" && ack.actions[0].name === "seen");
+ * port.closed();
+ * ```
+ */
 export class Agent {
   readonly #host: ConnectionHost;
   readonly #timers: Timers;
@@ -66,6 +87,10 @@ export class Agent {
   #drain: Promise<void> | undefined;
   #drainDone: (() => void) | undefined;
 
+  /**
+   * @param options The handler, the host timers and the limits (frame size, HELLO timeout, NOTIFYs in flight).
+   * @throws {RangeError} When a limit is not an integer in its range.
+   */
   constructor(options: AgentOptions) {
     const maxFrameSize = checkInteger(
       "maxFrameSize",
@@ -109,7 +134,12 @@ export class Agent {
     return this.#inFlight;
   }
 
-  /** Takes over one accepted socket; the adapter feeds the returned port. */
+  /**
+   * Takes over one accepted socket; the adapter feeds the returned port.
+   *
+   * @param transport The socket, as the runtime adapter wraps it.
+   * @returns The port the adapter reports received bytes, drains and the close to.
+   */
   accept(transport: Transport): ConnectionPort {
     if (this.#drain !== undefined) {
       transport.end();
@@ -126,6 +156,9 @@ export class Agent {
    * Graceful drain: in-flight NOTIFYs are answered (frames already received too), then each
    * connection gets AGENT-DISCONNECT 0 and is ended; connections still in HELLO are closed.
    * Resolves when all have closed, or after `graceMs` (the rest are then ended).
+   *
+   * @param options How long to wait before ending the connections that are left.
+   * @returns A promise settled once every connection has closed (the same one on each call).
    */
   drain(options?: DrainOptions): Promise<void> {
     if (this.#drain !== undefined) return this.#drain;

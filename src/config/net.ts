@@ -54,7 +54,20 @@ export function parseHostPort(text: string): { readonly host: string; readonly p
   return { host, port };
 }
 
-/** Parses a listen address: `host:port`, `[v6]:port` or `unix:/absolute/path`. */
+/**
+ * Parses a listen address: `host:port`, `[v6]:port` or `unix:/absolute/path`.
+ *
+ * @param text The address text, e.g. the value of `SPOE_ADDR`.
+ * @returns The address a runtime adapter listens on, or undefined when malformed.
+ *
+ * @example From an environment variable to a listen address
+ * ```ts
+ * import { parseListenAddress } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(parseListenAddress("127.0.0.1:12345")?.kind === "tcp");
+ * console.assert(parseListenAddress("unix:/run/spoa.sock")?.kind === "unix" && parseListenAddress("nonsense") === undefined);
+ * ```
+ */
 export function parseListenAddress(text: string): ListenAddress | undefined {
   if (text.startsWith("unix:")) {
     const path = text.slice("unix:".length);

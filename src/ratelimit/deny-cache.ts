@@ -37,7 +37,20 @@ export interface DenyCacheOptions {
 export const DEFAULT_DENY_CACHE_KEYS = 100_000;
 const MIN_CAPACITY = 256;
 
-/** Remembered denials per key, bounded, soonest-expiring evicted first. */
+/**
+ * Remembered denials per key, bounded, soonest-expiring evicted first: a client already denied
+ * by a remote store is denied locally until its retry-after, without a round trip.
+ *
+ * @example Remember a denial, answer from it
+ * ```ts
+ * import { DenyCache } from "@spoa-gcra/spoa-gcra";
+ *
+ * const cache = new DenyCache({ maxKeys: 1000 });
+ * cache.remember("rl:{192.0.2.1}:api", 1, 5_000_000); // denied for cost ≥ 1 until t = 5 s
+ * console.assert(cache.lookup("rl:{192.0.2.1}:api", 1, 2_000_000) === 3_000_000);
+ * console.assert(cache.lookup("rl:{192.0.2.1}:api", 1, 6_000_000) === undefined);
+ * ```
+ */
 export class DenyCache {
   readonly #maxKeys: number;
   readonly #slots = new Map<string, number>();
@@ -49,6 +62,7 @@ export class DenyCache {
   #pos = new Int32Array(MIN_CAPACITY);
   #size = 0;
 
+  /** @param options The bound on remembered keys. */
   constructor(options: DenyCacheOptions = {}) {
     const maxKeys = options.maxKeys ?? DEFAULT_DENY_CACHE_KEYS;
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be an integer ≥ 1, got ${maxKeys}`);
@@ -63,6 +77,11 @@ export class DenyCache {
   /**
    * The remaining retry-after (µs, > 0) when a remembered denial of `key` for a cost ≤ `cost`
    * still holds at `nowUs`; undefined otherwise (a miss: ask the store).
+   *
+   * @param key The full store key.
+   * @param cost The request's cost.
+   * @param nowUs The agent's clock now, µs.
+   * @returns The remaining retry-after in µs, or undefined on a miss.
    */
   lookup(key: string, cost: number, nowUs: number): number | undefined {
     const slot = this.#slots.get(key);
@@ -78,6 +97,10 @@ export class DenyCache {
   /**
    * Remembers that `key` is denied for cost ≥ `cost` until `untilUs` (request send time + retry-after).
    * An entry for the same key is kept only if it covers more (cheaper cost and a later end).
+   *
+   * @param key The full store key.
+   * @param cost The denied request's cost.
+   * @param untilUs When the denial ends, µs on the agent's clock.
    */
   remember(key: string, cost: number, untilUs: number): void {
     if (!(cost >= 0) || !Number.isFinite(untilUs)) throw new RangeError(`Cannot remember a denial with cost ${cost} until ${untilUs}`);
@@ -107,14 +130,25 @@ export class DenyCache {
     this.#up(slot);
   }
 
-  /** The remembered denial of `key` still holding at `nowUs` (for inspect), without the cost filter of lookup. */
+  /**
+   * The remembered denial of `key` still holding at `nowUs` (for inspect), without the cost filter of lookup.
+   *
+   * @param key The full store key.
+   * @param nowUs The agent's clock now, µs.
+   * @returns When the denial ends and the cost it covers, or undefined.
+   */
   denial(key: string, nowUs: number): { readonly untilUs: number; readonly cost: number } | undefined {
     const slot = this.#slots.get(key);
     if (slot === undefined || this.#until[slot] <= nowUs) return undefined;
     return { untilUs: this.#until[slot], cost: this.#cost[slot] };
   }
 
-  /** Forgets the denial of `key` (an operator reset the key); true when there was one. */
+  /**
+   * Forgets the denial of `key` (an operator reset the key).
+   *
+   * @param key The full store key.
+   * @returns True when there was one.
+   */
   forget(key: string): boolean {
     const slot = this.#slots.get(key);
     if (slot === undefined) return false;

@@ -15,7 +15,17 @@ import type { IdentityOptions, LimitDefinition } from "./policy/types.ts";
 import type { Clock, Decision, LimiterStore } from "./store.ts";
 import { decisionActions, FAILURE_ACTIONS, shadowDenials } from "./variables.ts";
 
-/** The SPOE message name the default limit listens to. */
+/**
+ * The SPOE message name the default limit listens to.
+ *
+ * @example Handle the shipped HAProxy configuration's message
+ * ```ts
+ * import { DEFAULT_MESSAGE_NAME, type Message } from "@spoa-gcra/spoa-gcra";
+ *
+ * const message: Message = { name: DEFAULT_MESSAGE_NAME, args: [] };
+ * console.assert(message.name === "check-rate");
+ * ```
+ */
 export const DEFAULT_MESSAGE_NAME = "check-rate";
 
 /** What one decision looked like, for metrics and decision logs. */
@@ -50,7 +60,39 @@ export interface RateLimitHandlerOptions {
 
 const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
-/** Builds the NotifyHandler; throws RangeError when a trusted-proxy CIDR is invalid. */
+/**
+ * Builds the shipped agent's NotifyHandler: resolve the client, match the policies, ask the
+ * store, and answer `sess.<p>.ip_score`, `txn.<p>.allowed`, `retry_after` and the RateLimit
+ * header variables.
+ *
+ * @param options Policies, identity options, the store, the failure decision and an optional decision hook.
+ * @returns A handler for `new Agent({ handler })`.
+ * @throws {RangeError} When a trusted-proxy CIDR is invalid.
+ *
+ * @example Rate-limit `check-rate` messages in memory
+ * ```ts
+ * import {
+ *   compilePolicies, createRateLimitHandler, DEFAULT_IDENTITY_OPTIONS, gcraParams, type LimitDefinition, MemoryStore, parseRate,
+ * } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const perClient: LimitDefinition = {
+ *   name: "per-client", messages: ["check-rate"], match: [], key: [{ kind: "identity" }],
+ *   count: 1, periodSeconds: 1, burst: 1, params: gcraParams(parseRate("1/s")!, 1), cost: { kind: "constant", value: 1 }, shadow: false,
+ * };
+ * const handler = createRateLimitHandler({
+ *   policies: compilePolicies([perClient], { keyPrefix: "rl:" }),
+ *   identity: DEFAULT_IDENTITY_OPTIONS,
+ *   store: new MemoryStore({ clock }),
+ *   failure: "allow",
+ * });
+ * const message = { name: "check-rate", args: [{ name: "ip_src", kind: "ipv4" as const, value: 0xc0000201 }] };
+ * const context = { streamId: 1, frameId: 1, connectionId: 1 };
+ * const score = (actions: unknown) => (actions as { name: string; value: { value: unknown } }[]).find((a) => a.name === "ip_score")?.value.value;
+ * console.assert(score(await handler.handle([message], context)) === 0);
+ * console.assert(score(await handler.handle([message], context)) === 100);
+ * ```
+ */
 export function createRateLimitHandler(options: RateLimitHandlerOptions): NotifyHandler {
   const { policies: set, store, onDecision, clock } = options;
   const identity = compileIdentity(options.identity);

@@ -34,7 +34,18 @@ export const MAX_FORWARDED_CHARS = 8192;
 /** Entries of a forwarded list examined from the right before giving up. */
 export const MAX_FORWARDED_HOPS = 64;
 
-/** The issue-2 defaults: no trusted proxy, IPv6 keyed by /64, args `ip_fwd`, `ip_xff`, `ip_src`. */
+/**
+ * The shipped agent's defaults: no trusted proxy, IPv6 keyed by /64, arguments `ip_fwd`
+ * (RFC 7239 Forwarded), `ip_xff` (X-Forwarded-For) and `ip_src` (the source address).
+ *
+ * @example Trust a proxy network, keep the rest
+ * ```ts
+ * import { DEFAULT_IDENTITY_OPTIONS, type IdentityOptions } from "@spoa-gcra/spoa-gcra";
+ *
+ * const options: IdentityOptions = { ...DEFAULT_IDENTITY_OPTIONS, trustedProxies: ["192.0.2.0/24"] };
+ * console.assert(options.sourceArg === "ip_src");
+ * ```
+ */
 export const DEFAULT_IDENTITY_OPTIONS: IdentityOptions = {
   trustedProxies: [],
   ipv6PrefixLength: 64,
@@ -51,7 +62,25 @@ export interface IdentityResolver {
 
 const scratch = new Uint8Array(16);
 
-/** Compiles identity options; throws RangeError on an invalid trusted-proxy CIDR. */
+/**
+ * Compiles identity options once, for resolving many messages.
+ *
+ * @param options Trusted proxies, the IPv6 prefix length and the argument names.
+ * @returns A resolver from a message's arguments to the client identity.
+ * @throws {RangeError} On an invalid trusted-proxy CIDR.
+ *
+ * @example Believe X-Forwarded-For only from the load balancer
+ * ```ts
+ * import { compileIdentity, DEFAULT_IDENTITY_OPTIONS } from "@spoa-gcra/spoa-gcra";
+ *
+ * const identity = compileIdentity({ ...DEFAULT_IDENTITY_OPTIONS, trustedProxies: ["10.0.0.0/8"] });
+ * const viaProxy = identity.resolve([
+ *   { name: "ip_src", kind: "ipv4", value: 0x0a000001 },
+ *   { name: "ip_xff", kind: "string", value: "198.51.100.23" },
+ * ]);
+ * console.assert(viaProxy === "198.51.100.23");
+ * ```
+ */
 export function compileIdentity(options: IdentityOptions): IdentityResolver {
   const trusted = parseCidrList(options.trustedProxies);
   const prefix = Math.max(0, Math.min(128, Math.trunc(options.ipv6PrefixLength)));
@@ -75,7 +104,21 @@ export function compileIdentity(options: IdentityOptions): IdentityResolver {
 
 const compiledCache = new WeakMap<IdentityOptions, IdentityResolver>();
 
-/** Resolves the identity of one message; the options are compiled on first use and cached. */
+/**
+ * Resolves the identity of one message; the options are compiled on first use and cached.
+ *
+ * @param args The message's arguments.
+ * @param options Trusted proxies, the IPv6 prefix length and the argument names.
+ * @returns The client address (IPv6 as its prefix, e.g. `2001:db8::/64`), or `unknown`.
+ *
+ * @example IPv6 clients are keyed by their /64
+ * ```ts
+ * import { DEFAULT_IDENTITY_OPTIONS, resolveIdentity } from "@spoa-gcra/spoa-gcra";
+ *
+ * const who = resolveIdentity([{ name: "ip_src", kind: "string", value: "2001:db8::7" }], DEFAULT_IDENTITY_OPTIONS);
+ * console.assert(who === "2001:db8::/64");
+ * ```
+ */
 export function resolveIdentity(args: readonly NamedData[], options: IdentityOptions): string {
   let resolver = compiledCache.get(options);
   if (resolver === undefined) {

@@ -125,7 +125,20 @@ function fromGroups(): IpAddress {
   return bytes;
 }
 
-/** Parses a bare IPv4 or IPv6 address; an IPv6 zone id (`%eth0`) is dropped. */
+/**
+ * Parses a bare IPv4 or IPv6 address; an IPv6 zone id (`%eth0`) is dropped.
+ *
+ * @param text An address such as `192.0.2.10` or `2001:db8::1` (no port, no brackets).
+ * @returns A uint32 for IPv4, 16 bytes for IPv6, or undefined when `text` is not an address.
+ *
+ * @example Parse both kinds
+ * ```ts
+ * import { parseIp } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(parseIp("192.0.2.10") === 0xc000020a);
+ * console.assert(parseIp("2001:db8::1") instanceof Uint8Array && parseIp("192.0.2.999") === undefined);
+ * ```
+ */
 export function parseIp(text: string): IpAddress | undefined {
   return parseRange(text, 0, text.length);
 }
@@ -226,7 +239,19 @@ export function formatIpv6(bytes: Uint8Array): string {
   return out;
 }
 
-/** Formats either address kind. */
+/**
+ * Formats either address kind: a dotted quad, or RFC 5952 canonical IPv6 text.
+ *
+ * @param address A uint32 IPv4 address or 16 IPv6 bytes.
+ * @returns The address as text.
+ *
+ * @example Canonical IPv6 text
+ * ```ts
+ * import { formatIp, parseIp } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(formatIp(parseIp("2001:0DB8:0:0:0:0:0:1")!) === "2001:db8::1");
+ * ```
+ */
 export function formatIp(address: IpAddress): string {
   return typeof address === "number" ? formatIpv4(address) : formatIpv6(address);
 }
@@ -287,7 +312,21 @@ function v6Contains(block: Cidr & { kind: "v6" }, address: Uint8Array): boolean 
   return (address[whole] & mask) === block.network[whole];
 }
 
-/** Builds a CidrSet; throws RangeError naming the first entry that is not a CIDR or address. */
+/**
+ * Builds a CidrSet from CIDR blocks and bare addresses.
+ *
+ * @param list Entries such as `10.0.0.0/8`, `2001:db8::/32` or `192.0.2.7`.
+ * @returns A set whose `contains(address)` matches without allocating.
+ * @throws {RangeError} Naming the first entry that is not a CIDR or an address.
+ *
+ * @example Is the client in an office range?
+ * ```ts
+ * import { parseCidrList, parseIp } from "@spoa-gcra/spoa-gcra";
+ *
+ * const office = parseCidrList(["192.0.2.0/24", "2001:db8:1::/48"]);
+ * console.assert(office.contains(parseIp("192.0.2.77")!) && !office.contains(parseIp("198.51.100.1")!));
+ * ```
+ */
 export function parseCidrList(list: readonly string[]): CidrSet {
   const v4: { network: number; mask: number }[] = [];
   const v6: (Cidr & { kind: "v6" })[] = [];

@@ -41,8 +41,24 @@ export function escapeIdentity(identity: string): string {
 }
 
 /**
- * The store key of one limit for one identity.
- * @throws {RangeError} when `prefix` contains a brace (it would move the hash tag).
+ * The store key of one limit for one identity: the identity is the `{hash tag}`, so every key
+ * of one client lands on one Valkey Cluster slot, and the GCRA parameters are part of the key,
+ * so changing a limit starts it afresh.
+ *
+ * @param prefix Prepended to the key, e.g. `rl:`; must not contain a brace.
+ * @param identity Who is limited, e.g. a client address.
+ * @param limitName The limit's name.
+ * @param params The limit's GCRA parameters.
+ * @returns The key for a LimitCheck.
+ * @throws {RangeError} When `prefix` contains a brace (it would move the hash tag).
+ *
+ * @example One client's key
+ * ```ts
+ * import { limitKey } from "@spoa-gcra/spoa-gcra";
+ *
+ * const key = limitKey("rl:", "203.0.113.7", "api", { emissionIntervalUs: 10_000, burstToleranceUs: 190_000 });
+ * console.assert(key.startsWith("rl:{203.0.113.7}:api"));
+ * ```
  */
 export function limitKey(prefix: string, identity: string, limitName: string, params: GcraParams): string {
   if (prefix.indexOf("{") >= 0 || prefix.indexOf("}") >= 0) {

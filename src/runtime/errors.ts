@@ -6,12 +6,30 @@
 /** Stable codes for runtime adapter failures. */
 export type RuntimeErrorCode = "unix-path-not-socket" | "reuse-port-unavailable" | "listen-failed" | "unsupported-runtime";
 
-/** A runtime adapter could not do what was asked (listen, bind, spawn). */
+/**
+ * A runtime adapter could not do what was asked (listen, bind, spawn).
+ *
+ * @example Tell a taken port from other failures
+ * ```ts
+ * import { adapter, RuntimeAdapterError } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const noop = { receive() {}, drained() {}, closed() {} };
+ * const first = await adapter.listenSpop({ kind: "tcp", hostname: "127.0.0.1", port: 0 }, () => noop);
+ * const second = await adapter.listenSpop({ kind: "tcp", hostname: "127.0.0.1", port: first.port }, () => noop).catch((e) => e);
+ * console.assert(second instanceof RuntimeAdapterError && second.code === "listen-failed");
+ * await first.close();
+ * ```
+ */
 export class RuntimeAdapterError extends Error {
   override readonly name = "RuntimeAdapterError";
   /** Stable code for logs and metrics. */
   readonly code: RuntimeErrorCode;
 
+  /**
+   * @param code The stable code.
+   * @param message What failed and what to do about it.
+   * @param options The underlying error as `cause`.
+   */
   constructor(code: RuntimeErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;

@@ -47,7 +47,22 @@ function exactIds(frame: Frame): { streamId: number | bigint; frameId: number | 
   return { streamId, frameId: readVarint(c) };
 }
 
-/** Decodes exactly one whole frame (including its 4-byte length); throws SpopError(4) on bad input. */
+/**
+ * Decodes exactly one whole frame, including its 4-byte length.
+ *
+ * @param bytes One frame as it travels on the wire.
+ * @returns The frame in structured form; unknown frame types come back as `unknown`.
+ * @throws {SpopError} With status 4 (invalid frame) on malformed input.
+ *
+ * @example Read an ACK's actions
+ * ```ts
+ * import { decodeFrame, encodeFrame, setVar } from "@spoa-gcra/spoa-gcra";
+ *
+ * const bytes = encodeFrame({ type: "ack", streamId: 7, frameId: 1, actions: [setVar("sess", "ip_score", 0)] });
+ * const frame = decodeFrame(bytes);
+ * console.assert(frame.type === "ack" && frame.streamId === 7 && frame.actions.length === 1);
+ * ```
+ */
 export function decodeFrame(bytes: Uint8Array): DecodedFrame {
   if (bytes.length < LENGTH_BYTES) throw invalidFrame(`${bytes.length} bytes cannot hold a frame length`);
   const length = readLength(bytes, 0);
@@ -81,7 +96,21 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
   }
 }
 
-/** Encodes a structured frame into a fresh array (FIN set on every known type). */
+/**
+ * Encodes a structured frame into a fresh array (FIN set on every known type), e.g. to play
+ * HAProxy's part in a test.
+ *
+ * @param frame The frame in structured form.
+ * @returns The frame's bytes, 4-byte length first.
+ *
+ * @example A HAPROXY-HELLO as HAProxy 2.6+ sends it
+ * ```ts
+ * import { encodeFrame } from "@spoa-gcra/spoa-gcra";
+ *
+ * const hello = encodeFrame({ type: "haproxy-hello", hello: { supportedVersions: ["2.0"], maxFrameSize: 16380, capabilities: ["pipelining"] } });
+ * console.assert(new DataView(hello.buffer).getUint32(0) === hello.length - 4 && hello[4] === 1);
+ * ```
+ */
 export function encodeFrame(frame: DecodedFrame): Uint8Array {
   const w = new Writer(256);
   switch (frame.type) {

@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Frame type codes (spop-protocol.md §4). */
+/**
+ * Frame type codes (spop-protocol.md §4).
+ *
+ * @example Tell a NOTIFY from an ACK by its type byte
+ * ```ts
+ * import { FrameType } from "@spoa-gcra/spoa-gcra";
+ *
+ * const typeByte = 3; // the byte after a frame's 4-byte length
+ * console.assert(typeByte === FrameType.NOTIFY && FrameType.ACK === 103);
+ * ```
+ */
 export const FrameType = {
   UNSET: 0,
   HAPROXY_HELLO: 1,
@@ -20,7 +30,17 @@ export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 /** Frame flag bits (§1). Every frame we send carries exactly FIN. */
 export const FrameFlag = { FIN: 0x1, ABORT: 0x2 } as const;
 
-/** Typed-data type ids, the low nibble of the type byte (§3). */
+/**
+ * Typed-data type ids, the low nibble of the type byte (§3).
+ *
+ * @example Read the type of an encoded value
+ * ```ts
+ * import { DataTypeId } from "@spoa-gcra/spoa-gcra";
+ *
+ * const typeByte = 0x08; // a string, no flags
+ * console.assert((typeByte & 0x0f) === DataTypeId.STRING);
+ * ```
+ */
 export const DataTypeId = {
   NULL: 0,
   BOOL: 1,
@@ -65,7 +85,16 @@ export interface Message {
   readonly args: readonly NamedData[];
 }
 
-/** Variable scopes of set-var/unset-var, with their wire byte (§4 "ACK details"). */
+/**
+ * Variable scopes of set-var/unset-var, with their wire byte (§4 "ACK details").
+ *
+ * @example List the scope names a handler may use
+ * ```ts
+ * import { VarScope } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(Object.keys(VarScope).join() === "proc,sess,txn,req,res");
+ * ```
+ */
 export const VarScope = { proc: 0, sess: 1, txn: 2, req: 3, res: 4 } as const;
 /** A variable scope name: `proc`, `sess`, `txn`, `req` or `res`. */
 export type VarScopeName = keyof typeof VarScope;
@@ -83,7 +112,18 @@ export type Action =
   }
   | { readonly type: "unset-var"; readonly scope: VarScopeName; readonly name: string };
 
-/** DISCONNECT status codes and HAProxy's own message texts for them (§6). */
+/**
+ * DISCONNECT status codes (§6); HAProxy's texts for them are in {@link DISCONNECT_MESSAGES}.
+ *
+ * @example Recognise a normal goodbye
+ * ```ts
+ * import { decodeFrame, DisconnectStatus, encodeFrame } from "@spoa-gcra/spoa-gcra";
+ *
+ * const bytes = encodeFrame({ type: "haproxy-disconnect", status: 0, message: "normal" });
+ * const frame = decodeFrame(bytes);
+ * console.assert(frame.type === "haproxy-disconnect" && frame.status === DisconnectStatus.NORMAL);
+ * ```
+ */
 export const DisconnectStatus = {
   NORMAL: 0,
   IO_ERROR: 1,
@@ -104,7 +144,16 @@ export const DisconnectStatus = {
 /** A DISCONNECT status code. */
 export type DisconnectStatusCode = (typeof DisconnectStatus)[keyof typeof DisconnectStatus];
 
-/** HAProxy's `spop_err_reasons[]` texts, indexed by status code (§6). */
+/**
+ * HAProxy's `spop_err_reasons[]` texts, indexed by status code (§6).
+ *
+ * @example Log a status the way HAProxy does
+ * ```ts
+ * import { DISCONNECT_MESSAGES, DisconnectStatus } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(DISCONNECT_MESSAGES[DisconnectStatus.TOO_BIG] === "frame is too big");
+ * ```
+ */
 export const DISCONNECT_MESSAGES: Readonly<Record<DisconnectStatusCode, string>> = {
   0: "normal",
   1: "I/O error",
@@ -137,11 +186,41 @@ export interface Frame {
   readonly payload: Uint8Array;
 }
 
-/** Protocol limits (§1, §5). */
+/**
+ * The SPOP version this engine speaks and announces in AGENT-HELLO (§5).
+ *
+ * @example Check HAProxy's offer
+ * ```ts
+ * import { SPOP_VERSION } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(["2.0"].includes(SPOP_VERSION));
+ * ```
+ */
 export const SPOP_VERSION = "2.0";
-/** The smallest max-frame-size HAProxy accepts (§5). */
+/**
+ * The smallest max-frame-size HAProxy accepts (§5); `Agent` refuses a smaller `maxFrameSize`.
+ *
+ * @example Bound a configured frame size
+ * ```ts
+ * import { DEFAULT_FRAME_SIZE, MIN_FRAME_SIZE } from "@spoa-gcra/spoa-gcra";
+ *
+ * const configured = 128;
+ * console.assert(Math.max(MIN_FRAME_SIZE, configured) === 256 && DEFAULT_FRAME_SIZE > MIN_FRAME_SIZE);
+ * ```
+ */
 export const MIN_FRAME_SIZE = 256;
-/** HAProxy's default max-frame-size, `tune.bufsize − 4` (§5). */
+/**
+ * HAProxy's default max-frame-size, `tune.bufsize − 4` (§5), and `Agent`'s default.
+ *
+ * @example Give an agent room for bigger messages
+ * ```ts
+ * import { Agent, DEFAULT_FRAME_SIZE } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const agent = new Agent({ handler: { handle: () => [], failureActions: () => [] }, timers, maxFrameSize: 4 * DEFAULT_FRAME_SIZE });
+ * console.assert(agent.connectionCount === 0);
+ * ```
+ */
 export const DEFAULT_FRAME_SIZE = 16380;
 /** A frame always has type + flags + two one-byte varints after its length (§1). */
 export const MIN_FRAME_LENGTH = 7;

@@ -36,6 +36,21 @@ export interface MemoryStoreOptions {
 type Io = { nowUs: number } & DecideOptions;
 
 /** GCRA state in process memory; see the module comment. */
+/**
+ * GCRA state in process memory, bounded in keys, answering synchronously.
+ *
+ * @example Limit a client to its burst
+ * ```ts
+ * import { MemoryStore } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const store = new MemoryStore({ clock, maxKeys: 10_000 });
+ * const check = { key: "rl:{192.0.2.1}:api", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 1_000_000 }, cost: 1, shadow: false };
+ * const [first, second, third] = [store.check([check]), store.check([check]), store.check([check])];
+ * console.assert(first.allowed && second.allowed && !third.allowed && third.results[0].retryAfterUs > 0);
+ * await store.close();
+ * ```
+ */
 export class MemoryStore implements LimiterStore, KeyAdmin {
   readonly #clock: Clock;
   readonly #table: TatTable;
@@ -45,6 +60,7 @@ export class MemoryStore implements LimiterStore, KeyAdmin {
   /** Reused for every check, so a check allocates only its Decision. */
   readonly #io: Io;
 
+  /** @param options The clock, the key bound and (in tests) a fixed seed. */
   constructor(options: MemoryStoreOptions) {
     this.#clock = options.clock;
     const table = new TatTable({ maxKeys: options.maxKeys ?? DEFAULT_MAX_KEYS, seed: options.seed });
@@ -60,7 +76,10 @@ export class MemoryStore implements LimiterStore, KeyAdmin {
 
   /**
    * Decides synchronously; see LimiterStore.check.
-   * @throws {RangeError} for an invalid cost or params — before any write.
+   *
+   * @param checks Every limit of one request.
+   * @returns The decision; new TATs are committed only when every enforcing check allowed.
+   * @throws {RangeError} For an invalid cost or params — before any write.
    */
   check(checks: readonly LimitCheck[]): Decision {
     const fingerprint = this.#fingerprint;
@@ -81,13 +100,23 @@ export class MemoryStore implements LimiterStore, KeyAdmin {
     return decide(checks, this.#io);
   }
 
-  /** Reads a key's TAT (by its full text) without writing anything: for inspect. */
+  /**
+   * Reads a key's TAT (by its full text) without writing anything: for inspect.
+   *
+   * @param key A full store key, as in LimitCheck.key.
+   * @returns The store's now and the key's TAT (undefined when absent).
+   */
   peekKey(key: string): StoredKey {
     this.#fingerprint.ofKey(key);
     return { nowUs: Math.floor(this.#clock.nowUs()), tatUs: this.#table.get(this.#fingerprint.out) };
   }
 
-  /** Deletes a key (by its full text); answers the TAT it held. */
+  /**
+   * Deletes a key (by its full text).
+   *
+   * @param key A full store key, as in LimitCheck.key.
+   * @returns The TAT it held, or undefined when there was none.
+   */
   deleteKey(key: string): number | undefined {
     this.#fingerprint.ofKey(key);
     return this.#table.delete(this.#fingerprint.out);

@@ -90,7 +90,25 @@ interface Candidates {
 
 /**
  * Compiles limits for fast matching.
- * @throws {PolicyError} on a duplicate name, a bad regex or CIDR, or a key prefix with a brace.
+ *
+ * @param limits Validated limit definitions (the config loader builds them from YAML).
+ * @param options `keyPrefix`: prepended to every store key.
+ * @returns The policy set a rate-limit handler evaluates per message.
+ * @throws {PolicyError} On a duplicate name, a bad regex or CIDR, or a key prefix with a brace.
+ *
+ * @example A login limit keyed by client
+ * ```ts
+ * import { compilePolicies, gcraParams, type LimitDefinition, parseRate } from "@spoa-gcra/spoa-gcra";
+ *
+ * const login: LimitDefinition = {
+ *   name: "login", messages: ["check-rate"], match: [{ arg: "path", kind: "prefix", value: "/login" }],
+ *   key: [{ kind: "identity" }], count: 5, periodSeconds: 60, burst: 5, params: gcraParams(parseRate("5/m")!, 5),
+ *   cost: { kind: "constant", value: 1 }, shadow: false,
+ * };
+ * const policies = compilePolicies([login], { keyPrefix: "rl:" });
+ * const matched = policies.checksFor({ name: "check-rate", args: [{ name: "path", kind: "string", value: "/login" }] }, "192.0.2.1");
+ * console.assert(policies.handles("check-rate") && matched?.checks.length === 1);
+ * ```
  */
 export function compilePolicies(limits: readonly LimitDefinition[], options: { keyPrefix: string }): PolicySet {
   const { keyPrefix } = options;
