@@ -44,8 +44,14 @@ async function main(): Promise<number> {
 main().then(
   (code) => hostProcess().exit(code),
   (error) => {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    hostProcess().write("err", `spoa-gcra: fatal: ${message}\n`);
-    hostProcess().exit(1);
+    const host = hostProcess();
+    const env = host.env();
+    // The stack helps whoever debugs the agent, not whoever runs it: only when asked for.
+    const debug = /\b(debug|trace)\b/i.test(env.LOG_LEVEL ?? env.RUST_LOG ?? "");
+    const message = error instanceof Error
+      ? (debug ? (error.stack ?? error.message) : `${error.message} (LOG_LEVEL=debug shows the stack)`)
+      : String(error);
+    host.write("err", `spoa-gcra: fatal: ${message}\n`);
+    host.exit(1);
   },
 );

@@ -17,6 +17,7 @@ import type { ListenAddress } from "../agent/transport.ts";
 import type { Listener } from "../runtime/types.ts";
 import type { ParsedArgs } from "./args.ts";
 import { checkConfigCommand } from "./check-config.ts";
+import { asListenFailure, ListenFailure } from "./listen-failure.ts";
 import { autoWorkerCount } from "../app/cpu-limit.ts";
 import { createPolicyHandler } from "../app/policy-handler.ts";
 import { reloadableConfig } from "../app/reloadable-config.ts";
@@ -30,6 +31,8 @@ import { runWorkers, WORKER_ENV } from "../app/workers.ts";
 
 /** Exit code for bad usage or configuration (documented in --help). */
 const EXIT_USAGE = 2;
+/** Exit code when the agent cannot start (an address it cannot bind). */
+const EXIT_FAILURE = 1;
 
 function toRuntimeAddress(address: ListenAddress, options: { reusePort?: boolean; mode?: number }): ListenAddress {
   return address.kind === "unix" ? { ...address, mode: options.mode } : { ...address, reusePort: options.reusePort };
@@ -68,7 +71,15 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
   });
   const workers = config.workers === 0 ? autoWorkerCount() : config.workers;
   if (workers > 1 && workerId === undefined) return await runWorkers(workers, { host, logger, config });
-  return await runAgent(config, { host, logger, reusePort: workerId !== undefined, args });
+  try {
+    return await runAgent(config, { host, logger, reusePort: workerId !== undefined, args });
+  } catch (error) {
+    if (!(error instanceof ListenFailure)) throw error;
+    // A taken port is an operator's problem, not a crash: one line, and the stack only when asked.
+    const debug = config.logLevel === "debug" || config.logLevel === "trace";
+    host.write("err", `spoa-gcra: ${error.summary()}\n${debug ? `${error.error.stack ?? ""}\n` : ""}`);
+    return EXIT_FAILURE;
+  }
 }
 
 async function runAgent(
@@ -108,7 +119,7 @@ async function runAgent(
   const listener = await adapter.listenSpop(
     toRuntimeAddress(spopAddress, { reusePort: deps.reusePort, mode: config.socketMode }),
     (transport) => agent.accept(transport),
-  );
+  ).catch(asListenFailure("SPOP"));
   telemetry.setListening(true);
   let metricsListener: Listener | undefined;
   if (config.metrics !== "off") {
@@ -118,7 +129,8 @@ async function runAgent(
       stores: built.admin,
       onError: (error) => logger.throttled("admin-store", "warn", "admin request failed in the store", { error: String(error) }),
     });
-    metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), httpHandler);
+    metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), httpHandler)
+      .catch(asListenFailure("metrics"));
   }
   if (config.admin.enabled && metricsListener === undefined) {
     logger.warn("admin endpoint enabled but metrics is off: nothing serves it", {});
