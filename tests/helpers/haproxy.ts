@@ -14,6 +14,14 @@ import { testEnvCommand } from "./test-env.ts";
 export const ALL_HAPROXY_VERSIONS = ["2.6", "3.0", "3.2", "3.4"] as const;
 export type HaproxyVersion = (typeof ALL_HAPROXY_VERSIONS)[number];
 
+/** Where each version comes from (scripts/install-test-env.sh). */
+export const HAPROXY_SOURCES: Readonly<Record<HaproxyVersion, string>> = {
+  "2.6": "Debian 12 (bookworm)",
+  "3.0": "Debian 13 (trixie)",
+  "3.2": "Debian sid",
+  "3.4": "Debian experimental",
+};
+
 /**
  * The versions this run covers: all of them, or the comma-separated subset in
  * SPOA_HAPROXY_VERSIONS (e.g. "3.2" while working on one version).

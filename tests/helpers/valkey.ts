@@ -16,6 +16,12 @@ const START_TIMEOUT_MS = 5_000;
 export const ALL_VALKEY_VERSIONS = ["8", "9"] as const;
 export type ValkeyVersion = (typeof ALL_VALKEY_VERSIONS)[number];
 
+/** Where each version comes from (scripts/install-test-env.sh). */
+export const VALKEY_SOURCES: Readonly<Record<ValkeyVersion, string>> = {
+  "8": "Debian 12 (bookworm-backports)",
+  "9": "Debian sid",
+};
+
 /** The versions this run covers: all, or the comma-separated subset in SPOA_VALKEY_VERSIONS. */
 export const VALKEY_VERSIONS: readonly ValkeyVersion[] = ((wanted) => {
   if (!wanted) return ALL_VALKEY_VERSIONS;
