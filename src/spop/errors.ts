@@ -3,7 +3,7 @@
  * (spop-protocol.md §6) the engine answers with, plus a stable metric code.
  * @module
  */
-import type { DisconnectStatusCode } from "./types.ts";
+import { DisconnectStatus, type DisconnectStatusCode } from "./types.ts";
 
 /** Stable snake_case metric codes, one per DISCONNECT status (§6). */
 export const SPOP_ERROR_CODES: Readonly<Record<DisconnectStatusCode, string>> = {
@@ -41,5 +41,5 @@ export class SpopError extends Error {
 
 /** Shorthand for the most common error: status 4 "invalid frame received". */
 export function invalidFrame(message: string, options?: { cause?: unknown }): SpopError {
-  return new SpopError(4, `Cannot decode frame: ${message}`, options);
+  return new SpopError(DisconnectStatus.INVALID, `Cannot decode frame: ${message}`, options);
 }

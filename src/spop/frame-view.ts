@@ -15,31 +15,23 @@ export function readLength(buf: Uint8Array, offset: number): number {
   return ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>> 0;
 }
 
-// Value of the last successful scanId(): a module slot keeps the id fast path allocation-free.
-let scannedValue = 0;
-
 /**
- * Reads a 1- to 3-byte varint (< 264432, the common stream/frame ids) at `p`; returns the
- * offset after it, or -1 when it is longer or truncated (the caller then takes the general path).
+ * Reads a 1- to 3-byte varint (< 264432, the common stream/frame ids) at `p`. Returns its value
+ * and byte count packed as `value << 2 | count` (below 2^21: a small integer, no allocation, no
+ * state kept between calls), or -1 when it is longer or truncated (the caller then takes the
+ * general path).
  */
 function scanId(buf: Uint8Array, p: number, end: number): number {
   if (p >= end) return -1;
   const b0 = buf[p];
-  if (b0 < 240) {
-    scannedValue = b0;
-    return p + 1;
-  }
+  if (b0 < 240) return (b0 << 2) | 1;
   if (p + 1 >= end) return -1;
   const b1 = buf[p + 1];
-  if (b1 < 128) {
-    scannedValue = b0 + b1 * 16;
-    return p + 2;
-  }
+  if (b1 < 128) return ((b0 + (b1 << 4)) << 2) | 2;
   if (p + 2 >= end) return -1;
   const b2 = buf[p + 2];
   if (b2 >= 128) return -1;
-  scannedValue = b0 + b1 * 16 + b2 * 2048;
-  return p + 3;
+  return ((b0 + (b1 << 4) + (b2 << 11)) << 2) | 3;
 }
 
 /**
@@ -115,13 +107,13 @@ export function viewFrame(buf: Uint8Array, offset: number, length: number): Fram
   let sid: number | bigint;
   let fid: number | bigint;
   let payloadStart: number;
-  const afterSid = scanId(buf, idStart, end);
-  const sidValue = scannedValue;
-  const afterFid = afterSid < 0 ? -1 : scanId(buf, afterSid, end);
-  if (afterFid >= 0) {
-    sid = sidValue;
-    fid = scannedValue;
-    payloadStart = afterFid;
+  const scannedSid = scanId(buf, idStart, end);
+  const afterSid = idStart + (scannedSid & 3);
+  const scannedFid = scannedSid < 0 ? -1 : scanId(buf, afterSid, end);
+  if (scannedFid >= 0) {
+    sid = scannedSid >>> 2;
+    fid = scannedFid >>> 2;
+    payloadStart = afterSid + (scannedFid & 3);
   } else {
     // Rare: an id of 4+ bytes, or a truncated one (which readVarint reports).
     const c: Cursor = { buf, pos: idStart, end };

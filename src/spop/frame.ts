@@ -12,7 +12,9 @@ import { encodeUtf8 } from "./text.ts";
 import { BOOL_TRUE_BYTE } from "./typed.ts";
 import {
   type Action,
+  DataTypeId,
   DISCONNECT_MESSAGES,
+  DisconnectStatus,
   type DisconnectStatusCode,
   type Frame,
   FrameType,
@@ -42,28 +44,26 @@ export interface DisconnectInfo {
   message: string;
 }
 
-const TYPE_STRING = 8;
-const TYPE_UINT32 = 3;
 /** HAProxy rejects DISCONNECT messages longer than this (§6). */
 const MAX_MESSAGE_BYTES = 255;
 
-/** Writes a HELLO/DISCONNECT frame start: type, FIN, stream-id 0, frame-id 0. */
+/** Writes a HELLO/DISCONNECT frame start: type, FIN, stream-id 0, frame-id 0 (§4). */
 function beginControl(w: Writer, type: number): number {
   const mark = w.beginFrame(type);
-  w.u8(0);
-  w.u8(0);
+  w.varint(0); // STREAM-ID
+  w.varint(0); // FRAME-ID
   return mark;
 }
 
 function kvString(w: Writer, key: string, value: string): void {
   w.name(key);
-  w.u8(TYPE_STRING);
+  w.u8(DataTypeId.STRING);
   w.string(value);
 }
 
 function kvUint32(w: Writer, key: string, value: number): void {
   w.name(key);
-  w.u8(TYPE_UINT32);
+  w.u8(DataTypeId.UINT32);
   w.varint(value);
 }
 
@@ -99,9 +99,14 @@ function clampMessage(message: string): string {
 }
 
 /** Writes a DISCONNECT (2 or 102); the message defaults to HAProxy's text for the status (V12–V15). */
-export function writeDisconnect(w: Writer, type: 2 | 102, status: number, message?: string): void {
+export function writeDisconnect(
+  w: Writer,
+  type: typeof FrameType.HAPROXY_DISCONNECT | typeof FrameType.AGENT_DISCONNECT,
+  status: number,
+  message?: string,
+): void {
   const text = message ??
-    DISCONNECT_MESSAGES[status as DisconnectStatusCode] ?? DISCONNECT_MESSAGES[99];
+    DISCONNECT_MESSAGES[status as DisconnectStatusCode] ?? DISCONNECT_MESSAGES[DisconnectStatus.UNKNOWN];
   const mark = beginControl(w, type);
   kvUint32(w, "status-code", status);
   kvString(w, "message", clampMessage(text));
@@ -186,9 +191,9 @@ function splitList(s: string): string[] {
 /** Decodes a HAPROXY-HELLO payload; missing keys → 5/6/7, wrong types → 4. */
 export function decodeHaproxyHello(frame: Frame): HaproxyHello {
   const items = decodeKvList(frame.payload);
-  const versions = asString(required(items, "supported-versions", 5), "supported-versions");
-  const maxFrameSize = asInteger(required(items, "max-frame-size", 6), "max-frame-size");
-  const capabilities = asString(required(items, "capabilities", 7), "capabilities");
+  const versions = asString(required(items, "supported-versions", DisconnectStatus.NO_VERSION), "supported-versions");
+  const maxFrameSize = asInteger(required(items, "max-frame-size", DisconnectStatus.NO_MAX_FRAME_SIZE), "max-frame-size");
+  const capabilities = asString(required(items, "capabilities", DisconnectStatus.NO_CAPABILITIES), "capabilities");
   const hello: HaproxyHello = {
     supportedVersions: splitList(versions),
     maxFrameSize,
@@ -214,7 +219,7 @@ export function decodeAgentHello(frame: Frame): AgentHello {
   const size = items.get("max-frame-size");
   const capabilities = items.get("capabilities");
   return {
-    version: asString(required(items, "version", 5), "version"),
+    version: asString(required(items, "version", DisconnectStatus.NO_VERSION), "version"),
     maxFrameSize: size === undefined ? 0 : asInteger(size, "max-frame-size"),
     capabilities: capabilities === undefined ? [] : splitList(asString(capabilities, "capabilities")),
   };

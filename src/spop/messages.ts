@@ -8,9 +8,6 @@ import { readNamed } from "./typed.ts";
 import type { Message, NamedData } from "./types.ts";
 import type { Writer } from "./writer.ts";
 
-const EMPTY = new Uint8Array(0);
-const reader = new ByteReader(EMPTY);
-
 /** NB-ARGS is a single byte. */
 const MAX_ARGS = 255;
 
@@ -21,11 +18,7 @@ export function decodeMessages(payload: Uint8Array): Message[] {
 
 /** Decodes the LIST-OF-MESSAGES stored at `buf[start, end)` (no view of the range is made). */
 export function decodeMessagesIn(buf: Uint8Array, start: number, end: number): Message[] {
-  // One reader reused across calls: decoding is synchronous and calls no user code.
-  const r = reader;
-  r.buf = buf;
-  r.pos = start;
-  r.end = end;
+  const r = new ByteReader(buf, start, end);
   const messages: Message[] = [];
   while (!r.done) {
     const name = r.name();
@@ -36,7 +29,6 @@ export function decodeMessagesIn(buf: Uint8Array, start: number, end: number): M
     }
     messages.push({ name, args });
   }
-  r.buf = EMPTY; // do not pin the caller's buffer between calls
   return messages;
 }
 

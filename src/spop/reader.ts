@@ -7,7 +7,7 @@
  */
 import { invalidFrame, SpopError } from "./errors.ts";
 import { LENGTH_BYTES, readLength, viewFrame } from "./frame-view.ts";
-import { type Frame, MIN_FRAME_LENGTH } from "./types.ts";
+import { DisconnectStatus, type Frame, MIN_FRAME_LENGTH } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -53,7 +53,7 @@ export class FrameReader {
       const length = readLength(this.#head, this.#pos);
       if (length > this.maxFrameSize) {
         return this.#fail(
-          new SpopError(3, `Cannot decode frame: length ${length} exceeds max-frame-size ${this.maxFrameSize}`),
+          new SpopError(DisconnectStatus.TOO_BIG, `Cannot decode frame: length ${length} exceeds max-frame-size ${this.maxFrameSize}`),
         );
       }
       if (length < MIN_FRAME_LENGTH) {

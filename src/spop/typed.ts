@@ -6,7 +6,7 @@
  */
 import type { ByteReader } from "./byte-reader.ts";
 import { invalidFrame } from "./errors.ts";
-import type { DataKind, NamedData, TypedData } from "./types.ts";
+import { type DataKind, DataTypeId, type NamedData, type TypedData } from "./types.ts";
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -25,8 +25,6 @@ const KINDS: readonly DataKind[] = [
 ];
 
 type Value = boolean | number | bigint | string | Uint8Array | undefined;
-// The value of the last readValue(): a module slot instead of a tuple keeps the hot path allocation-free.
-let lastValue: Value;
 
 /** Interprets an unsigned 64-bit varint value as signed 64-bit. */
 function signed64(v: number | bigint): number | bigint {
@@ -35,53 +33,48 @@ function signed64(v: number | bigint): number | bigint {
   return s >= -MAX_SAFE_BIG && s <= MAX_SAFE_BIG ? Number(s) : s;
 }
 
-/** Reads the body of a typed value whose type byte `t` was read; returns its kind and leaves the value in `lastValue`. */
-function readValue(r: ByteReader, t: number): DataKind {
+// The case labels are DataTypeId's values written out: JSC compiles a switch over integer
+// literals to a jump table, over property reads to a chain of compares.
+
+/** Reads the body of a typed value whose type byte `t` was read (its kind is `KINDS[t & 0x0f]`). */
+function readValue(r: ByteReader, t: number): Value {
   const id = t & 0x0f;
   switch (id) {
-    case 0:
-      lastValue = undefined;
-      break;
-    case 1:
-      lastValue = t === BOOL_TRUE_BYTE;
-      break;
-    case 2:
-    case 3: {
-      const v = id === 2 ? signed64(r.varint()) : r.varint();
+    case 0: // DataTypeId.NULL
+      return undefined;
+    case 1: // DataTypeId.BOOL
+      return t === BOOL_TRUE_BYTE;
+    case 2: // DataTypeId.INT32
+    case 3: { // DataTypeId.UINT32
+      const v = id === DataTypeId.INT32 ? signed64(r.varint()) : r.varint();
       if (typeof v !== "number") throw invalidFrame(`${KINDS[id]} value ${v} is out of range`);
-      lastValue = v;
-      break;
+      return v;
     }
-    case 4:
-      lastValue = signed64(r.varint());
-      break;
-    case 5:
-      lastValue = r.varint();
-      break;
-    case 6:
-      lastValue = r.u32();
-      break;
-    case 7:
-      lastValue = r.bytes(16);
-      break;
-    case 8:
-      lastValue = r.text();
-      break;
-    case 9:
-      lastValue = r.bytes(r.length());
-      break;
+    case 4: // DataTypeId.INT64
+      return signed64(r.varint());
+    case 5: // DataTypeId.UINT64
+      return r.varint();
+    case 6: // DataTypeId.IPV4
+      return r.u32();
+    case 7: // DataTypeId.IPV6
+      return r.bytes(16);
+    case 8: // DataTypeId.STRING
+      return r.text();
+    case 9: // DataTypeId.BINARY
+      return r.bytes(r.length());
     default:
       throw invalidFrame(`reserved typed-data type ${id}`);
   }
-  return KINDS[id];
 }
 
 /** Reads one TYPED-DATA (type byte + body). */
 export function readTyped(r: ByteReader): TypedData {
-  const kind = readValue(r, r.u8());
+  const t = r.u8();
+  const value = readValue(r, t);
+  const kind = KINDS[t & 0x0f];
   if (kind === "null") return NULL_DATA;
-  if (kind === "bool") return lastValue === true ? TRUE_DATA : FALSE_DATA;
-  return { kind, value: lastValue } as TypedData;
+  if (kind === "bool") return value === true ? TRUE_DATA : FALSE_DATA;
+  return { kind, value } as TypedData;
 }
 
 /** 16 address bytes as a copy: cheaper than a view in JSC, and a held copy does not pin the chunk. */
@@ -100,19 +93,19 @@ function ipv6Copy(r: ByteReader): Uint8Array {
 export function readNamed(r: ByteReader, name: string): NamedData {
   const t = r.u8();
   switch (t & 0x0f) {
-    case 0:
+    case 0: // DataTypeId.NULL
       return { name, kind: "null" };
-    case 6:
+    case 6: // DataTypeId.IPV4
       return { name, kind: "ipv4", value: r.u32() };
-    case 7:
+    case 7: // DataTypeId.IPV6
       return { name, kind: "ipv6", value: ipv6Copy(r) };
-    case 8:
+    case 8: // DataTypeId.STRING
       return { name, kind: "string", value: r.text() };
-    case 1:
+    case 1: // DataTypeId.BOOL
       return { name, kind: "bool", value: t === BOOL_TRUE_BYTE };
     default: {
-      const kind = readValue(r, t); // integers and binary: the general reader
-      return { name, kind, value: lastValue } as NamedData;
+      const value = readValue(r, t); // integers and binary: the general reader
+      return { name, kind: KINDS[t & 0x0f], value } as NamedData;
     }
   }
 }

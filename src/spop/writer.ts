@@ -4,7 +4,7 @@
  * @module
  */
 import { encodeUtf8 } from "./text.ts";
-import { type TypedData, FrameFlag } from "./types.ts";
+import { DataTypeId, FrameFlag, type TypedData } from "./types.ts";
 import { BOOL_TRUE_BYTE } from "./typed.ts";
 import { MAX_VARINT_BYTES, writeVarint } from "./varint.ts";
 
@@ -15,7 +15,7 @@ const SHRINK_ABOVE = 1 << 20;
 const FRAME_HEADER_BYTES = 9;
 
 /** Type ids of the integer kinds (§3). */
-const TYPE_IDS = { int32: 2, uint32: 3, int64: 4, uint64: 5 } as const;
+const TYPE_IDS = { int32: DataTypeId.INT32, uint32: DataTypeId.UINT32, int64: DataTypeId.INT64, uint64: DataTypeId.UINT64 } as const;
 
 const NAME_CACHE_MAX = 256;
 // Encoded STRING-BODY (length + bytes) of names we send again and again (variables, KV keys).
@@ -149,29 +149,29 @@ export class Writer {
   typed(d: TypedData): void {
     // An if-chain in frequency order: cheaper than a string switch on JSC's hot path.
     const kind = d.kind;
-    if (kind === "bool") return this.u8(d.value ? BOOL_TRUE_BYTE : 0x01);
+    if (kind === "bool") return this.u8(d.value ? BOOL_TRUE_BYTE : DataTypeId.BOOL);
     if (kind === "int32" || kind === "int64" || kind === "uint32" || kind === "uint64") {
       this.ensure(1 + MAX_VARINT_BYTES);
       this.#buf[this.#pos] = TYPE_IDS[kind];
       this.#pos = writeVarint(this.#buf, this.#pos + 1, d.value);
       return;
     }
-    if (kind === "null") return this.u8(0);
+    if (kind === "null") return this.u8(DataTypeId.NULL);
     if (kind === "string") {
-      this.u8(8);
+      this.u8(DataTypeId.STRING);
       return this.string(d.value);
     }
     if (kind === "ipv4") {
-      this.u8(6);
+      this.u8(DataTypeId.IPV4);
       return this.u32(d.value);
     }
     if (kind === "ipv6") {
       if (d.value.length !== 16) throw new RangeError(`Cannot encode ipv6: ${d.value.length} bytes instead of 16`);
-      this.u8(7);
+      this.u8(DataTypeId.IPV6);
       return this.bytes(d.value);
     }
     if (kind === "binary") {
-      this.u8(9);
+      this.u8(DataTypeId.BINARY);
       this.varint(d.value.length);
       return this.bytes(d.value);
     }

@@ -207,4 +207,21 @@ describe("NOTIFY and ACK frames", () => {
     expect(out.subarray(9)).toEqual(ids);
     expect(viewFrame(out, 0, out.length - 4).frameId).toBe(4242);
   });
+
+  test("viewFrame() reads every id width right, at any offset in the chunk", () => {
+    // Around each varint length boundary: 1 byte < 240, 2 < 2288, 3 < 264432 (the fast path), 4+ (the general one).
+    const ids = [0, 239, 240, 2287, 2288, 264431, 264432, 33818863, 2 ** 40];
+    for (const streamId of ids) {
+      for (const frameId of [0, 240, 264431, 264432]) {
+        const w = new Writer();
+        writeNotify(w, { streamId, frameId }, []);
+        const frame = w.take();
+        const chunk = new Uint8Array(frame.length + 7);
+        chunk.set(frame, 5);
+        const view = viewFrame(chunk, 5, frame.length - 4);
+        expect([view.streamId, view.frameId, view.idBytes]).toEqual([streamId, frameId, encodeIds(streamId, frameId)]);
+        expect(view.payload.length).toBe(0);
+      }
+    }
+  });
 });
