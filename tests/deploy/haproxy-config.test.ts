@@ -1,12 +1,21 @@
-// The deploy/haproxy files, used exactly as shipped (nothing copied or rewritten): they pass
-// `haproxy -c` on the installed HAProxy 2.6 with only environment variables set, and a real
-// HAProxy running them sends the documented message and turns the agent's variables into
-// 429 + Retry-After + RateLimit headers, failing open when the agent does not answer.
+// The deploy/haproxy files, used exactly as shipped (nothing copied or rewritten), on every
+// HAProxy version with the files a user of that version runs: they pass `haproxy -c` with only
+// environment variables set, and a real HAProxy running them sends the documented message and
+// turns the agent's variables into 429 + Retry-After + RateLimit headers, failing open when the
+// agent does not answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Action, Message } from "../../src/spop/types.ts";
-import { checkHaproxyConfig, type HaproxyProcess, startHaproxy, writeTempFiles } from "../helpers/haproxy.ts";
+import {
+  checkHaproxyConfig,
+  HAPROXY_VERSIONS,
+  haproxyAtLeast,
+  haproxyLabel,
+  type HaproxyProcess,
+  shippedConfigsFor,
+  startHaproxy,
+} from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { startStubSpoa, type StubSpoa } from "./stub-spoa.ts";
@@ -23,28 +32,33 @@ function env(frontendPort: number, spoaPort: number): Record<string, string> {
   };
 }
 
-describe("deploy/haproxy configs pass haproxy -c (2.6)", () => {
-  for (const file of ["haproxy.cfg", "haproxy-2.6.cfg"]) {
-    test(`${file} is valid with only environment variables set`, () => {
-      const result = checkHaproxyConfig(resolve(DIR, file), env(18080, 12345));
-      expect(result.output).toContain("Configuration file is valid");
+for (const version of HAPROXY_VERSIONS) {
+  describe(`deploy/haproxy configs pass haproxy -c (${haproxyLabel(version)})`, () => {
+    for (const file of shippedConfigsFor(version)) {
+      test(`${file} is valid with only environment variables set`, () => {
+        const result = checkHaproxyConfig(resolve(DIR, file), env(18080, 12345), version);
+        expect(result.output).not.toContain("[ALERT]");
+        expect(result.output).not.toContain("[WARNING]");
+        expect(result.code).toBe(0);
+      });
+    }
+
+    test("haproxy.cfg defaults every variable except the SPOE path (a fixed file location)", () => {
+      const result = checkHaproxyConfig(resolve(DIR, "haproxy.cfg"), { SPOE_CONF }, version);
       expect(result.code).toBe(0);
     });
-  }
 
-  test("haproxy.cfg defaults every variable except the SPOE path (a fixed file location)", () => {
-    const result = checkHaproxyConfig(resolve(DIR, "haproxy.cfg"), { SPOE_CONF });
-    expect(result.code).toBe(0);
+    if (!haproxyAtLeast(version, "3.1")) {
+      test("haproxy-3.1.cfg is refused: mode spop is new in 3.1", () => {
+        const result = checkHaproxyConfig(resolve(DIR, "haproxy-3.1.cfg"), env(18080, 12345), version);
+        expect(result.output).toContain("unknown proxy mode 'spop'");
+        expect(result.code).not.toBe(0);
+      });
+    }
   });
+}
 
-  test("haproxy-3.1.cfg differs from a 2.6-valid config only by mode spop (3.1 itself is not installed here)", () => {
-    const text = readFileSync(resolve(DIR, "haproxy-3.1.cfg"), "utf8");
-    expect(text).toMatch(/^\s+mode spop$/m);
-    const asTcp = writeTempFiles({ "h.cfg": text.replace(/^(\s+)mode spop$/m, "$1mode tcp") });
-    const result = checkHaproxyConfig(asTcp["h.cfg"], env(18080, 12345));
-    expect(result.output).toContain("Configuration file is valid");
-    expect(checkHaproxyConfig(resolve(DIR, "haproxy-3.1.cfg"), env(18080, 12345)).output).toContain("unknown proxy mode 'spop'");
-  });
+describe("deploy/haproxy/spoe-ratelimit.conf", () => {
 
   test("spoe-ratelimit.conf sends the arguments the agent's policies use, prefixed rl, with set-on-error", () => {
     const text = readFileSync(SPOE_CONF, "utf8");
@@ -74,8 +88,8 @@ function decide(messages: readonly Message[]): Action[] {
   ];
 }
 
-for (const file of ["haproxy.cfg", "haproxy-2.6.cfg"]) {
-  describe(`deploy/haproxy/${file} behind a real HAProxy 2.6`, () => {
+for (const version of HAPROXY_VERSIONS) for (const file of shippedConfigsFor(version)) {
+  describe(`deploy/haproxy/${file} behind a real ${haproxyLabel(version)}`, () => {
     let stub: StubSpoa;
     let haproxy: HaproxyProcess;
     let port = 0;
@@ -83,7 +97,7 @@ for (const file of ["haproxy.cfg", "haproxy-2.6.cfg"]) {
     beforeAll(async () => {
       stub = await startStubSpoa(decide);
       port = await freePort();
-      haproxy = await startHaproxy({ configFile: resolve(DIR, file), waitPort: port, env: env(port, stub.port) });
+      haproxy = await startHaproxy({ version, configFile: resolve(DIR, file), waitPort: port, env: env(port, stub.port) });
     }, 30_000);
 
     afterAll(async () => {
