@@ -35,7 +35,7 @@ function pairsOf(words: readonly string[], command: "inspect" | "reset"): [strin
 
 /** The curl command for the running agent's admin endpoint (the in-memory store's only way in). */
 export function adminCurl(config: AgentConfig, command: "inspect" | "reset", pairs: readonly [string, string][]): string {
-  const metrics = config.metrics === "off" ? "127.0.0.1:9100" : config.metrics.replace(/^0\.0\.0\.0:|^\[::\]:/, "127.0.0.1:");
+  const metrics = config.metrics === "off" ? "127.0.0.1:12346" : config.metrics.replace(/^0\.0\.0\.0:|^\[::\]:/, "127.0.0.1:");
   const query = new URLSearchParams(pairs.map(([k, v]) => [k, v])).toString();
   const method = command === "reset" ? "-X POST " : "";
   return `curl -sS ${method}-H "Authorization: Bearer $SPOA_ADMIN_TOKEN" 'http://${metrics}/admin/${command}${query === "" ? "" : `?${query}`}'`;

@@ -34,7 +34,7 @@ function settingsTables(): string[] {
 
 /** A small complete config file, shown by the reference and by `spoa-gcra help config`. */
 export const CONFIG_EXAMPLE_YAML = `listen: "127.0.0.1:12345"
-metrics: "0.0.0.0:9100"
+metrics: "0.0.0.0:12346"
 haproxy:
   messages: [check-rate]
 identity:

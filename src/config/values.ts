@@ -138,7 +138,7 @@ export function parseValue(raw: unknown, kind: FieldKind): Parsed {
       if (raw === "off" || raw === false) return ok("off");
       return typeof raw === "string" && parseHostPort(raw) !== undefined
         ? ok(raw)
-        : fail(`expected ${kindText(kind)}, got ${shown(raw)}`, `for example "0.0.0.0:9100" or "off"`);
+        : fail(`expected ${kindText(kind)}, got ${shown(raw)}`, `for example "127.0.0.1:12346", "0.0.0.0:12346" or "off"`);
     }
     case "workers": {
       if (raw === "auto") return ok(0);

@@ -6,7 +6,7 @@ describe("loadConfig defaults", () => {
   test("loadConfig() with nothing set gives the documented defaults and one default limit", () => {
     const config = load();
     expect(config.listen).toBe("127.0.0.1:12345");
-    expect(config.metrics).toBe("0.0.0.0:9100");
+    expect(config.metrics).toBe("127.0.0.1:12346");
     expect(config.workers).toBe(1);
     expect(config.logLevel).toBe("info");
     expect(config.haproxy).toEqual({ varPrefix: "rl", maxFrameSize: 16380, helloTimeoutMs: 10000, maxInFlight: 10000, messages: ["check-rate"],

@@ -52,7 +52,7 @@ describe("Containerfile", () => {
 
   test("exposes the SPOP and metrics ports and enters serve", () => {
     const exposed = finalStage.filter((i) => i.op === "EXPOSE").flatMap((i) => i.args.split(/\s+/));
-    expect(exposed.sort()).toEqual(["12345", "9100"]);
+    expect(exposed.sort()).toEqual(["12345", "12346"]);
     const entrypoint = finalStage.find((i) => i.op === "ENTRYPOINT");
     expect(JSON.parse(entrypoint?.args ?? "null")).toEqual(["/spoa-gcra", "serve"]);
     const env = finalStage.filter((i) => i.op === "ENV").map((i) => i.args).join(" ");

@@ -86,12 +86,12 @@ describe("kubernetes base: HAProxy with spoa-gcra as a native sidecar", () => {
     expect(haproxy.image).toMatch(/haproxy:2\.6$/);
   });
 
-  test("the agent's probes: liveness /healthz, readiness and startup /readyz, on port 9100", () => {
+  test("the agent's probes: liveness /healthz, readiness and startup /readyz, on port 12346", () => {
     const port = (p: Doc) => agent.ports.find((x: Doc) => x.name === p.httpGet.port)?.containerPort ?? p.httpGet.port;
-    expect([agent.livenessProbe.httpGet.path, port(agent.livenessProbe)]).toEqual(["/healthz", 9100]);
-    expect([agent.readinessProbe.httpGet.path, port(agent.readinessProbe)]).toEqual(["/readyz", 9100]);
-    expect([agent.startupProbe.httpGet.path, port(agent.startupProbe)]).toEqual(["/readyz", 9100]);
-    expect(agent.ports.map((p: Doc) => p.containerPort).sort()).toEqual([12345, 9100]);
+    expect([agent.livenessProbe.httpGet.path, port(agent.livenessProbe)]).toEqual(["/healthz", 12346]);
+    expect([agent.readinessProbe.httpGet.path, port(agent.readinessProbe)]).toEqual(["/readyz", 12346]);
+    expect([agent.startupProbe.httpGet.path, port(agent.startupProbe)]).toEqual(["/readyz", 12346]);
+    expect(agent.ports.map((p: Doc) => p.containerPort).sort()).toEqual([12345, 12346]);
   });
 
   test("agent and HAProxy agree on the SPOP address, and the agent gets the seed and Valkey variables", () => {
