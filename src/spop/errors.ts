@@ -24,13 +24,34 @@ export const SPOP_ERROR_CODES: Readonly<Record<DisconnectStatusCode, string>> = 
   99: "unknown",
 };
 
-/** A protocol error that maps to a DISCONNECT status code. */
+/**
+ * A protocol error that maps to a DISCONNECT status code: the engine answers it with
+ * AGENT-DISCONNECT and that status.
+ *
+ * @example Reject a truncated frame
+ * ```ts
+ * import { decodeFrame, DisconnectStatus, SpopError } from "@spoa-gcra/spoa-gcra";
+ *
+ * let error: unknown;
+ * try {
+ *   decodeFrame(new Uint8Array([0, 0, 0, 9, 1]));
+ * } catch (e) {
+ *   error = e;
+ * }
+ * console.assert(error instanceof SpopError && error.status === DisconnectStatus.INVALID && error.code === "invalid_frame");
+ * ```
+ */
 export class SpopError extends Error {
   /** The DISCONNECT status this error maps to. */
   readonly status: DisconnectStatusCode;
   /** Stable snake_case metric code derived from the status. */
   readonly code: string;
 
+  /**
+   * @param status The DISCONNECT status to answer with.
+   * @param message What was wrong, for logs.
+   * @param options The underlying error as `cause`.
+   */
   constructor(status: DisconnectStatusCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "SpopError";
