@@ -1,6 +1,6 @@
 // Run under Node by node.test.ts (bundled first): prints one JSON object of the Node adapter's
 // unix socket, HTTP and reusePort behaviour.
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,8 +19,18 @@ const dir = mkdtempSync(join(tmpdir(), "spoa-node-"));
 // leave an unref'd server bound instead; the file at the path is what the adapter sees.
 const stalePath = join(dir, "stale.sock");
 await new Promise<void>((resolve) => createServer().listen(stalePath, resolve).unref());
-const unix = await nodeAdapter.listenSpop({ kind: "unix", path: stalePath, mode: 0o660 }, () => noop);
-facts.unix = { address: unix.address, port: unix.port, mode: statSync(stalePath).mode & 0o777, isSocket: statSync(stalePath).isSocket() };
+let unixPeer = "";
+const unix = await nodeAdapter.listenSpop({ kind: "unix", path: stalePath, mode: 0o660 }, (transport) => {
+  unixPeer = transport.remoteAddress;
+  return { receive: (chunk) => transport.write(chunk), drained() {}, closed() {} };
+});
+// One echo over the unix socket: TCP-only socket options must not break a unix connection.
+const echoed = await new Promise<string>((resolve, reject) => {
+  const client = connect(stalePath, () => client.write("ping"));
+  client.on("data", (chunk) => (resolve(chunk.toString()), client.destroy()));
+  client.on("error", reject);
+});
+facts.unix = { address: unix.address, port: unix.port, mode: statSync(stalePath).mode & 0o777, isSocket: statSync(stalePath).isSocket(), echoed, unixPeer };
 await unix.close();
 const regular = join(dir, "data.txt");
 writeFileSync(regular, "keep me");

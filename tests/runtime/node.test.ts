@@ -27,8 +27,15 @@ describe("node adapter under Node", () => {
     expect(Number(facts.node.split(".")[0])).toBeGreaterThanOrEqual(20);
   });
 
-  test("a stale unix socket is replaced and the mode applied; a regular file is refused and kept", () => {
-    expect(facts.unix).toEqual({ address: expect.stringMatching(/^unix:.*stale\.sock$/), port: 0, mode: 0o660, isSocket: true });
+  test("a stale unix socket is replaced, the mode applied and bytes echo over it; a regular file is refused and kept", () => {
+    expect(facts.unix).toEqual({
+      address: expect.stringMatching(/^unix:.*stale\.sock$/),
+      port: 0,
+      mode: 0o660,
+      isSocket: true,
+      echoed: "ping",
+      unixPeer: "unix",
+    });
     expect(facts.regularFile).toMatchObject({ name: "RuntimeAdapterError", code: "unix-path-not-socket", stillThere: true });
   });
 
