@@ -6,6 +6,7 @@
  */
 import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import type { AgentConfig } from "../config/schema.ts";
+import { ackSelection } from "../ratelimit/ack-selection.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../ratelimit/handler.ts";
 import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { Clock, LimiterStore } from "../ratelimit/store.ts";
@@ -47,6 +48,7 @@ export function createPolicyHandler(
       failure: c.onAgentError,
       onDecision,
       clock,
+      variables: ackSelection(c.haproxy.variables),
     });
 
   let current = build(config);

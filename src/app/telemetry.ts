@@ -200,7 +200,7 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
           return;
         case "breaker":
           breaker.set(BREAKER_VALUE[event.state]);
-          logger.log(event.state === "open" ? "warn" : "info", "circuit breaker changed", { state: event.state });
+          logger.log(event.nodeState === "open" ? "warn" : "info", "circuit breaker changed", { state: event.nodeState, ...(event.node === "" ? {} : { node: event.node, worst: event.state }) });
           return;
         case "deny-cache-hit":
           denyCacheHits.inc();

@@ -1,7 +1,17 @@
 /**
- * A circuit breaker for the shared store: after N consecutive failures it opens, so an outage
- * costs no deadline per request; after a backoff that doubles on each failed probe (250 ms ×2
- * up to 30 s) one probe request may try again, and a success closes it.
+ * A circuit breaker for the shared store that tells a slow store from a dead one.
+ *
+ * - Errors (refused, closed, failed replies) are hard evidence: `failureThreshold` of them in a
+ *   row, or an error share of at least `failureRatio` over the last `windowMs` (once
+ *   `minimumCalls` calls were seen), opens it.
+ * - A deadline miss is evidence only while nothing came back: a reply that arrives after its
+ *   deadline (`lateReply()`) proves the store is alive and only slow, and cancels one miss.
+ *   Misses are judged only once their window bucket has closed, so the late replies of a slow
+ *   store have time to arrive; a store that stays silent (a partition, a blackhole) opens the
+ *   breaker within about one bucket (`windowMs / 10`) plus the deadline.
+ * - Open: no call goes through until a backoff passes (250 ms, doubling on each failed probe up
+ *   to 30 s); then one probe may try, and its success closes the breaker.
+ *
  * Transitions are computed from the injected clock when asked, so the breaker needs no timer.
  * @module
  */
@@ -12,8 +22,14 @@ export type BreakerState = "closed" | "open" | "half-open";
 
 /** Tuning; every field has a default. */
 export interface BreakerOptions {
-  /** Consecutive failures that open the breaker (default 5). */
+  /** Consecutive errors (not deadline misses) that open the breaker (default 5). */
   readonly failureThreshold?: number;
+  /** Share of failed calls over the window that opens the breaker (default 0.5). */
+  readonly failureRatio?: number;
+  /** Calls the window must hold before the ratio counts (default 20). */
+  readonly minimumCalls?: number;
+  /** Length of the sliding window, in 10 buckets (default 1000 ms). */
+  readonly windowMs?: number;
   /** First open period (default 250 ms). */
   readonly initialBackoffMs?: number;
   /** Longest open period (default 30 000 ms). */
@@ -22,16 +38,32 @@ export interface BreakerOptions {
   readonly multiplier?: number;
 }
 
+const BUCKETS = 10;
+
+/** Outcomes of one bucket of the window. */
+interface Bucket {
+  startUs: number;
+  successes: number;
+  errors: number;
+  misses: number;
+  late: number;
+}
+
 /** The breaker's state machine: closed → open → half-open (one probe) → closed or open again. */
 export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #threshold: number;
+  readonly #ratio: number;
+  readonly #minimumCalls: number;
+  readonly #bucketUs: number;
   readonly #initialUs: number;
   readonly #maxUs: number;
   readonly #multiplier: number;
   readonly #onChange: (state: BreakerState) => void;
+  readonly #buckets: Bucket[];
+  #current = 0;
   #state: BreakerState = "closed";
-  #failures = 0;
+  #consecutiveErrors = 0;
   #backoffUs: number;
   #openUntilUs = 0;
   #probeInFlight = false;
@@ -39,11 +71,15 @@ export class CircuitBreaker {
   constructor(options: BreakerOptions & { readonly clock: Clock; readonly onChange?: (state: BreakerState) => void }) {
     this.#clock = options.clock;
     this.#threshold = Math.max(1, options.failureThreshold ?? 5);
+    this.#ratio = Math.min(1, Math.max(0.01, options.failureRatio ?? 0.5));
+    this.#minimumCalls = Math.max(1, options.minimumCalls ?? 20);
+    this.#bucketUs = Math.max(1, ((options.windowMs ?? 1000) * 1000) / BUCKETS);
     this.#initialUs = (options.initialBackoffMs ?? 250) * 1000;
     this.#maxUs = (options.maxBackoffMs ?? 30_000) * 1000;
     this.#multiplier = options.multiplier ?? 2;
     this.#backoffUs = this.#initialUs;
     this.#onChange = options.onChange ?? (() => {});
+    this.#buckets = Array.from({ length: BUCKETS }, () => ({ startUs: -Infinity, successes: 0, errors: 0, misses: 0, late: 0 }));
   }
 
   /** The current state (an open breaker whose backoff has passed reads as half-open). */
@@ -54,38 +90,95 @@ export class CircuitBreaker {
 
   /**
    * May a call go to the store now? Closed: yes. Open: no. Half-open: yes for exactly one
-   * probe at a time; its outcome must be reported with `success()` or `failure()`.
+   * probe at a time; its outcome must be reported (success, failure or timeout).
    */
   tryAcquire(): boolean {
+    if (this.#state === "closed") return true;
     const state = this.state;
-    if (state === "closed") return true;
     if (state === "open" || this.#probeInFlight) return false;
     this.#probeInFlight = true;
     return true;
   }
 
-  /** A call succeeded: close and reset the backoff. */
+  /** A call was answered in time: a probe closes the breaker. */
   success(): void {
-    this.#failures = 0;
+    this.#consecutiveErrors = 0;
+    if (this.#state === "closed") {
+      this.#bucket().successes++;
+      return;
+    }
     this.#probeInFlight = false;
     this.#backoffUs = this.#initialUs;
-    if (this.#state !== "closed") this.#set("closed");
+    this.#set("closed");
   }
 
-  /** A call failed or timed out: count it; open when the threshold is reached or a probe failed. */
+  /** A call failed with an error: hard evidence, counted at once. */
   failure(): void {
-    this.#failures++;
-    if (this.#state === "half-open" && this.#probeInFlight) {
+    if (this.#probeFailed()) return;
+    this.#bucket().errors++;
+    this.#consecutiveErrors++;
+    if (this.#consecutiveErrors >= this.#threshold) this.#open();
+    else this.#judge();
+  }
+
+  /** A call missed its deadline: a failure unless a late reply shows the store is only slow. */
+  timeout(): void {
+    if (this.#probeFailed()) return;
+    this.#bucket().misses++;
+    this.#judge();
+  }
+
+  /** A reply arrived after its call's deadline: the store is alive, one miss was slowness. */
+  lateReply(): void {
+    this.#consecutiveErrors = 0;
+    if (this.#state === "closed") this.#bucket().late++;
+  }
+
+  /** In half-open, a failed probe re-opens with a longer backoff; true when that happened. */
+  #probeFailed(): boolean {
+    if (this.#state === "closed") return false;
+    if (this.state === "half-open" && this.#probeInFlight) {
       this.#probeInFlight = false;
       this.#backoffUs = Math.min(this.#backoffUs * this.#multiplier, this.#maxUs);
       this.#open();
-    } else if (this.#state === "closed" && this.#failures >= this.#threshold) {
-      this.#open();
     }
+    return true; // outcomes of calls sent before the breaker opened change nothing
+  }
+
+  /** Opens when the window's failure share reaches the ratio. */
+  #judge(): void {
+    const nowUs = this.#clock.nowUs();
+    const oldestUs = nowUs - BUCKETS * this.#bucketUs;
+    let calls = 0, errors = 0, judgedMisses = 0, late = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      const b = this.#buckets[i];
+      if (b.startUs <= oldestUs) continue;
+      calls += b.successes + b.errors + b.misses;
+      errors += b.errors;
+      late += b.late;
+      // Misses of the current bucket wait: their late replies may still be on the way.
+      if (i !== this.#current) judgedMisses += b.misses;
+    }
+    const failures = errors + Math.max(0, judgedMisses - late);
+    if (calls >= this.#minimumCalls && failures >= this.#ratio * calls) this.#open();
+  }
+
+  /** The bucket of now, starting a new one (and forgetting the oldest) when its time is up. */
+  #bucket(): Bucket {
+    const nowUs = this.#clock.nowUs();
+    let b = this.#buckets[this.#current];
+    if (nowUs - b.startUs < this.#bucketUs) return b;
+    this.#current = (this.#current + 1) % BUCKETS;
+    b = this.#buckets[this.#current];
+    b.startUs = nowUs;
+    b.successes = b.errors = b.misses = b.late = 0;
+    return b;
   }
 
   #open(): void {
     this.#openUntilUs = this.#clock.nowUs() + this.#backoffUs;
+    this.#consecutiveErrors = 0;
+    for (const b of this.#buckets) b.startUs = -Infinity; // a closed breaker starts a fresh window
     this.#set("open");
   }
 

@@ -13,7 +13,8 @@ import { compileIdentity } from "./identity.ts";
 import type { MatchedLimits, PolicySet } from "./policy/compile.ts";
 import type { IdentityOptions, LimitDefinition } from "./policy/types.ts";
 import type { Clock, Decision, LimiterStore } from "./store.ts";
-import { decisionActions, FAILURE_ACTIONS, shadowDenials } from "./variables.ts";
+import { ALL_ACK_VARIABLES, type AckSelection } from "./ack-selection.ts";
+import { decisionActions, failureActions, shadowDenials } from "./variables.ts";
 
 /**
  * The SPOE message name the default limit listens to.
@@ -56,6 +57,8 @@ export interface RateLimitHandlerOptions {
   readonly onDecision?: (info: DecisionInfo) => void;
   /** Times each store call for `onDecision` (µs; a monotonic clock, e.g. from performance.now()). */
   readonly clock?: Clock;
+  /** The variables the ACKs set (default: every one); the others are not computed. */
+  readonly variables?: AckSelection;
 }
 
 const NO_ACTIONS: readonly Action[] = Object.freeze([]);
@@ -96,7 +99,8 @@ const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 export function createRateLimitHandler(options: RateLimitHandlerOptions): NotifyHandler {
   const { policies: set, store, onDecision, clock } = options;
   const identity = compileIdentity(options.identity);
-  const failure = FAILURE_ACTIONS[options.failure];
+  const variables = options.variables ?? ALL_ACK_VARIABLES;
+  const failure = failureActions(options.failure, variables);
 
   const finish = (message: Message, who: string, matched: MatchedLimits, decision: Decision, startUs: number): readonly Action[] => {
     if (onDecision !== undefined) {
@@ -113,7 +117,7 @@ export function createRateLimitHandler(options: RateLimitHandlerOptions): Notify
         storeUs: clock === undefined ? 0 : clock.nowUs() - startUs,
       });
     }
-    return decisionActions(decision, matched);
+    return decisionActions(decision, matched, variables);
   };
 
   const decide = (message: Message): readonly Action[] | PromiseLike<readonly Action[]> => {

@@ -3,11 +3,13 @@
  * and a policy (`local` memory store, `allow`, `deny`) for when the shared store is slow,
  * failing or known bad. The shared store keeps its own deadline (the Valkey store's
  * `deadlineMs`) and rejects with `code: "timeout"` past it; this wrapper adds no second timer.
- * Pure: time is injected.
+ * A store that names the node of each request (a cluster: its primary) gets one breaker per
+ * node, so one dead primary sends only its own keys to the policy. Pure: time is injected.
  * @module
  */
 import { isPromiseLike } from "../agent/promise-like.ts";
-import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./breaker.ts";
+import type { BreakerOptions, BreakerState, CircuitBreaker } from "./breaker.ts";
+import { NodeBreakers } from "./node-breakers.ts";
 import type { DenyCache } from "./deny-cache.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "./store.ts";
 
@@ -23,14 +25,31 @@ export type StoreEvent =
   /** The shared store answered one decision after `seconds` (successful calls only). */
   | { readonly kind: "round-trip"; readonly seconds: number }
   | { readonly kind: "late-reply" }
-  | { readonly kind: "breaker"; readonly state: BreakerState }
+  /** A node's breaker changed (`node` "" for a single-node store); `state` is the worst over all nodes. */
+  | { readonly kind: "breaker"; readonly state: BreakerState; readonly node: string; readonly nodeState: BreakerState }
   | { readonly kind: "deny-cache-hit" }
   | { readonly kind: "store-error"; readonly error: unknown };
+
+/** A shared store that knows which node answers a request (a Valkey cluster: the slot's primary). */
+export interface NodeAwareStore extends LimiterStore {
+  /** The node `checks` go to; "" when there is one node. */
+  nodeOf?(checks: readonly LimitCheck[]): string;
+}
+
+/**
+ * A timeout rejection may say when the late reply came: the store was slow, not dead. The
+ * breaker counts such a miss as slowness (see breaker.ts).
+ */
+export interface TimeoutError {
+  readonly code: "timeout";
+  /** Resolves when the reply arrives after all (never rejects). */
+  readonly answered?: Promise<void>;
+}
 
 /** Options of the wrapper. */
 export interface ResilientStoreOptions {
   /** The shared store; it must settle every check within its own deadline (timeouts reject with `code: "timeout"`). */
-  readonly primary: LimiterStore;
+  readonly primary: NodeAwareStore;
   /** A MemoryStore, used by the `local` policy. */
   readonly fallback: LimiterStore;
   readonly policy: FailurePolicy;
@@ -73,29 +92,34 @@ function cachedDenial(checks: readonly LimitCheck[], index: number, retryUs: num
   return { allowed: false, decidingIndex: index, results, degraded: false };
 }
 
-function isTimeout(error: unknown): boolean {
+function isTimeout(error: unknown): error is TimeoutError {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "timeout";
 }
 
 /** A LimiterStore that never fails and waits no longer than the primary's deadline (plus the fallback). */
 export class ResilientStore implements LimiterStore {
   readonly #o: ResilientStoreOptions;
-  readonly #breaker: CircuitBreaker;
+  readonly #breakers: NodeBreakers;
   readonly #emit: (event: StoreEvent) => void;
 
   constructor(options: ResilientStoreOptions) {
     this.#o = options;
     this.#emit = options.onEvent ?? (() => {});
-    this.#breaker = new CircuitBreaker({
+    this.#breakers = new NodeBreakers({
       ...options.breaker,
       clock: options.clock,
-      onChange: (state) => this.#emit({ kind: "breaker", state }),
+      onChange: (c) => this.#emit({ kind: "breaker", state: c.worst, node: c.node, nodeState: c.state }),
     });
   }
 
-  /** The breaker's state, for readiness and metrics. */
+  /** The worst breaker state over the store's nodes, for readiness and metrics. */
   get breakerState(): BreakerState {
-    return this.#breaker.state;
+    return this.#breakers.worst;
+  }
+
+  /** The nodes whose breaker is open or half-open ("valkey" for a single-node store). */
+  nodesNotClosed(): string[] {
+    return this.#breakers.notClosed();
   }
 
   /** Forget every remembered denial (e.g. after a config reload changed the limits). */
@@ -106,22 +130,24 @@ export class ResilientStore implements LimiterStore {
   check(checks: readonly LimitCheck[]): Decision | Promise<Decision> {
     const cached = this.#fromDenyCache(checks);
     if (cached) return cached;
-    if (!this.#breaker.tryAcquire()) return this.#degrade(checks, "breaker-open");
+    const primary = this.#o.primary;
+    const breaker = this.#breakers.of(primary.nodeOf === undefined ? "" : primary.nodeOf(checks));
+    if (!breaker.tryAcquire()) return this.#degrade(checks, "breaker-open");
     // The store evaluated the request at some moment after this one, so a denial's retry-after
     // counted from here ends no later than the true one: the cached denial stays exact.
     const sentUs = this.#o.clock.nowUs();
     let answer: Decision | Promise<Decision>;
     try {
-      answer = this.#o.primary.check(checks);
+      answer = primary.check(checks);
     } catch (error) {
-      return this.#failed(checks, error);
+      return this.#failed(checks, error, breaker);
     }
-    if (!isPromiseLike(answer)) return this.#succeeded(checks, answer, sentUs);
-    return answer.then((decision) => this.#succeeded(checks, decision, sentUs), (error: unknown) => this.#failed(checks, error));
+    if (!isPromiseLike(answer)) return this.#succeeded(checks, answer, sentUs, breaker);
+    return answer.then((decision) => this.#succeeded(checks, decision, sentUs, breaker), (error: unknown) => this.#failed(checks, error, breaker));
   }
 
-  #succeeded(checks: readonly LimitCheck[], decision: Decision, sentUs: number): Decision {
-    this.#breaker.success();
+  #succeeded(checks: readonly LimitCheck[], decision: Decision, sentUs: number, breaker: CircuitBreaker): Decision {
+    breaker.success();
     const cache = this.#o.denyCache;
     if (cache && !decision.allowed) {
       decision.results.forEach((r, i) => {
@@ -134,10 +160,15 @@ export class ResilientStore implements LimiterStore {
     return decision;
   }
 
-  #failed(checks: readonly LimitCheck[], error: unknown): Decision | Promise<Decision> {
-    this.#breaker.failure();
+  #failed(checks: readonly LimitCheck[], error: unknown, breaker: CircuitBreaker): Decision | Promise<Decision> {
     this.#emit({ kind: "store-error", error });
-    return this.#degrade(checks, isTimeout(error) ? "timeout" : "error");
+    if (!isTimeout(error)) {
+      breaker.failure();
+      return this.#degrade(checks, "error");
+    }
+    breaker.timeout();
+    error.answered?.then(() => breaker.lateReply());
+    return this.#degrade(checks, "timeout");
   }
 
   #fromDenyCache(checks: readonly LimitCheck[]): Decision | undefined {

@@ -59,8 +59,9 @@ describe("createPolicyHandler()", () => {
   });
 
   test("a request in flight finishes on the config it started with, the next uses the reloaded one", async () => {
-    const v1 = load(withFile("limits:\n  - name: v1\n    rate: 100/s\n"));
-    const v2 = load(withFile("limits:\n  - name: v2\n    rate: 50/s\n"));
+    // txn.policy names the deciding limit; it is not among the default variables.
+    const v1 = load(withFile("haproxy:\n  variables: [allowed, policy]\nlimits:\n  - name: v1\n    rate: 100/s\n"));
+    const v2 = load(withFile("haproxy:\n  variables: [allowed, policy]\nlimits:\n  - name: v2\n    rate: 50/s\n"));
     const { telemetry } = recorder();
     const memory = new MemoryStore({ clock: { nowUs: () => 5e15 } });
     const release: (() => void)[] = [];

@@ -101,7 +101,7 @@ describe("createTelemetry()", () => {
 
   test("store events drive breaker, degraded, error, late-reply and deny-cache metrics", () => {
     const { telemetry, scrape } = setup();
-    telemetry.onStoreEvent({ kind: "breaker", state: "open" });
+    telemetry.onStoreEvent({ kind: "breaker", state: "open", node: "", nodeState: "open" });
     telemetry.onStoreEvent({ kind: "degraded", reason: "breaker-open" });
     telemetry.onStoreEvent({ kind: "degraded", reason: "timeout" });
     telemetry.onStoreEvent({ kind: "late-reply" });
@@ -119,7 +119,7 @@ describe("createTelemetry()", () => {
     expect(sampleValue(f, "spoa_store_errors_total", { kind: "unavailable" })).toBe(1);
     expect(sampleValue(f, "spoa_store_errors_total", { kind: "other" })).toBe(1);
     expect(sampleValue(f, "spoa_store_duration_seconds_count")).toBe(1);
-    telemetry.onStoreEvent({ kind: "breaker", state: "half-open" });
+    telemetry.onStoreEvent({ kind: "breaker", state: "half-open", node: "", nodeState: "half-open" });
     f = scrape();
     expect(sampleValue(f, "spoa_circuit_breaker_state")).toBe(1);
   });

@@ -1,9 +1,15 @@
 import { describe, expect, test } from "bun:test";
+import { defaultLimit } from "../../src/config/limits.ts";
 import { ACK_VARIABLE_NAMES, ackSelection, ALL_ACK_VARIABLES, DEFAULT_ACK_VARIABLES, unknownAckVariables } from "../../src/ratelimit/ack-selection.ts";
+import { createRateLimitHandler } from "../../src/ratelimit/handler.ts";
+import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
+import { parseIp } from "../../src/ratelimit/ip.ts";
+import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
+import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
 import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
 import { decisionActions, failureActions, FAILURE_ACTIONS } from "../../src/ratelimit/variables.ts";
-import type { Action } from "../../src/spop/types.ts";
+import type { Action, Message } from "../../src/spop/types.ts";
 
 function limit(name: string, shadow = false): LimitDefinition {
   return {
@@ -108,5 +114,28 @@ describe("failureActions", () => {
     expect(failureActions("deny", ackSelection(["ip_score"]))).toEqual([sess("ip_score", 100)]);
     expect(names(failureActions("allow", ackSelection(DEFAULT_ACK_VARIABLES)))).toEqual(["sess.ip_score", "txn.allowed", "txn.degraded"]);
     expect(failureActions("deny")).toBe(FAILURE_ACTIONS.deny);
+  });
+});
+
+describe("createRateLimitHandler with a selection", () => {
+  const build = (variables: readonly string[]) =>
+    createRateLimitHandler({
+      policies: compilePolicies([defaultLimit({ intervalUs: 10_000, burstUs: 0, messages: ["check-rate"] })], { keyPrefix: "rl:" }),
+      identity: DEFAULT_IDENTITY_OPTIONS,
+      store: new MemoryStore({ clock: { nowUs: () => 1_000_000_000 }, seed: 1 }),
+      failure: "deny",
+      variables: ackSelection(variables),
+    });
+  const request: Message = { name: "check-rate", args: [{ name: "ip_src", kind: "ipv4", value: parseIp("192.0.2.1") as number }] };
+  const context = { streamId: 1, frameId: 1, connectionId: 1 };
+
+  test("ACKs carry only the chosen variables, allowed and denied", () => {
+    const handler = build(["ip_score"]);
+    expect(handler.handle([request], context)).toEqual([sess("ip_score", 0)]);
+    expect(handler.handle([request], context)).toEqual([sess("ip_score", 100)]); // burst 0: the second is denied
+  });
+
+  test("the handler's failure answer keeps only the chosen variables too", () => {
+    expect(build(["ip_score", "retry_after"]).failureActions(new Error("x"), [request])).toEqual([sess("ip_score", 100), int("retry_after", 1)]);
   });
 });

@@ -8,8 +8,8 @@ function setup(options = {}) {
   return { breaker, changes, advanceMs: (ms: number) => (now += ms * 1000) };
 }
 
-describe("CircuitBreaker", () => {
-  test("stays closed below the failure threshold and a success resets the count", () => {
+describe("CircuitBreaker: errors", () => {
+  test("stays closed below the error threshold and a success resets the count", () => {
     const { breaker } = setup();
     breaker.failure();
     breaker.failure();
@@ -20,7 +20,7 @@ describe("CircuitBreaker", () => {
     expect(breaker.tryAcquire()).toBe(true);
   });
 
-  test("opens after N consecutive failures and refuses calls until the backoff passes", () => {
+  test("opens after N consecutive errors and refuses calls until the backoff passes", () => {
     const { breaker, changes, advanceMs } = setup();
     for (let i = 0; i < 3; i++) breaker.failure();
     expect(breaker.state).toBe("open");
@@ -32,6 +32,79 @@ describe("CircuitBreaker", () => {
     expect(changes).toEqual(["open", "half-open"]);
   });
 
+  test("an error share at the ratio over the window opens it even between successes", () => {
+    const { breaker, advanceMs } = setup({ failureThreshold: 1000, minimumCalls: 20 });
+    for (let i = 0; i < 9; i++) {
+      breaker.success();
+      breaker.failure();
+      advanceMs(10);
+    }
+    expect(breaker.state).toBe("closed"); // 18 calls: below the minimum
+    breaker.success();
+    breaker.failure();
+    expect(breaker.state).toBe("open");
+  });
+
+  test("errors older than the window are forgotten", () => {
+    const { breaker, advanceMs } = setup({ failureThreshold: 1000, minimumCalls: 10 });
+    for (let i = 0; i < 8; i++) breaker.failure();
+    advanceMs(1100);
+    for (let i = 0; i < 9; i++) breaker.success();
+    breaker.failure();
+    breaker.failure();
+    expect(breaker.state).toBe("closed");
+  });
+});
+
+describe("CircuitBreaker: slow is not dead", () => {
+  test("deadline misses whose replies arrive late never open it", () => {
+    const { breaker, advanceMs } = setup();
+    // A slow store under load: every call misses its deadline, every reply comes 10 ms later.
+    let owed = 0;
+    for (let ms = 0; ms < 3000; ms++) {
+      for (let i = 0; i < 10; i++) breaker.timeout();
+      owed += 10;
+      if (ms >= 10) {
+        for (let i = 0; i < 10; i++) breaker.lateReply();
+        owed -= 10;
+      }
+      advanceMs(1);
+    }
+    expect(owed).toBe(100);
+    expect(breaker.state).toBe("closed");
+  });
+
+  test("a few misses under load beside answers never open it", () => {
+    const { breaker, advanceMs } = setup();
+    for (let ms = 0; ms < 2000; ms++) {
+      for (let i = 0; i < 20; i++) breaker.success();
+      breaker.timeout();
+      advanceMs(1);
+    }
+    expect(breaker.state).toBe("closed");
+  });
+
+  test("a silent store (no reply at all) opens it once a bucket of misses is judged", () => {
+    const { breaker, changes, advanceMs } = setup();
+    let openedAtMs = -1;
+    for (let ms = 0; ms < 1000 && openedAtMs < 0; ms++) {
+      breaker.timeout();
+      if (breaker.state === "open") openedAtMs = ms;
+      advanceMs(1);
+    }
+    expect(openedAtMs).toBeGreaterThanOrEqual(100);
+    expect(openedAtMs).toBeLessThan(200);
+    expect(changes).toEqual(["open"]);
+  });
+
+  test("misses alone do not count toward the consecutive-error threshold", () => {
+    const { breaker } = setup();
+    for (let i = 0; i < 10; i++) breaker.timeout();
+    expect(breaker.state).toBe("closed");
+  });
+});
+
+describe("CircuitBreaker: probes", () => {
   test("half-open lets exactly one probe through; its success closes the breaker", () => {
     const { breaker, changes, advanceMs } = setup();
     for (let i = 0; i < 3; i++) breaker.failure();
@@ -41,6 +114,15 @@ describe("CircuitBreaker", () => {
     breaker.success();
     expect(breaker.state).toBe("closed");
     expect(changes).toEqual(["open", "half-open", "closed"]);
+  });
+
+  test("a probe that misses its deadline re-opens it", () => {
+    const { breaker, advanceMs } = setup();
+    for (let i = 0; i < 3; i++) breaker.failure();
+    advanceMs(250);
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.timeout();
+    expect(breaker.state).toBe("open");
   });
 
   test("each failed probe doubles the open period up to the maximum", () => {
@@ -59,17 +141,16 @@ describe("CircuitBreaker", () => {
     expect(periods).toEqual([250, 500, 1000, 1000, 1000]);
   });
 
-  test("a success after the open period resets the backoff to its initial value", () => {
-    const { breaker, advanceMs } = setup();
-    for (let i = 0; i < 3; i++) breaker.failure();
+  test("after closing, the window starts empty: old errors do not re-open it", () => {
+    const { breaker, advanceMs } = setup({ failureThreshold: 1000, minimumCalls: 4 });
+    for (let i = 0; i < 4; i++) breaker.failure();
+    expect(breaker.state).toBe("open");
     advanceMs(250);
-    breaker.tryAcquire();
-    breaker.failure();
-    advanceMs(500);
     breaker.tryAcquire();
     breaker.success();
-    for (let i = 0; i < 3; i++) breaker.failure();
-    advanceMs(250);
-    expect(breaker.state).toBe("half-open");
+    breaker.success();
+    breaker.success();
+    breaker.failure();
+    expect(breaker.state).toBe("closed");
   });
 });

@@ -103,9 +103,9 @@ describe("ResilientStore", () => {
     expect(await store.check(checks)).toEqual(allowed);
     expect(store.breakerState).toBe("closed");
     expect(events.filter((e) => e.kind === "breaker")).toEqual([
-      { kind: "breaker", state: "open" },
-      { kind: "breaker", state: "half-open" },
-      { kind: "breaker", state: "closed" },
+      { kind: "breaker", state: "open", node: "", nodeState: "open" },
+      { kind: "breaker", state: "half-open", node: "", nodeState: "half-open" },
+      { kind: "breaker", state: "closed", node: "", nodeState: "closed" },
     ]);
   });
 
@@ -143,5 +143,88 @@ describe("ResilientStore", () => {
     store.clearDenyCache();
     await store.check(checks);
     expect(calls()).toBe(2);
+  });
+});
+
+describe("ResilientStore breakers", () => {
+  /** A primary whose keys live on node "a" or "b" (the text before ":"), failing on the nodes in `down`. */
+  function twoNodes() {
+    let now = 1_000_000_000;
+    const clock = { nowUs: () => now };
+    const down = new Set<string>();
+    const asked: string[] = [];
+    const nodeOf = (cs: readonly LimitCheck[]) => cs[0].key.slice(0, cs[0].key.indexOf(":"));
+    const primary = {
+      check: (cs: readonly LimitCheck[]) => {
+        asked.push(nodeOf(cs));
+        return down.has(nodeOf(cs)) ? Promise.reject(Object.assign(new Error("refused"), { code: "unavailable" })) : Promise.resolve(allowed);
+      },
+      nodeOf,
+      close: async () => {},
+    };
+    const events: StoreEvent[] = [];
+    const store = new ResilientStore({ primary, fallback: new MemoryStore({ clock }), policy: "allow", clock, breaker: { failureThreshold: 3 }, onEvent: (e) => events.push(e) });
+    const on = (node: string): LimitCheck[] => [{ key: `${node}:k`, params: P, cost: 1, shadow: false }];
+    return { store, down, asked, events, on, advanceMs: (ms: number) => (now += ms * 1000) };
+  }
+
+  test("one dead node opens only its breaker: keys on the other node keep deciding on the store", async () => {
+    const { store, down, asked, events, on } = twoNodes();
+    down.add("b");
+    for (let i = 0; i < 3; i++) await store.check(on("b"));
+    asked.length = 0;
+    expect((await store.check(on("b"))).degraded).toBe(true);
+    expect(await store.check(on("a"))).toEqual(allowed);
+    expect(asked).toEqual(["a"]);
+    expect(store.breakerState).toBe("open");
+    expect(store.nodesNotClosed()).toEqual(["b"]);
+    expect(events.filter((e) => e.kind === "breaker")).toEqual([{ kind: "breaker", state: "open", node: "b", nodeState: "open" }]);
+  });
+
+  test("a node that comes back closes its breaker after the backoff", async () => {
+    const { store, down, on, advanceMs } = twoNodes();
+    down.add("b");
+    for (let i = 0; i < 3; i++) await store.check(on("b"));
+    down.delete("b");
+    advanceMs(250);
+    expect(await store.check(on("b"))).toEqual(allowed);
+    expect(store.breakerState).toBe("closed");
+  });
+
+  /** A primary that times out every call; `late` says whether the replies still arrive. */
+  function timingOut(late: boolean) {
+    let now = 1_000_000_000;
+    const clock = { nowUs: () => now };
+    const replies: (() => void)[] = [];
+    const primary: LimiterStore = {
+      check: () => {
+        const answered = late ? new Promise<void>((r) => replies.push(r)) : undefined;
+        return Promise.reject(Object.assign(new Error("deadline"), { code: "timeout", answered }));
+      },
+      close: async () => {},
+    };
+    const store = new ResilientStore({ primary, fallback: new MemoryStore({ clock }), policy: "allow", clock });
+    return { store, replies, advanceMs: (ms: number) => (now += ms * 1000) };
+  }
+
+  test("a slow store (every call misses its deadline, every reply comes late) never opens the breaker", async () => {
+    const { store, replies, advanceMs } = timingOut(true);
+    for (let ms = 0; ms < 600; ms++) {
+      const d = await store.check(checks);
+      expect(d).toMatchObject({ degraded: true });
+      if (replies.length > 5) replies.shift()?.(); // each reply lands ~5 calls later
+      await Promise.resolve();
+      advanceMs(1);
+    }
+    expect(store.breakerState).toBe("closed");
+  });
+
+  test("a silent store (calls miss their deadline, nothing ever comes back) opens the breaker", async () => {
+    const { store, advanceMs } = timingOut(false);
+    for (let ms = 0; ms < 600 && store.breakerState === "closed"; ms++) {
+      await store.check(checks);
+      advanceMs(1);
+    }
+    expect(store.breakerState).toBe("open");
   });
 });

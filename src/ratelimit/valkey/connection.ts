@@ -6,12 +6,15 @@
  */
 import { createClient, createCluster, createSentinel } from "redis";
 import { ValkeyStoreError } from "./errors.ts";
+import { keySlot } from "./slot.ts";
 import { baseClientOptions, reconnectDelayMs, type Topology, type ValkeyStoreOptions } from "./options.ts";
 
 /** A connection of any topology. */
 export interface ValkeyConnection {
   /** Sends `args`; in a cluster it goes to the node owning `routeKey`'s slot. */
   send(routeKey: string, args: string[]): Promise<unknown>;
+  /** The node that owns `routeKey`: a cluster's primary for its slot ("host:port"); "" for one node or while unknown. */
+  nodeOf(routeKey: string): string;
   ping(): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -49,6 +52,15 @@ function startConnecting(
   return Promise.race([ready, new Promise<void>((resolve) => setTimeout(resolve, options.waitMs))]);
 }
 
+/** The address of the primary serving `key`'s slot, "" while the slot map does not know it. */
+function slotPrimary(cluster: { getSlotMaster(slot: number): { readonly address?: string } | undefined }, key: string): string {
+  try {
+    return cluster.getSlotMaster(keySlot(key))?.address ?? "";
+  } catch {
+    return ""; // no slot map yet (discovery in progress): one breaker until it is known
+  }
+}
+
 /** Opens one connection for `topology`; waits at most `waitMs` for it to become ready. */
 export async function openConnection(
   topology: Topology,
@@ -78,6 +90,7 @@ export async function openConnection(
     await startConnecting(client, { kind: "standalone", onError, waitMs, isClosed });
     return {
       send: (_key, args) => client.isOpen ? client.sendCommand(args) : notReady(),
+      nodeOf: () => "",
       ping: () => client.isOpen ? client.ping() : notReady(),
       close: async () => {
         closed = true;
@@ -104,6 +117,7 @@ export async function openConnection(
     }, { kind: "cluster", onError, waitMs, isClosed });
     return {
       send: (key, args) => ready ? cluster.sendCommand(key, false, args) : notReady(),
+      nodeOf: (key) => (ready ? slotPrimary(cluster, key) : ""),
       ping: () => ready ? cluster.sendCommand(undefined, true, ["PING"]) : notReady(),
       close: async () => {
         closed = true;
@@ -133,6 +147,7 @@ export async function openConnection(
   }, { kind: "sentinel", onError, waitMs, isClosed });
   return {
     send: (_key, args) => ready ? sentinel.sendCommand(false, args) : notReady(),
+    nodeOf: () => "",
     ping: () => ready ? sentinel.sendCommand(false, ["PING"]) : notReady(),
     close: async () => {
       closed = true;

@@ -10,11 +10,14 @@ export type ValkeyErrorCode = "timeout" | "unavailable" | "reply" | "closed" | "
 export class ValkeyStoreError extends Error {
   /** Stable machine-readable kind. */
   readonly code: ValkeyErrorCode;
+  /** A timeout only: resolves if the reply comes after all (Valkey is slow, not gone). */
+  readonly answered?: Promise<void>;
 
-  constructor(code: ValkeyErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ValkeyErrorCode, message: string, options?: { cause?: unknown; answered?: Promise<void> }) {
     super(message, options);
     this.name = "ValkeyStoreError";
     this.code = code;
+    if (options?.answered !== undefined) this.answered = options.answered;
   }
 }
 

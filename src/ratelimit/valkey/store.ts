@@ -33,6 +33,8 @@ export interface ValkeyStoreDeps {
 export interface ValkeyStore extends LimiterStore, KeyAdmin {
   /** True when Valkey answered PING within max(deadline, 1 s). */
   ping(): Promise<boolean>;
+  /** The node `checks` go to: a cluster's primary for their slot ("host:port"), "" otherwise. */
+  nodeOf(checks: readonly LimitCheck[]): string;
   /** Replies that arrived after their decision's deadline (counted and ignored). */
   readonly lateReplies: number;
 }
@@ -156,17 +158,24 @@ class ValkeyLimiterStore implements ValkeyStore {
 
   #send(routeKey: string, items: readonly Pending[]): void {
     const conn = this.#connections[this.#next++ % this.#connections.length];
+    // One timer per batch. Its items share one timeout error, which learns if the reply still
+    // comes: the breaker tells a slow Valkey (late replies) from a gone one (none).
+    let answeredLate: (() => void) | undefined;
     const timer = setTimeout(() => {
+      const error = new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`, {
+        answered: new Promise<void>((resolve) => (answeredLate = resolve)),
+      });
       for (const item of items) {
         if (item.done) continue;
         item.done = true;
-        item.reject(new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`));
+        item.reject(error);
       }
     }, this.#options.deadlineMs);
     const requests = items.map((item) => item.checks);
     const sentMs = performance.now();
     runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix)).then((reply) => {
       clearTimeout(timer);
+      answeredLate?.();
       const roundTrip: StoreEvent = { kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 };
       let decisions: Decision[];
       try {
@@ -182,6 +191,8 @@ class ValkeyLimiterStore implements ValkeyStore {
       });
     }, (error: unknown) => {
       clearTimeout(timer);
+      // An error reply is Valkey answering; a dropped connection is not.
+      if (asStoreError(error).code === "reply") answeredLate?.();
       this.#fail(items, error);
     });
   }
@@ -214,6 +225,10 @@ class ValkeyLimiterStore implements ValkeyStore {
 
   deleteKey(key: string): Promise<number | undefined> {
     return deleteKey(this.#connections[0], this.#options.keyPrefix + key);
+  }
+
+  nodeOf(checks: readonly LimitCheck[]): string {
+    return checks.length === 0 ? "" : this.#connections[0].nodeOf(this.#options.keyPrefix + checks[0].key);
   }
 
   async ping(): Promise<boolean> {

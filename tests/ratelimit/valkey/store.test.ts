@@ -165,7 +165,7 @@ describe("ValkeyStore outage under ResilientStore", () => {
       }
       expect(during.every((d) => d.degraded)).toBe(true);
       expect(during.filter((d) => d.allowed).length).toBe(3); // the local MemoryStore decided
-      expect(events).toContainEqual({ kind: "breaker", state: "open" });
+      expect(events).toContainEqual({ kind: "breaker", state: "open", node: "", nodeState: "open" });
       expect(events.some((e) => e.kind === "degraded" && e.reason === "breaker-open")).toBe(true);
       await own.restart();
       let back: Decision | undefined;
