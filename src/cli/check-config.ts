@@ -4,6 +4,7 @@
  */
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type LoadInput, loadConfig } from "../config/load.ts";
+import { configWarnings } from "../config/warnings.ts";
 import { formatRate } from "../config/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { KeyPart, LimitDefinition } from "../ratelimit/policy/types.ts";
@@ -52,6 +53,12 @@ export function configSummary(config: AgentConfig): string {
   ].join("\n");
 }
 
+/** Every problem of an invalid configuration, one per line, as check-config and serve print them. */
+export function configErrorText(error: ConfigError): string {
+  const count = error.issues.length === 1 ? "1 problem" : `${error.issues.length} problems`;
+  return `Configuration invalid (${count}):\n${error.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`;
+}
+
 /** Runs check-config; returns the exit code: 0 valid (summary on stdout), 2 invalid (every problem on stderr). */
 export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number {
   let config: AgentConfig;
@@ -59,10 +66,11 @@ export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number 
     config = loadConfig({ args, env: io.env, readFile: io.readFile });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const count = error.issues.length === 1 ? "1 problem" : `${error.issues.length} problems`;
-    io.stderr(`Configuration invalid (${count}):\n${error.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`);
+    io.stderr(configErrorText(error));
     return 2;
   }
   io.stdout(configSummary(config));
+  const warnings = configWarnings(config);
+  if (warnings.length > 0) io.stderr(warnings.map((w) => `Warning: ${formatIssue(w)}`).join("\n") + "\n");
   return 0;
 }

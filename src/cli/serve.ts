@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { Agent } from "../agent/agent.ts";
 import { ConfigError } from "../config/errors.ts";
 import { loadConfig } from "../config/load.ts";
+import { configWarnings } from "../config/warnings.ts";
 import { parseListenAddress } from "../config/net.ts";
 import { type AgentConfig, redactedConfig } from "../config/schema.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
@@ -16,7 +17,7 @@ import type { HostProcess } from "../runtime/process.ts";
 import type { ListenAddress } from "../agent/transport.ts";
 import type { Listener } from "../runtime/types.ts";
 import type { ParsedArgs } from "./args.ts";
-import { checkConfigCommand } from "./check-config.ts";
+import { checkConfigCommand, configErrorText } from "./check-config.ts";
 import { asListenFailure, ListenFailure } from "./listen-failure.ts";
 import { autoWorkerCount } from "../app/cpu-limit.ts";
 import { createPolicyHandler } from "../app/policy-handler.ts";
@@ -49,7 +50,7 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
     config = readConfig(args, host);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    host.write("err", `spoa-gcra: invalid configuration\n${error.message}\n`);
+    host.write("err", `spoa-gcra: ${configErrorText(error)}`);
     return EXIT_USAGE;
   }
   if (args.flags.validate === true) {
@@ -69,6 +70,9 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
     now: Date.now,
     base: workerId === undefined ? { pid: host.pid } : { pid: host.pid, worker: Number(workerId) },
   });
+  if (workerId === undefined) {
+    for (const warning of configWarnings(config)) logger.warn("config warning", { field: warning.path, problem: warning.message, fix: warning.fix });
+  }
   const workers = config.workers === 0 ? autoWorkerCount() : config.workers;
   if (workers > 1 && workerId === undefined) return await runWorkers(workers, { host, logger, config });
   try {

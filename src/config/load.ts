@@ -25,6 +25,16 @@ export interface LoadInput {
   readonly readFile: (path: string) => string;
 }
 
+/**
+ * The yaml library's first message line without its "at line N, column M:" tail (the issue's
+ * path already says where), followed by the offending line itself.
+ */
+function yamlProblem(message: string, text: string, line: number | undefined): string {
+  const what = message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "").replace(/:\s*$/, "");
+  const source = line === undefined ? undefined : text.split("\n")[line - 1];
+  return source === undefined || source.trim() === "" ? what : `${what}, in line ${line}: ${JSON.stringify(source)}`;
+}
+
 /** Parses config file text: JSON when the name ends in `.json`, YAML otherwise. Throws ConfigError naming the line. */
 export function parseConfigText(text: string, fileName: string): unknown {
   if (fileName.endsWith(".json")) {
@@ -39,7 +49,7 @@ export function parseConfigText(text: string, fileName: string): unknown {
     throw new ConfigError(
       document.errors.map((error) => {
         const at = error.linePos?.[0];
-        return { path: at === undefined ? fileName : `${fileName}:${at.line}:${at.col}`, message: `invalid YAML: ${error.message.split("\n")[0]}` };
+        return { path: at === undefined ? fileName : `${fileName}:${at.line}:${at.col}`, message: `invalid YAML: ${yamlProblem(error.message, text, at?.line)}` };
       }),
       { cause: document.errors[0] },
     );

@@ -88,6 +88,13 @@ function parseUrl(raw: unknown): Parsed {
   return ok(raw);
 }
 
+/** "port 99999 is out of range …" for a host:port whose port TCP cannot have; undefined otherwise. */
+function portProblem(raw: unknown): string | undefined {
+  const port = typeof raw === "string" ? /^[^/]*:([0-9]+)$/.exec(raw)?.[1] : undefined;
+  if (port === undefined || Number(port) <= 65535) return undefined;
+  return `port ${port} is out of range in ${shown(raw)}: TCP ports go from 1 to 65535`;
+}
+
 /** Hides the password of a URL so messages and logs can show the rest. */
 export function redactUrl(text: string): string {
   return text.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, "$1<redacted>@");
@@ -122,23 +129,26 @@ export function parseValue(raw: unknown, kind: FieldKind): Parsed {
       const items = splitList(raw);
       if (items === undefined) return fail(`expected ${kindText(kind)}, got ${shown(raw)}`);
       const values: string[] = [];
+      const failures: Extract<Parsed, { ok: false }>[] = [];
       for (const item of items) {
         const parsed = parseListItem(item, kind);
-        if (!parsed.ok) return parsed;
-        values.push(parsed.value as string);
+        if (parsed.ok) values.push(parsed.value as string);
+        else failures.push(parsed);
       }
+      // Every bad item at once: fixing a list one rerun at a time is tedious.
+      if (failures.length > 0) return fail(failures.map((f) => f.message).join("; "), failures[0].fix);
       return ok(values);
     }
     case "url": return parseUrl(raw);
     case "listen":
       return typeof raw === "string" && parseListenAddress(raw) !== undefined
         ? ok(raw)
-        : fail(`expected ${kindText(kind)}, got ${shown(raw)}`, `for example "127.0.0.1:12345", "[::1]:12345" or "unix:/run/spoa/spoa.sock"`);
+        : fail(portProblem(raw) ?? `expected ${kindText(kind)}, got ${shown(raw)}`, `for example "127.0.0.1:12345", "[::1]:12345" or "unix:/run/spoa/spoa.sock"`);
     case "metrics": {
       if (raw === "off" || raw === false) return ok("off");
       return typeof raw === "string" && parseHostPort(raw) !== undefined
         ? ok(raw)
-        : fail(`expected ${kindText(kind)}, got ${shown(raw)}`, `for example "127.0.0.1:12346", "0.0.0.0:12346" or "off"`);
+        : fail(portProblem(raw) ?? `expected ${kindText(kind)}, got ${shown(raw)}`, `for example "127.0.0.1:12346", "0.0.0.0:12346" or "off"`);
     }
     case "workers": {
       if (raw === "auto") return ok(0);
