@@ -121,6 +121,12 @@ export interface ResetReport {
     /** Removed from the local deny cache; absent in the CLI, which cannot see agents' caches. */
     readonly denyCache?: boolean;
   }[];
+  /**
+   * Valkey: whether the reset was published to the other agents (which then drop their cached
+   * denials); false with `announceError` when Valkey refused (e.g. an ACL without the channel).
+   */
+  readonly announced?: boolean;
+  readonly announceError?: string;
 }
 
 interface MatchedCheck {
@@ -215,7 +221,10 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
         const denyCache = stores.denials?.forget(key);
         return { key, tatUs: tat ?? null, local, ...(denyCache === undefined ? {} : { denyCache }) };
       }));
-      return { store: stores.kind, keys: removed };
+      if (stores.primary.announceReset === undefined) return { store: stores.kind, keys: removed };
+      // Announced even for keys Valkey no longer held: an agent may still cache a denial of one.
+      const announceError = await stores.primary.announceReset(keys).then(() => undefined, (error: unknown) => error instanceof Error ? error.message : String(error));
+      return { store: stores.kind, keys: removed, announced: announceError === undefined, ...(announceError === undefined ? {} : { announceError }) };
     },
   };
 }

@@ -10,6 +10,7 @@ import { MemoryStore } from "../ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
 import { systemClock } from "../runtime/host-time.ts";
+import { resetChannel } from "../ratelimit/store-admin.ts";
 import type { AdminStores } from "./admin.ts";
 
 /** The store plus what readiness and reload need to know about it. */
@@ -47,14 +48,22 @@ export async function buildStore(
   // Loaded only when configured: node-redis costs startup time and memory the in-memory agent
   // does not need.
   const { createValkeyStore } = await import("../ratelimit/valkey/store.ts");
+  // denyCacheMaxKeys 0 turns the cache off (a DenyCache holds at least one key).
+  const denyCache = config.store.denyCacheMaxKeys > 0 ? new DenyCache({ maxKeys: config.store.denyCacheMaxKeys }) : undefined;
   // Policy keys already start with store.keyPrefix (so memory and Valkey keys read alike).
   const primary = await createValkeyStore({ ...valkeyOptions, keyPrefix: "" }, {
     clock: systemClock,
     log: (level, msg, fields) => deps.logger.log(level, msg, fields),
     onEvent: deps.onEvent,
+    // A key reset anywhere (another agent's admin endpoint, `spoa-gcra reset`) is reset here too.
+    resets: {
+      channel: resetChannel(config.store.keyPrefix),
+      onKey: (key) => {
+        denyCache?.forget(key);
+        memory.deleteKey(key);
+      },
+    },
   });
-  // denyCacheMaxKeys 0 turns the cache off (a DenyCache holds at least one key).
-  const denyCache = config.store.denyCacheMaxKeys > 0 ? new DenyCache({ maxKeys: config.store.denyCacheMaxKeys }) : undefined;
   const resilient = new ResilientStore({
     primary,
     fallback: memory,

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AgentConfig } from "../config/schema.ts";
+import { resetChannel } from "../ratelimit/store-admin.ts";
 import { type Admin, createAdmin } from "./admin.ts";
 
 /** Admin over a fresh Valkey connection; call `close` when done. */
@@ -13,7 +14,7 @@ export async function openValkeyAdmin(config: AgentConfig, clock: { nowUs(): num
   // Loaded only here: the memory-store CLI never parses node-redis.
   const { openValkeyKeyAdmin } = await import("../ratelimit/valkey/admin-client.ts");
   // Policy keys already carry store.keyPrefix, as in the agent's store.
-  const keys = await openValkeyKeyAdmin({ ...options, keyPrefix: "" });
+  const keys = await openValkeyKeyAdmin({ ...options, keyPrefix: "" }, { resetChannel: resetChannel(config.store.keyPrefix) });
   const admin = createAdmin({ config: () => config, stores: { kind: "valkey", primary: keys, clock } });
   return { admin, close: () => keys.close() };
 }

@@ -75,12 +75,6 @@ export async function adminCommand(command: "inspect" | "reset", args: ParsedArg
     opened = await openValkeyAdmin(config, { nowUs: () => Date.now() * 1000 });
     const report = command === "inspect" ? await opened.admin.inspect(description) : await opened.admin.reset(description);
     io.stdout(JSON.stringify(report, null, 2));
-    if (command === "reset") {
-      io.stderr(
-        "note: agents that had cached a denial of these keys keep answering it themselves until that\n" +
-          "denial's retry-after ends; POST /admin/reset to an agent clears its cache at once.",
-      );
-    }
     return 0;
   } catch (error) {
     if (error instanceof AdminRequestError) {

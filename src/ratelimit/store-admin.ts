@@ -23,6 +23,16 @@ export interface KeyAdmin {
   peekKey(key: string): StoredKey | Promise<StoredKey>;
   /** Deletes a key; answers the TAT it held, undefined when there was none. */
   deleteKey(key: string): number | undefined | Promise<number | undefined>;
+  /** Tells every agent sharing the store that these keys were reset (shared stores only). */
+  announceReset?(keys: readonly string[]): Promise<void>;
+}
+
+/**
+ * The pub/sub channel that announces reset keys to every agent sharing a Valkey, so each drops
+ * its cached denial of them (deny-cache.ts): `<keyPrefix>resets`, one message per key.
+ */
+export function resetChannel(keyPrefix: string): string {
+  return `${keyPrefix}resets`;
 }
 
 /** What a stored TAT means for one limit and one request cost, now (gcra.ts arithmetic). */

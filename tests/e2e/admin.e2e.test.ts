@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { agentCommand, type AgentProcess, startAgent } from "../helpers/agent-process.ts";
-import { freePort } from "../helpers/ports.ts";
+import { freePort, waitFor } from "../helpers/ports.ts";
 import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
@@ -111,7 +111,7 @@ describe("Valkey store: the agent's admin endpoint and the CLI", () => {
     valkey = await startValkey();
   });
 
-  test("inspect and reset over the agent and straight against Valkey agree; the deny cache is cleared by the agent's reset", async () => {
+  test("inspect and reset over the agent and straight against Valkey agree; a reset anywhere clears the agent's deny cache", async () => {
     const valkeyEnv = { VALKEY_URL: valkey!.url };
     const { spop, http } = await agentWith({ ...ADMIN_ENV, ...valkeyEnv }, ["--valkey-deadline", "1000"]);
     const ip = clientIp(9);
@@ -136,19 +136,33 @@ describe("Valkey store: the agent's admin endpoint and the CLI", () => {
 
     const reset = await cli(["reset", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
     expect(reset.code).toBe(0);
-    expect(JSON.parse(reset.stdout).keys).toEqual([{ key: fromAgent.limits[0].key, tatUs: fromAgent.limits[0].state.tatUs, local: false }]);
-    expect(reset.stderr).toContain("POST /admin/reset");
+    expect(JSON.parse(reset.stdout)).toEqual({
+      store: "valkey",
+      keys: [{ key: fromAgent.limits[0].key, tatUs: fromAgent.limits[0].state.tatUs, local: false }],
+      announced: true,
+    });
     expect(await valkey!.cli("EXISTS", fromAgent.limits[0].key)).toBe("0");
 
-    // Valkey forgot the client, but this agent still holds the cached denial until its
-    // retry-after; the agent's own reset drops it, and the next request passes.
+    // The reset was announced on the reset channel: this agent dropped its cached denial too,
+    // without being asked, and the next request passes.
+    await waitFor("the agent to drop its cached denial", async () => {
+      const now = await (await admin(http, "GET", "/admin/inspect?ip=10.0.0.9")).json();
+      return now.limits[0].denyCache.held === false;
+    }, 5_000);
     const held = await (await admin(http, "GET", "/admin/inspect?ip=10.0.0.9")).json();
-    expect(held.limits[0]).toMatchObject({ state: { tatUs: null, remaining: 3 }, denyCache: { held: true } });
-    expect((await spop.check(ip)).allowed).toBe(false);
-    const agentReset = await (await admin(http, "POST", "/admin/reset?ip=10.0.0.9")).json();
-    expect(agentReset.keys[0]).toMatchObject({ tatUs: null, denyCache: true });
+    expect(held).toMatchObject({ allowed: true, limits: [{ state: { tatUs: null, remaining: 3 }, denyCache: { held: false } }] });
     const next = await spop.check(ip);
     expect([next.allowed, next.degraded]).toEqual([true, false]);
+
+    // The agent's own reset: deny cache and Valkey at once.
+    expect((await spop.check(ip)).allowed).toBe(true);
+    expect((await spop.check(ip)).allowed).toBe(true);
+    expect((await spop.check(ip)).allowed).toBe(false);
+    expect((await spop.check(ip)).allowed).toBe(false);
+    const agentReset = await (await admin(http, "POST", "/admin/reset?ip=10.0.0.9")).json();
+    expect(agentReset).toMatchObject({ announced: true, keys: [{ local: false, denyCache: true }] });
+    expect(agentReset.keys[0].tatUs).toBeGreaterThan(0);
+    expect((await spop.check(ip)).allowed).toBe(true);
   }, 60_000);
 
   test("the CLI alone: denial → inspect shows remaining 0 and a retry-after → reset → the next request passes", async () => {

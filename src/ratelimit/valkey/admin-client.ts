@@ -6,7 +6,7 @@
 import type { KeyAdmin } from "../store-admin.ts";
 import { openConnection } from "./connection.ts";
 import { errorMessage, ValkeyStoreError } from "./errors.ts";
-import { deleteKey, peekKey } from "./key-admin.ts";
+import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
 import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
 
 /** KeyAdmin over its own connection; close it when done. */
@@ -19,7 +19,14 @@ export interface ValkeyKeyAdmin extends KeyAdmin {
  * a KeyAdmin. Calls fail with ValkeyStoreError "unavailable" when Valkey cannot be reached.
  * @throws {ValkeyStoreError} code "config" for unusable options.
  */
-export async function openValkeyKeyAdmin(options: ValkeyStoreOptions, deps: { readonly waitMs?: number } = {}): Promise<ValkeyKeyAdmin> {
+export async function openValkeyKeyAdmin(
+  options: ValkeyStoreOptions,
+  deps: {
+    readonly waitMs?: number;
+    /** Channel to announce deleted keys on (store-admin.ts resetChannel), so agents drop cached denials. */
+    readonly resetChannel?: string;
+  } = {},
+): Promise<ValkeyKeyAdmin> {
   let lastError: unknown;
   const conn = await openConnection(topologyOf(options), {
     store: options,
@@ -36,6 +43,7 @@ export async function openValkeyKeyAdmin(options: ValkeyStoreOptions, deps: { re
   return {
     peekKey: (key) => peekKey(conn, key).catch(explain),
     deleteKey: (key) => deleteKey(conn, key).catch(explain),
+    ...(deps.resetChannel === undefined ? {} : { announceReset: (keys: readonly string[]) => announceReset(conn, deps.resetChannel!, keys).catch(explain) }),
     close: () => conn.close(),
   };
 }

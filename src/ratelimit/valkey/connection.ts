@@ -16,6 +16,11 @@ export interface ValkeyConnection {
   /** The node that owns `routeKey`: a cluster's primary for its slot ("host:port"); "" for one node or while unknown. */
   nodeOf(routeKey: string): string;
   ping(): Promise<unknown>;
+  /**
+   * Calls `listener` with each message published on `channel`, on a connection of its own that
+   * (re)subscribes whenever it (re)connects; resolves without waiting for Valkey to be up.
+   */
+  subscribe(channel: string, listener: (message: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,13 +93,34 @@ export async function openConnection(
       client.on("ready", () => void client.sendCommand([...warmup]).catch((error: unknown) => onError("standalone-warmup", error)));
     }
     await startConnecting(client, { kind: "standalone", onError, waitMs, isClosed });
+    // A subscribed connection can do nothing else, so each subscription gets its own.
+    const subscribers: (typeof client)[] = [];
     return {
       send: (_key, args) => client.isOpen ? client.sendCommand(args) : notReady(),
       nodeOf: () => "",
       ping: () => client.isOpen ? client.ping() : notReady(),
+      subscribe: async (channel, listener) => {
+        const sub = client.duplicate();
+        subscribers.push(sub);
+        await startConnecting({
+          connect: async () => {
+            if (!sub.isOpen) await sub.connect();
+            try {
+              await sub.subscribe(channel, listener);
+            } catch (error) {
+              // An ACL without the channel will not change by retrying: say so once and stop.
+              if (!/NOPERM/i.test(error instanceof Error ? error.message : String(error))) throw error;
+              onError("standalone-subscriber-noperm", error);
+              sub.destroy();
+            }
+          },
+          on: (e, l) => sub.on(e, l),
+        }, { kind: "standalone-subscriber", onError, waitMs: 0, isClosed });
+      },
       close: async () => {
         closed = true;
         if (client.isOpen) client.destroy();
+        for (const sub of subscribers) if (sub.isOpen) sub.destroy();
       },
     };
   }
@@ -108,10 +134,12 @@ export async function openConnection(
       topologyRefreshOnReconnectionAttemptStrategy: 1000,
     } as Parameters<typeof createCluster>[0]);
     let ready = false;
+    const { promise: whenReady, resolve: nowReady } = Promise.withResolvers<void>();
     await startConnecting({
       connect: async () => {
         await cluster.connect();
         ready = true;
+        nowReady();
       },
       on: (e, l) => cluster.on(e, l),
     }, { kind: "cluster", onError, waitMs, isClosed });
@@ -119,6 +147,11 @@ export async function openConnection(
       send: (key, args) => ready ? cluster.sendCommand(key, false, args) : notReady(),
       nodeOf: (key) => (ready ? slotPrimary(cluster, key) : ""),
       ping: () => ready ? cluster.sendCommand(undefined, true, ["PING"]) : notReady(),
+      // The cluster client keeps one pub/sub connection and resubscribes after a failover.
+      subscribe: (channel, listener) => {
+        void whenReady.then(() => cluster.subscribe(channel, listener)).catch((error: unknown) => onError("cluster-subscriber", error));
+        return Promise.resolve();
+      },
       close: async () => {
         closed = true;
         if (ready) cluster.destroy();
@@ -138,10 +171,12 @@ export async function openConnection(
     passthroughClientErrorEvents: true,
   } as Parameters<typeof createSentinel>[0]);
   let ready = false;
+  const { promise: whenReady, resolve: nowReady } = Promise.withResolvers<void>();
   await startConnecting({
     connect: async () => {
       await sentinel.connect();
       ready = true;
+      nowReady();
     },
     on: (e, l) => sentinel.on(e, l),
   }, { kind: "sentinel", onError, waitMs, isClosed });
@@ -149,6 +184,11 @@ export async function openConnection(
     send: (_key, args) => ready ? sentinel.sendCommand(false, args) : notReady(),
     nodeOf: () => "",
     ping: () => ready ? sentinel.sendCommand(false, ["PING"]) : notReady(),
+    // The sentinel client keeps a pub/sub connection to the current master and moves it on failover.
+    subscribe: (channel, listener) => {
+      void whenReady.then(() => sentinel.subscribe(channel, listener)).catch((error: unknown) => onError("sentinel-subscriber", error));
+      return Promise.resolve();
+    },
     close: async () => {
       closed = true;
       if (ready) await sentinel.destroy();

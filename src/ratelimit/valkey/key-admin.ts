@@ -36,3 +36,8 @@ export async function peekKey(conn: ValkeyConnection, key: string): Promise<Stor
 export async function deleteKey(conn: ValkeyConnection, key: string): Promise<number | undefined> {
   return storedTat(await conn.send(key, ["GETDEL", key]), key);
 }
+
+/** Publishes each key on `channel` (store-admin.ts resetChannel), so every agent drops its cached denial. */
+export async function announceReset(conn: ValkeyConnection, channel: string, keys: readonly string[]): Promise<void> {
+  await Promise.all(keys.map((key) => conn.send(key, ["PUBLISH", channel, key])));
+}

@@ -10,7 +10,7 @@ import { hashTagOf } from "../keys.ts";
 import type { StoreEvent } from "../resilient-store.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
 import type { KeyAdmin, StoredKey } from "../store-admin.ts";
-import { deleteKey, peekKey } from "./key-admin.ts";
+import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
 import { openConnection, type ValkeyConnection } from "./connection.ts";
 import { errorMessage, ValkeyStoreError } from "./errors.ts";
@@ -27,10 +27,17 @@ export interface ValkeyStoreDeps {
   readonly onEvent?: (event: StoreEvent) => void;
   /** How long creation waits for a first connection before answering anyway (default 2000). */
   readonly connectWaitMs?: number;
+  /**
+   * Key resets on this channel (store-admin.ts resetChannel): `onKey` hears every key any agent
+   * or `spoa-gcra reset` announced, and announceReset announces there.
+   */
+  readonly resets?: { readonly channel: string; readonly onKey: (key: string) => void };
 }
 
 /** A LimiterStore backed by Valkey, plus a readiness probe and single-key admin access. */
 export interface ValkeyStore extends LimiterStore, KeyAdmin {
+  /** Publishes reset keys on `deps.resets.channel` (nothing without one). */
+  announceReset(keys: readonly string[]): Promise<void>;
   /** True when Valkey answered PING within max(deadline, 1 s). */
   ping(): Promise<boolean>;
   /** The node `checks` go to: a cluster's primary for their slot ("host:port"), "" otherwise. */
@@ -141,7 +148,7 @@ class ValkeyLimiterStore implements ValkeyStore {
       else this.#queued.set(group, [pending]);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        queueMicrotask(() => this.#flush());
+        setImmediate(() => this.#flush());
       }
     });
   }
@@ -227,6 +234,11 @@ class ValkeyLimiterStore implements ValkeyStore {
     return deleteKey(this.#connections[0], this.#options.keyPrefix + key);
   }
 
+  async announceReset(keys: readonly string[]): Promise<void> {
+    const channel = this.#deps.resets?.channel;
+    if (channel !== undefined) await announceReset(this.#connections[0], channel, keys.map((k) => this.#options.keyPrefix + k));
+  }
+
   nodeOf(checks: readonly LimitCheck[]): string {
     return checks.length === 0 ? "" : this.#connections[0].nodeOf(this.#options.keyPrefix + checks[0].key);
   }
@@ -263,7 +275,8 @@ export async function createValkeyStore(options: ValkeyStoreOptions, deps: Valke
   const report = throttledLog(deps.log, deps.clock);
   const onError = (kind: string, error: unknown) => {
     report(kind, "Valkey connection error", { error: errorMessage(error) });
-    deps.onEvent?.({ kind: "store-error", error: asStoreError(error) });
+    // The reset subscription is not on the decision path: logged, not counted as a store error.
+    if (!kind.includes("subscriber")) deps.onEvent?.({ kind: "store-error", error: asStoreError(error) });
   };
   const count = Math.max(1, Math.floor(options.connections));
   const connections = await Promise.all(
@@ -277,5 +290,13 @@ export async function createValkeyStore(options: ValkeyStoreOptions, deps: Valke
   // Cache the script before the first decision, so a cold start costs no NOSCRIPT round trip.
   // Valkey may be down now: that is the failure policy's business, not a startup error.
   await Promise.all(connections.map((conn) => loadScript(conn, "").catch(() => undefined)));
+  const resets = deps.resets;
+  if (resets !== undefined) {
+    const prefix = options.keyPrefix;
+    // Keys are announced in full; the listener gets them as the store's callers name them.
+    await connections[0].subscribe(resets.channel, (key) => {
+      if (key.startsWith(prefix)) resets.onKey(key.slice(prefix.length));
+    });
+  }
   return new ValkeyLimiterStore(connections, options, deps, topology.kind === "cluster");
 }

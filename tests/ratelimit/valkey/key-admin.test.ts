@@ -6,7 +6,8 @@ import { keyView } from "../../../src/ratelimit/store-admin.ts";
 import type { Clock, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { openValkeyKeyAdmin, type ValkeyKeyAdmin } from "../../../src/ratelimit/valkey/admin-client.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
-import { startValkey, type ValkeyProcess } from "../../helpers/valkey.ts";
+import { waitFor } from "../../helpers/ports.ts";
+import { startCluster, startValkey, type ValkeyProcess } from "../../helpers/valkey.ts";
 
 const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -75,6 +76,54 @@ describe("Valkey key admin", () => {
     const fresh = await store.check([check(key)]);
     expect([fresh.allowed, fresh.results[0].remaining]).toEqual([true, 2]);
   });
+
+  test("announceReset() publishes keys on the reset channel; a store subscribed to it hears them without its prefix", async () => {
+    const heard: string[] = [];
+    const listener = await createValkeyStore({ url: server.url, keyPrefix: "t:", deadlineMs: 1000, connections: 1, batch: false }, {
+      clock,
+      resets: { channel: "rl:resets", onKey: (key) => heard.push(key) },
+    });
+    const announcing = await openValkeyKeyAdmin({ url: server.url, keyPrefix: "", deadlineMs: 1000, connections: 1, batch: false }, { resetChannel: "rl:resets" });
+    try {
+      // The subscription is made in the background: announce until it is heard.
+      await waitFor("the subscriber to hear a reset", async () => {
+        await announcing.announceReset!(["t:rl:{10.0.0.3}:per-ip:abcd"]);
+        return heard.length > 0;
+      }, 5_000);
+      expect(heard[0]).toBe("rl:{10.0.0.3}:per-ip:abcd");
+      // Keys outside the store's prefix are not its keys; the store's own resets are announced.
+      await announcing.announceReset!(["other:{x}:y:z"]);
+      await listener.announceReset(["rl:{10.0.0.4}:per-ip:abcd"]);
+      await waitFor("the store's own reset to come back", () => heard.includes("rl:{10.0.0.4}:per-ip:abcd"), 5_000);
+      expect(new Set(heard)).toEqual(new Set(["rl:{10.0.0.3}:per-ip:abcd", "rl:{10.0.0.4}:per-ip:abcd"]));
+    } finally {
+      await announcing.close();
+      await listener.close();
+    }
+  });
+
+  test("in a cluster, peek/delete route by key and resets reach a subscriber on any node", async () => {
+    const cluster = await startCluster();
+    const options = { nodes: cluster.urls, keyPrefix: "", deadlineMs: 1000, connections: 1, batch: false };
+    const heard: string[] = [];
+    const clusterStore = await createValkeyStore(options, { clock, resets: { channel: "rl:resets", onKey: (key) => heard.push(key) } });
+    const admin = await openValkeyKeyAdmin(options, { resetChannel: "rl:resets" });
+    try {
+      const keys = ["rl:{10.1.0.1}:a:1", "rl:{10.1.0.2}:a:1", "rl:{10.1.0.3}:a:1", "rl:{10.1.0.4}:a:1"];
+      for (const key of keys) await clusterStore.check([check(key)]);
+      for (const key of keys) expect((await admin.peekKey(key)).tatUs).toBeGreaterThan(0);
+      await waitFor("a reset heard through the cluster", async () => {
+        for (const key of keys) await admin.deleteKey(key);
+        await admin.announceReset!(keys);
+        return keys.every((k) => heard.includes(k));
+      }, 10_000);
+      for (const key of keys) expect((await admin.peekKey(key)).tatUs).toBeUndefined();
+    } finally {
+      await admin.close();
+      await clusterStore.close();
+      await cluster.stop();
+    }
+  }, 30_000);
 
   test("calls name the connection error when Valkey is unreachable", async () => {
     const down = await openValkeyKeyAdmin({ url: "redis://127.0.0.1:1", keyPrefix: "", deadlineMs: 100, connections: 1, batch: false }, { waitMs: 300 });
