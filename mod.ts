@@ -70,10 +70,12 @@ export { parseListenAddress } from "./src/config/net.ts";
 export { formatRate, gcraParams, parseRate, type Rate } from "./src/config/rate.ts";
 export type { Clock, Decision, GcraParams, LimitCheck, LimiterStore, LimitResult } from "./src/ratelimit/store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./src/ratelimit/memory/store.ts";
+export type { TatTableStats } from "./src/ratelimit/memory/tat-table.ts";
 export { DenyCache, type DenyCacheOptions } from "./src/ratelimit/deny-cache.ts";
 export {
   type DegradedReason,
   type FailurePolicy,
+  type NodeAwareStore,
   ResilientStore,
   type ResilientStoreOptions,
   type StoreEvent,
@@ -86,6 +88,7 @@ export { limitKey } from "./src/ratelimit/keys.ts";
 export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
 export { compilePolicies, type MatchedLimits, type PolicySet } from "./src/ratelimit/policy/compile.ts";
 export { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity.ts";
+export { type AckSelection, ackSelection } from "./src/ratelimit/ack-selection.ts";
 export {
   createRateLimitHandler,
   DEFAULT_MESSAGE_NAME,

@@ -6,15 +6,19 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+t0=$SECONDS
 bash scripts/install-test-env.sh || exit 1
+install_s=$((SECONDS - t0))
 # npm install rather than npm ci: see .ci/run.
 [ -x node_modules/.bin/bun ] || npm install --no-audit --no-fund || exit 1
 BUN=node_modules/.bin/bun
 $BUN run compile >/dev/null || exit 1   # the package.json "compile" script: one way to build
 
 log=$(mktemp)
+t0=$SECONDS
 $BUN test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+test_s=$((SECONDS - t0))
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 # Which server versions ran, and how their tests went (the version is in every such test's name).
@@ -24,6 +28,7 @@ for server in HAProxy Valkey; do
     END { for (v in seen) printf "%s: %d passed, %d failed\n", v, n[v " pass"], n[v " fail"] }' | sort -V
 done
 rm -f "$log"
+echo "time: ${install_s} s installing the test environment, ${test_s} s running the tests"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "${passed} passed, ${failed} failed"
 exit "$status"

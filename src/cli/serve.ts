@@ -24,6 +24,7 @@ import { createPolicyHandler } from "../app/policy-handler.ts";
 import { reloadableConfig } from "../app/reloadable-config.ts";
 import { ConfigWatcher } from "../app/config-watcher.ts";
 import { buildStore } from "../app/stores.ts";
+import { detectContainerLimits, logContainerLimits, registerLimitMetrics } from "../app/container-limits.ts";
 import { withAdminRoutes } from "../app/admin-http.ts";
 import { systemTimers } from "../runtime/host-time.ts";
 import { createTelemetry } from "../app/telemetry.ts";
@@ -76,7 +77,7 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
   const workers = config.workers === 0 ? autoWorkerCount() : config.workers;
   if (workers > 1 && workerId === undefined) return await runWorkers(workers, { host, logger, config });
   try {
-    return await runAgent(config, { host, logger, reusePort: workerId !== undefined, args });
+    return await runAgent(config, { host, logger, reusePort: workerId !== undefined, args, processes: workers });
   } catch (error) {
     if (!(error instanceof ListenFailure)) throw error;
     // A taken port is an operator's problem, not a crash: one line, and the stack only when asked.
@@ -88,7 +89,7 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
 
 async function runAgent(
   initial: AgentConfig,
-  deps: { readonly host: HostProcess; readonly logger: Logger; readonly reusePort: boolean; readonly args: ParsedArgs },
+  deps: { readonly host: HostProcess; readonly logger: Logger; readonly reusePort: boolean; readonly args: ParsedArgs; readonly processes: number },
 ): Promise<number> {
   const { host, logger } = deps;
   let config = initial;
@@ -103,7 +104,10 @@ async function runAgent(
     runtime: host.runtime,
     canDecide: () => canDecide(),
   });
-  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent });
+  const limits = detectContainerLimits(config, { runtime: host.runtime, env: host.env(), processes: deps.processes, rss: () => host.memoryUsage().rss });
+  logContainerLimits(limits, logger, { workers: deps.processes });
+  const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent, memoryMaxKeys: limits.sizing.maxKeys });
+  registerLimitMetrics(registry, limits, built.memory);
   canDecide = built.canDecide;
   const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
 

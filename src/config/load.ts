@@ -108,6 +108,8 @@ export function loadConfig(input: LoadInput): AgentConfig {
     ...(r.getOptional("socketMode") === undefined ? {} : { socketMode: r.get<number>("socketMode") }),
     metrics: r.get("metrics"),
     workers: r.get("workers"),
+    memoryLimitPercent: r.get("memoryLimitPercent"),
+    allowedPeers: r.get("allowedPeers"),
     logLevel: r.get<LogLevel>("logLevel"),
     haproxy: {
       varPrefix,
@@ -128,7 +130,7 @@ export function loadConfig(input: LoadInput): AgentConfig {
     store: {
       kind: valkey === undefined ? "memory" : "valkey",
       keyPrefix,
-      memory: { maxKeys: r.get("store.memory.maxKeys") },
+      memory: { maxKeys: r.get("store.memory.maxKeys"), maxKeysSet: r.rankOf("store.memory.maxKeys") > 0 },
       failurePolicy: r.get<"local" | "allow" | "deny">("store.failurePolicy"),
       ...(valkey === undefined ? {} : { valkey }),
       breaker: { failureThreshold: r.get("store.breaker.failureThreshold"), initialBackoffMs, maxBackoffMs },

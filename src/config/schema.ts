@@ -19,6 +19,10 @@ export interface AgentConfig {
   readonly metrics: string | "off";
   /** 0 means "auto": the lead detects the CPUs available (cgroup cpu.max). */
   readonly workers: number;
+  /** Share of a cgroup memory limit to size the agent to; 0 ignores the limit. */
+  readonly memoryLimitPercent: number;
+  /** CIDRs allowed to open SPOP connections; empty allows every peer. */
+  readonly allowedPeers: readonly string[];
   readonly logLevel: LogLevel;
   readonly haproxy: {
     readonly varPrefix: string;
@@ -34,7 +38,8 @@ export interface AgentConfig {
   readonly store: {
     readonly kind: "memory" | "valkey";
     readonly keyPrefix: string;
-    readonly memory: { readonly maxKeys: number };
+    /** `maxKeysSet`: the user chose maxKeys (the memory limit then never lowers it). */
+    readonly memory: { readonly maxKeys: number; readonly maxKeysSet: boolean };
     readonly failurePolicy: "local" | "allow" | "deny";
     readonly valkey?: ValkeyStoreOptions;
     readonly breaker: { readonly failureThreshold: number; readonly initialBackoffMs: number; readonly maxBackoffMs: number };

@@ -118,19 +118,35 @@ class CounterImpl implements CounterChild {
   }
 }
 
-/** A monotonic counter family. */
+/** Options of a counter; `collect` reads a count kept elsewhere at scrape time (unlabelled only). */
+export interface CounterOptions extends MetricOptions {
+  /** Must never go down (a count some component keeps, such as evictions). */
+  readonly collect?: () => number;
+}
+
+/** A monotonic counter family: incremented directly, or read by `collect` at scrape time. */
 export class Counter extends LabelledFamily<CounterChild> implements CounterChild {
+  readonly #collectFn: (() => number) | undefined;
+
+  constructor(options: CounterOptions) {
+    super(options, "counter");
+    if (options.collect !== undefined && (options.labelNames?.length ?? 0) > 0) {
+      throw new TypeError(`Counter ${options.name}: a computed counter cannot have labels`);
+    }
+    this.#collectFn = options.collect;
+  }
   inc(by?: number): void {
     this.single.inc(by);
   }
   value(): number {
-    return this.single.value();
+    return this.#collectFn === undefined ? this.single.value() : readComputed(this.#collectFn);
   }
   protected newChild(): CounterChild {
     return new CounterImpl();
   }
   protected collect(child: CounterChild, labels: readonly (readonly [string, string])[], out: Sample[]): void {
-    out.push({ name: this.options.name, labels, value: child.value() });
+    const value = this.#collectFn === undefined ? child.value() : readComputed(this.#collectFn);
+    out.push({ name: this.options.name, labels, value });
   }
 }
 
@@ -261,9 +277,9 @@ export class Registry {
   readonly #families = new Map<string, Family>();
 
   /** Declares a counter; its name must end in `_total`. */
-  counter(options: MetricOptions): Counter {
+  counter(options: CounterOptions): Counter {
     if (!options.name.endsWith("_total")) throw new TypeError(`Counter ${options.name} must end in _total`);
-    return this.#add(options, new Counter(checked(options), "counter"));
+    return this.#add(options, new Counter(checked(options)));
   }
 
   /** Declares a gauge, settable or computed by `options.collect`. */

@@ -48,7 +48,21 @@ export function unknownAckVariables(names: readonly string[]): string[] {
   return names.filter((n) => !ACK_VARIABLE_NAMES.includes(n));
 }
 
-/** The selection for `names`; throws RangeError on a name the agent does not set. */
+/**
+ * The selection of ACK variables for `names`.
+ *
+ * @param names Variable names the rate-limit handler sets, e.g. `ip_score`, `retry_after`.
+ * @returns The flags `createRateLimitHandler({ variables })` reads.
+ * @throws {RangeError} On a name the agent does not set.
+ *
+ * @example Send only the verdict and Retry-After
+ * ```ts
+ * import { ackSelection } from "@spoa-gcra/spoa-gcra";
+ *
+ * const lean = ackSelection(["ip_score", "retry_after"]);
+ * console.assert(lean.ipScore && lean.retryAfter && !lean.ratelimit && !lean.all);
+ * ```
+ */
 export function ackSelection(names: readonly string[]): AckSelection {
   const unknown = unknownAckVariables(names);
   if (unknown.length > 0) throw new RangeError(`unknown ACK variable(s) ${unknown.join(", ")} (known: ${ACK_VARIABLE_NAMES.join(", ")})`);

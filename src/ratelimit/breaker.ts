@@ -10,7 +10,8 @@
  *   store have time to arrive; a store that stays silent (a partition, a blackhole) opens the
  *   breaker within about one bucket (`windowMs / 10`) plus the deadline.
  * - Open: no call goes through until a backoff passes (250 ms, doubling on each failed probe up
- *   to 30 s); then one probe may try, and its success closes the breaker.
+ *   to 30 s); then one probe may try, and its success closes the breaker. A late reply closes it
+ *   too: whatever opened it, the store answers again.
  *
  * Transitions are computed from the injected clock when asked, so the breaker needs no timer.
  * @module
@@ -128,10 +129,20 @@ export class CircuitBreaker {
     this.#judge();
   }
 
-  /** A reply arrived after its call's deadline: the store is alive, one miss was slowness. */
+  /**
+   * A reply arrived after its call's deadline: the store is alive, one miss was slowness. An
+   * open breaker closes on it: a slow store must get its decisions back as soon as it answers
+   * at all, not after a backoff that grows while it is merely busy.
+   */
   lateReply(): void {
     this.#consecutiveErrors = 0;
-    if (this.#state === "closed") this.#bucket().late++;
+    if (this.#state === "closed") {
+      this.#bucket().late++;
+      return;
+    }
+    this.#probeInFlight = false;
+    this.#backoffUs = this.#initialUs;
+    this.#set("closed");
   }
 
   /** In half-open, a failed probe re-opens with a longer backoff; true when that happened. */

@@ -10,8 +10,7 @@ import {
   HAPROXY_VERSIONS,
   haproxyLabel,
   type HaproxyProcess,
-  type HaproxyVersion,
-  spopBackendMode,
+  spoeFrontendConfig,
   startHaproxy,
   TEST_SPOE_CONFIG,
   waitForAgentUp,
@@ -46,32 +45,11 @@ done = function(summary, latency, requests)
 end
 `;
 
-function reloadConfig(version: HaproxyVersion, frontendPort: number, agentPort: number, spoeFile: string): string {
-  return `
-global
-    maxconn 500
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${frontendPort}
-    filter spoe engine ratelimit config ${spoeFile}
-    http-request return status 500 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }
-    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 200 content-type text/plain string "ok"
-
-backend be_spoa
-    mode ${spopBackendMode(version)}
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 127.0.0.1:${agentPort} check inter 1s
-`;
-}
+const RULES = [
+  'http-request return status 500 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }',
+  'http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }',
+  'http-request return status 200 content-type text/plain string "ok"',
+];
 
 interface WrkResult {
   readonly ok: number;
@@ -113,7 +91,7 @@ for (const version of HAPROXY_VERSIONS) {
           args: ["serve", "--listen", `127.0.0.1:${agentPort}`, "--metrics", `127.0.0.1:${metricsPort}`, "--log-level", "debug", ...RATE],
         });
         files = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG, "count.lua": WRK_SCRIPT });
-        const cfg = writeTempFiles({ "haproxy.cfg": reloadConfig(version, frontendPort, agentPort, files["spoe.conf"]) });
+        const cfg = writeTempFiles({ "haproxy.cfg": spoeFrontendConfig({ version, frontendPort, server: `127.0.0.1:${agentPort}`, spoeFile: files["spoe.conf"], rules: RULES }) });
         haproxy = await startHaproxy({ version, configFile: cfg["haproxy.cfg"], waitPort: frontendPort, masterWorker: true });
         await waitForAgentUp(haproxy, "be_spoa", "spoa1");
       }, 60_000);

@@ -8,6 +8,7 @@ import {
   HAPROXY_VERSIONS,
   haproxyLabel,
   type HaproxyProcess,
+  spoeFrontendConfig,
   startHaproxy,
   TEST_SPOE_CONFIG,
   waitForAgentUp,
@@ -23,31 +24,10 @@ const RATE_BURST_US = 4_000_000;
 const BURST = RATE_BURST_US / RATE_INTERVAL_US + 1;
 const EXTRA = 6;
 
-function haproxyConfig(frontendPort: number, agentPort: number, spoeFile: string): string {
-  return `
-global
-    maxconn 1000
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${frontendPort}
-    filter spoe engine ratelimit config ${spoeFile}
-    http-request return status 429 content-type text/plain string "Too Many Requests" hdr Retry-After "%[var(txn.rl.retry_after)]" if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 200 content-type text/plain string "ok"
-
-backend be_spoa
-    mode tcp
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 127.0.0.1:${agentPort} check inter 1s
-`;
-}
+const RULES = [
+  'http-request return status 429 content-type text/plain string "Too Many Requests" hdr Retry-After "%[var(txn.rl.retry_after)]" if { var(sess.rl.ip_score) -m int ge 80 }',
+  'http-request return status 200 content-type text/plain string "ok"',
+];
 
 for (const version of HAPROXY_VERSIONS) for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
   describe(`in-memory agent under ${runtime} behind ${haproxyLabel(version)}`, () => {
@@ -64,7 +44,7 @@ for (const version of HAPROXY_VERSIONS) for (const runtime of ["bun", "deno", "b
         env: { SPOA_RATE_INTERVAL: String(RATE_INTERVAL_US), SPOA_RATE_BURST: String(RATE_BURST_US) },
       });
       const files = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG });
-      const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, agentPort, files["spoe.conf"]) });
+      const cfg = writeTempFiles({ "haproxy.cfg": spoeFrontendConfig({ version, frontendPort, server: `127.0.0.1:${agentPort}`, spoeFile: files["spoe.conf"], rules: RULES }) });
       haproxy = await startHaproxy({ version, configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
     }, 60_000);
 

@@ -11,6 +11,7 @@ import {
   HAPROXY_VERSIONS,
   haproxyLabel,
   type HaproxyProcess,
+  spoeFrontendConfig,
   startHaproxy,
   TEST_SPOE_CONFIG,
   waitForAgentUp,
@@ -24,32 +25,11 @@ import { connectLoad, loadIp, openSocket, withDeadline } from "../helpers/spop-l
 const RATE = ["--rate-interval", "1000000", "--rate-burst", "4000000"];
 const BURST = 5;
 
-function haproxyConfig(frontendPort: number, socketPath: string, spoeFile: string): string {
-  return `
-global
-    maxconn 200
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${frontendPort}
-    filter spoe engine ratelimit config ${spoeFile}
-    http-request return status 500 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }
-    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 200 content-type text/plain string "ok"
-
-backend be_spoa
-    mode tcp
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa unix@${socketPath} check inter 1s
-`;
-}
+const RULES = [
+  'http-request return status 500 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }',
+  'http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }',
+  'http-request return status 200 content-type text/plain string "ok"',
+];
 
 /** Leaves a socket file at `path` the way a SIGKILLed agent does: bound, never unlinked (mode 0600). */
 async function leaveStaleSocket(path: string): Promise<void> {
@@ -81,7 +61,7 @@ for (const version of HAPROXY_VERSIONS) for (const runtime of ["bun", "deno", "b
       await leaveStaleSocket(socketPath);
       agent = await startAgent({ runtime, args: ["serve", "--listen", `unix:${socketPath}`, "--socket-mode", "0660", ...RATE] });
       frontendPort = await freePort();
-      const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, socketPath, files["spoe.conf"]) });
+      const cfg = writeTempFiles({ "haproxy.cfg": spoeFrontendConfig({ version, frontendPort, server: `unix@${socketPath}`, spoeFile: files["spoe.conf"], rules: RULES }) });
       haproxy = await startHaproxy({ version, configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
     }, 60_000);
 
@@ -107,7 +87,7 @@ for (const version of HAPROXY_VERSIONS) for (const runtime of ["bun", "deno", "b
     }, 30_000);
 
     test("option spop-check over the socket sees the agent UP (L7OK)", async () => {
-      const stat = await waitForAgentUp(haproxy, "be_spoa", "spoa");
+      const stat = await waitForAgentUp(haproxy, "be_spoa", "spoa1");
       expect([stat.status, stat.checkStatus]).toEqual(["UP", "L7OK"]);
     }, 30_000);
 

@@ -14,8 +14,7 @@ import {
   haproxyAtLeast,
   haproxyLabel,
   type HaproxyProcess,
-  type HaproxyVersion,
-  spopBackendMode,
+  spoeFrontendConfig,
   startHaproxy,
   waitForAgentUp,
   writeTempFiles,
@@ -42,31 +41,14 @@ spoe-message check-rate
     event on-frontend-http-request
 `;
 
-function seedConfig(version: HaproxyVersion, frontendPort: number, agentPort: number, spoeFile: string): string {
-  return `
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${frontendPort}
-    filter spoe engine ratelimit config ${spoeFile}
-    http-request deny deny_status 429 if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 200 content-type text/plain string "ok"
-    http-after-response set-header Retry-After "%[var(txn.rl.retry_after)]" if { var(txn.rl.retry_after) -m found }
-    http-after-response set-header RateLimit "%[var(txn.rl.ratelimit)]" if { var(txn.rl.ratelimit) -m found }
-    http-after-response set-header RateLimit-Policy "%[var(txn.rl.ratelimit_policy)]" if { var(txn.rl.ratelimit_policy) -m found }
-
-backend be_spoa
-    mode ${spopBackendMode(version)}
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 127.0.0.1:${agentPort} check inter 1s
-`;
-}
+// The seed's deny rule; headers come from http-after-response, which also runs on the deny.
+const SEED_RULES = [
+  "http-request deny deny_status 429 if { var(sess.rl.ip_score) -m int ge 80 }",
+  'http-request return status 200 content-type text/plain string "ok"',
+  'http-after-response set-header Retry-After "%[var(txn.rl.retry_after)]" if { var(txn.rl.retry_after) -m found }',
+  'http-after-response set-header RateLimit "%[var(txn.rl.ratelimit)]" if { var(txn.rl.ratelimit) -m found }',
+  'http-after-response set-header RateLimit-Policy "%[var(txn.rl.ratelimit_policy)]" if { var(txn.rl.ratelimit_policy) -m found }',
+];
 
 for (const version of HAPROXY_VERSIONS.filter((v) => haproxyAtLeast(v, "3.0"))) {
   for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
@@ -82,7 +64,7 @@ for (const version of HAPROXY_VERSIONS.filter((v) => haproxyAtLeast(v, "3.0"))) 
         port = await freePort();
         agent = await startAgent({ runtime, args: ["serve", "--config", POLICY, "--listen", `127.0.0.1:${agentPort}`] });
         const files = writeTempFiles({ "spoe.conf": SEED_SPOE });
-        const cfg = writeTempFiles({ "haproxy.cfg": seedConfig(version, port, agentPort, files["spoe.conf"]) });
+        const cfg = writeTempFiles({ "haproxy.cfg": spoeFrontendConfig({ version, frontendPort: port, server: `127.0.0.1:${agentPort}`, spoeFile: files["spoe.conf"], rules: SEED_RULES }) });
         haproxy = await startHaproxy({ version, configFile: cfg["haproxy.cfg"], waitPort: port });
         await waitForAgentUp(haproxy, "be_spoa", "spoa1");
       }, 60_000);

@@ -231,7 +231,7 @@ export async function startHaproxy(options: {
         child.kill("SIGUSR2");
         signals++;
         try {
-          await waitFor(`haproxy ${version} to start a reload`, () => count("Reloading HAProxy") > reloading, 2_000);
+          await waitFor(`haproxy ${version} to start a reload`, () => count("Reloading HAProxy") > reloading, 1_000);
           break;
         } catch (error) {
           if (signals === 5) throw new Error(`${(error as Error).message} after ${signals} SIGUSR2; its output ends:\n${output.slice(-3_000)}`);
@@ -270,13 +270,15 @@ export async function waitForAgentUp(haproxy: HaproxyProcess, backend: string, s
 /**
  * The HAProxy config most e2e tests write: an HTTP frontend on `frontendPort` with the SPOE
  * filter of `spoeFile` and the test's `http-request` lines, and backend be_spoa reaching the
- * agent at `server` ("127.0.0.1:port" or "unix@/path") with `option spop-check`.
+ * agent at `server` ("127.0.0.1:port" or "unix@/path") as spoa1 with `option spop-check`, in
+ * the mode a user of `version` writes (tcp when no version is given; 3.1+ accepts it too).
  */
 export function spoeFrontendConfig(options: {
   readonly frontendPort: number;
   readonly server: string;
   readonly spoeFile: string;
   readonly rules: readonly string[];
+  readonly version?: HaproxyVersion;
 }): string {
   return `
 global
@@ -294,7 +296,7 @@ frontend fe_web
 ${options.rules.map((rule) => `    ${rule}`).join("\n")}
 
 backend be_spoa
-    mode tcp
+    mode ${options.version ? spopBackendMode(options.version) : "tcp"}
     timeout connect 1s
     timeout server 30s
     option spop-check

@@ -141,6 +141,20 @@ describe("CircuitBreaker: probes", () => {
     expect(periods).toEqual([250, 500, 1000, 1000, 1000]);
   });
 
+  test("a late reply closes an open breaker: a store that answers again is not dead, however slow", () => {
+    const { breaker, changes, advanceMs } = setup();
+    for (let ms = 0; ms < 300 && breaker.state === "closed"; ms++) {
+      breaker.timeout();
+      advanceMs(1);
+    }
+    expect(breaker.state).toBe("open");
+    expect(breaker.tryAcquire()).toBe(false);
+    breaker.lateReply();
+    expect(breaker.state).toBe("closed");
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(changes).toEqual(["open", "closed"]);
+  });
+
   test("after closing, the window starts empty: old errors do not re-open it", () => {
     const { breaker, advanceMs } = setup({ failureThreshold: 1000, minimumCalls: 4 });
     for (let i = 0; i < 4; i++) breaker.failure();

@@ -20,6 +20,21 @@
 /** Entries sampled per eviction; the one with the smallest TAT goes (Redis-style sampling). */
 const EVICTION_SAMPLES = 8;
 
+/** Index slots for `maxKeys`: the power of two that keeps the index at most 3/4 full. */
+function indexSlots(maxKeys: number): number {
+  let size = 8;
+  while (size * 3 < maxKeys * 4) size *= 2;
+  return size;
+}
+
+/**
+ * Bytes a full table of `maxKeys` keys occupies: 16 per entry plus the 4-byte index slots. The
+ * index is touched at random, so once a few thousand keys are in, all of it is resident.
+ */
+export function tatTableBytes(maxKeys: number): number {
+  return 16 * maxKeys + 4 * indexSlots(maxKeys);
+}
+
 /** Options of a TatTable. */
 export interface TatTableOptions {
   readonly maxKeys: number;
@@ -33,6 +48,8 @@ export interface TatTableStats {
   readonly indexBytes: number;
   /** Entry bytes touched (16 a key; the reservation for maxKeys is mapped lazily). */
   readonly entryBytes: number;
+  /** Live keys dropped to make room since the table was made (never reset by clear()). */
+  readonly evictions: number;
 }
 
 /** The memory store's key → TAT table: bounded, incremental expiry, sampled eviction. */
@@ -42,6 +59,7 @@ export class TatTable {
   #index!: Int32Array;
   #mask!: number;
   #count = 0;
+  #evictions = 0;
   // Sized for maxKeys up front: large typed arrays are zero pages mapped on first touch, and
   // entries are filled densely from 0, so resident memory follows the key count without copies.
   #tats!: Float64Array;
@@ -77,6 +95,7 @@ export class TatTable {
       keys: this.#count,
       indexBytes: this.#index.byteLength, // reserved; pages are touched as keys arrive
       entryBytes: 16 * this.#count,
+      evictions: this.#evictions,
     };
   }
 
@@ -219,11 +238,11 @@ export class TatTable {
       if (victim < 0 || this.#tats[2 * entry] < this.#tats[2 * victim]) victim = entry;
     }
     this.#remove(victim);
+    this.#evictions++;
   }
 
   #allocateIndex(): void {
-    let size = 8;
-    while (size * 3 < this.#maxKeys * 4) size *= 2;
+    const size = indexSlots(this.#maxKeys);
     this.#index = new Int32Array(size);
     this.#mask = size - 1;
   }
