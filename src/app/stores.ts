@@ -9,7 +9,8 @@ import { DenyCache } from "../ratelimit/deny-cache.ts";
 import { MemoryStore } from "../ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
-import { systemClock } from "../runtime/host-time.ts";
+import { systemClock, systemTimers } from "../runtime/host-time.ts";
+import { valkeyReadiness, watchValkey } from "./valkey-health.ts";
 import { resetChannel } from "../ratelimit/store-admin.ts";
 import type { AdminStores } from "./admin.ts";
 
@@ -64,6 +65,16 @@ export async function buildStore(
       },
     },
   });
+  // Readiness must not wait for traffic to notice an outage (see valkey-health.ts).
+  const health = watchValkey({
+    ping: () => primary.ping(),
+    timers: systemTimers,
+    now: Date.now,
+    onChange: (reachable) => {
+      if (reachable) deps.logger.info("valkey reachable again", {});
+      else deps.logger.warn("valkey unreachable: PING unanswered", { failurePolicy: config.store.failurePolicy });
+    },
+  });
   const resilient = new ResilientStore({
     primary,
     fallback: memory,
@@ -75,16 +86,11 @@ export async function buildStore(
   });
   return {
     store: resilient,
-    canDecide: () => {
-      const state = resilient.breakerState;
-      if (state === "closed") return { ok: true };
-      // `local` and `allow` still answer every request; `deny` would turn an outage into 429s.
-      if (config.store.failurePolicy !== "deny") return { ok: true, reason: `valkey ${state}; failure policy ${config.store.failurePolicy}` };
-      return { ok: false, reason: `valkey ${state} and failure policy is deny` };
-    },
+    canDecide: () => valkeyReadiness({ policy: config.store.failurePolicy, breaker: resilient.breakerState, health }),
     clearCaches: () => resilient.clearDenyCache(),
     admin: { kind: "valkey", primary, fallback: memory, ...(denyCache === undefined ? {} : { denials: denyCache }), clock: systemClock },
     close: async () => {
+      health.stop();
       await resilient.close();
       await memory.close();
     },

@@ -47,7 +47,9 @@ export function createHealth(options: { readonly canDecide?: () => DecideVerdict
         return notReady(`readiness check failed: ${error instanceof Error ? error.message : String(error)}`);
       }
       const ok = typeof verdict === "boolean" ? verdict : verdict.ok;
-      if (ok) return { status: 200, body: { status: "ready" } };
+      // Ready but degraded (Valkey down under a failure policy that still decides) says why.
+      const reason = typeof verdict === "boolean" ? undefined : verdict.reason;
+      if (ok) return { status: 200, body: reason === undefined ? { status: "ready" } : { status: "ready", reason } };
       return notReady(typeof verdict === "boolean" ? "cannot decide: store unavailable" : (verdict.reason ?? "cannot decide"));
     },
     liveness() {
