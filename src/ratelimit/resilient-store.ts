@@ -96,12 +96,30 @@ function isTimeout(error: unknown): error is TimeoutError {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "timeout";
 }
 
-/** A LimiterStore that never fails and waits no longer than the primary's deadline (plus the fallback). */
+/**
+ * A LimiterStore that never fails and waits no longer than the primary's deadline (plus the
+ * fallback): per-node circuit breakers, an optional deny cache, and a failure policy — `local`
+ * (decide in memory), `allow` or `deny` — when the shared store times out, errs or is broken.
+ *
+ * @example Fall back to memory when the shared store fails
+ * ```ts
+ * import { type LimiterStore, MemoryStore, ResilientStore } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const broken: LimiterStore = { check: () => Promise.reject(new Error("connection refused")), close: async () => {} };
+ * const events: string[] = [];
+ * const store = new ResilientStore({ primary: broken, fallback: new MemoryStore({ clock }), policy: "local", clock, onEvent: (e) => events.push(e.kind) });
+ * const decision = await store.check([{ key: "rl:{192.0.2.1}:api", params: { emissionIntervalUs: 1000, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
+ * console.assert(decision.allowed && decision.degraded && events.includes("degraded"));
+ * await store.close();
+ * ```
+ */
 export class ResilientStore implements LimiterStore {
   readonly #o: ResilientStoreOptions;
   readonly #breakers: NodeBreakers;
   readonly #emit: (event: StoreEvent) => void;
 
+  /** @param options The shared and the fallback store, the failure policy, the clock and the breaker and deny-cache settings. */
   constructor(options: ResilientStoreOptions) {
     this.#o = options;
     this.#emit = options.onEvent ?? (() => {});
@@ -117,7 +135,11 @@ export class ResilientStore implements LimiterStore {
     return this.#breakers.worst;
   }
 
-  /** The nodes whose breaker is open or half-open ("valkey" for a single-node store). */
+  /**
+   * The nodes whose breaker is open or half-open ("valkey" for a single-node store).
+   *
+   * @returns Their names; empty while every breaker is closed.
+   */
   nodesNotClosed(): string[] {
     return this.#breakers.notClosed();
   }
@@ -127,6 +149,12 @@ export class ResilientStore implements LimiterStore {
     this.#o.denyCache?.clear();
   }
 
+  /**
+   * Decides through the shared store, or by the failure policy when it cannot.
+   *
+   * @param checks Every limit of one request.
+   * @returns The decision (`degraded` when the failure policy made it); never rejects.
+   */
   check(checks: readonly LimitCheck[]): Decision | Promise<Decision> {
     const cached = this.#fromDenyCache(checks);
     if (cached) return cached;

@@ -6,13 +6,28 @@
 /** What went wrong talking to Valkey; `code` is stable (metrics, the failure policy). */
 export type ValkeyErrorCode = "timeout" | "unavailable" | "reply" | "closed" | "config";
 
-/** An error of the Valkey store. `code: "timeout"` marks a decision past its deadline. */
+/**
+ * An error of the Valkey store. `code: "timeout"` marks a decision past its deadline.
+ *
+ * @example Tell a timeout from a refused connection
+ * ```ts
+ * import { ValkeyStoreError } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const error = new ValkeyStoreError("timeout", "no reply within 10 ms");
+ * console.assert(error instanceof Error && error.code === "timeout" && error.answered === undefined);
+ * ```
+ */
 export class ValkeyStoreError extends Error {
   /** Stable machine-readable kind. */
   readonly code: ValkeyErrorCode;
   /** A timeout only: resolves if the reply comes after all (Valkey is slow, not gone). */
   readonly answered?: Promise<void>;
 
+  /**
+   * @param code The stable kind.
+   * @param message What failed.
+   * @param options The underlying error as `cause`; for a timeout, `answered` settles if the reply comes after all.
+   */
   constructor(code: ValkeyErrorCode, message: string, options?: { cause?: unknown; answered?: Promise<void> }) {
     super(message, options);
     this.name = "ValkeyStoreError";
