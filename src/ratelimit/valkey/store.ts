@@ -148,6 +148,8 @@ class ValkeyLimiterStore implements ValkeyStore {
       else this.#queued.set(group, [pending]);
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
+        // After the event-loop turn, not the microtask: the NOTIFYs every HAProxy connection
+        // delivered in this turn share one script call (a microtask flush sent one per connection).
         setImmediate(() => this.#flush());
       }
     });
