@@ -25,6 +25,7 @@ import { reloadableConfig } from "../app/reloadable-config.ts";
 import { ConfigWatcher } from "../app/config-watcher.ts";
 import { buildStore } from "../app/stores.ts";
 import { detectContainerLimits, logContainerLimits, registerLimitMetrics } from "../app/container-limits.ts";
+import { exposureWarning, guardPeers } from "../app/peer-guard.ts";
 import { withAdminRoutes } from "../app/admin-http.ts";
 import { systemTimers } from "../runtime/host-time.ts";
 import { createTelemetry } from "../app/telemetry.ts";
@@ -126,8 +127,10 @@ async function runAgent(
   const spopAddress = parseListenAddress(config.listen)!;
   const listener = await adapter.listenSpop(
     toRuntimeAddress(spopAddress, { reusePort: deps.reusePort, mode: config.socketMode }),
-    (transport) => agent.accept(transport),
+    guardPeers((transport) => agent.accept(transport), config.allowedPeers, { registry, logger }),
   ).catch(asListenFailure("SPOP"));
+  const exposure = exposureWarning(spopAddress, config.allowedPeers);
+  if (exposure !== undefined) logger.warn("SPOP port reachable beyond loopback", { spop: listener.address, allowedPeers: config.allowedPeers, advice: exposure });
   telemetry.setListening(true);
   let metricsListener: Listener | undefined;
   if (config.metrics !== "off") {
