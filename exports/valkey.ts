@@ -21,11 +21,7 @@
  * ```
  * @module
  */
-export {
-  createValkeyStore,
-  type ValkeyStore,
-  type ValkeyStoreDeps,
-  type ValkeyStoreOptions,
-} from "../src/ratelimit/valkey/store.ts";
+export { createValkeyStore, type ValkeyStore, type ValkeyStoreDeps } from "../src/ratelimit/valkey/store.ts";
+export type { ValkeyStoreOptions } from "../src/ratelimit/valkey/options.ts";
 export { type ValkeyErrorCode, ValkeyStoreError } from "../src/ratelimit/valkey/errors.ts";
 export type { LogFn } from "../src/ratelimit/valkey/log-throttle.ts";

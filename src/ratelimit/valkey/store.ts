@@ -17,8 +17,6 @@ import { errorMessage, ValkeyStoreError } from "./errors.ts";
 import { type LogFn, throttledLog } from "./log-throttle.ts";
 import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
 
-export type { ValkeyStoreOptions } from "./options.ts";
-
 /** What the store needs from its host. */
 export interface ValkeyStoreDeps {
   readonly clock: Clock;

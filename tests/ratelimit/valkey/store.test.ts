@@ -6,7 +6,8 @@ import { rmSync } from "node:fs";
 import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
-import { createValkeyStore, type ValkeyStore, type ValkeyStoreOptions } from "../../../src/ratelimit/valkey/store.ts";
+import type { ValkeyStoreOptions } from "../../../src/ratelimit/valkey/options.ts";
+import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { makeTlsFiles, startValkey, tempDir, type TlsFiles, type ValkeyProcess } from "../../helpers/valkey.ts";
 
 const realClock: Clock = { nowUs: () => Date.now() * 1000 };
