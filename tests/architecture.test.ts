@@ -135,11 +135,11 @@ describe("architecture", () => {
     expect(violations).toEqual([]);
   });
 
-  test("mod.ts exports the library face without runtime or cli code", () => {
+  test("mod.ts exports the library face without runtime, composition or cli code", () => {
     const text = stripComments(readFileSync(join(ROOT, "mod.ts"), "utf8"));
     const specs = importsOf(text);
     expect(specs.length).toBeGreaterThan(0);
-    for (const spec of specs) expect(spec).not.toMatch(/src\/(runtime|cli)\//);
+    for (const spec of specs) expect(spec).not.toMatch(/src\/(runtime|app|cli)\//);
   });
 
   test("package.json and deno.json export the same entry points", () => {
