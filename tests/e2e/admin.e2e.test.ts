@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentCommand, type AgentProcess, startAgent } from "../helpers/agent-process.ts";
+import { agentCommand, type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
@@ -20,10 +20,10 @@ const started: AgentProcess[] = [];
 const sockets: SpopSocket[] = [];
 let valkey: ValkeyProcess | undefined;
 
-async function agentWith(env: Record<string, string>, extraArgs: string[] = []): Promise<{ agent: AgentProcess; spop: SpopSocket; http: string }> {
+async function agentWith(env: Record<string, string>, extraArgs: string[] = [], runtime: AgentRuntime = "bun"): Promise<{ agent: AgentProcess; spop: SpopSocket; http: string }> {
   const port = await freePort();
   const agent = await startAgent({
-    runtime: "bun",
+    runtime,
     args: ["serve", "--listen", `127.0.0.1:${port}`, "--metrics", "127.0.0.1:0", ...extraArgs],
     env: { ...LIMIT_ENV, ...env },
   });
@@ -68,8 +68,9 @@ describe("admin endpoint, in-memory store", () => {
     expect((await fetch(`${http}/healthz`)).status).toBe(200);
   }, 30_000);
 
-  test("inspect shows the denied client at remaining 0 with a retry-after; reset lets the next request through", async () => {
-    const { agent, spop, http } = await agentWith({ ...ADMIN_ENV, LOG_LEVEL: "debug" });
+  // Deno too: the endpoint leans on web APIs (Request, URL, crypto.subtle) each runtime provides.
+  for (const runtime of ["bun", "deno"] as const) test(`${runtime}: inspect shows the denied client at remaining 0 with a retry-after; reset lets the next request through`, async () => {
+    const { agent, spop, http } = await agentWith({ ...ADMIN_ENV, LOG_LEVEL: "debug" }, [], runtime);
     const ip = clientIp(7);
     await driveIntoDenial(spop, ip);
 

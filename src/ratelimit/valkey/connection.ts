@@ -134,7 +134,9 @@ export async function openConnection(
       topologyRefreshOnReconnectionAttemptStrategy: 1000,
     } as Parameters<typeof createCluster>[0]);
     let ready = false;
-    const { promise: whenReady, resolve: nowReady } = Promise.withResolvers<void>();
+    // Not Promise.withResolvers: Node 20 lacks it.
+    let nowReady = (): void => {};
+    const whenReady = new Promise<void>((resolve) => (nowReady = resolve));
     await startConnecting({
       connect: async () => {
         await cluster.connect();
@@ -171,7 +173,8 @@ export async function openConnection(
     passthroughClientErrorEvents: true,
   } as Parameters<typeof createSentinel>[0]);
   let ready = false;
-  const { promise: whenReady, resolve: nowReady } = Promise.withResolvers<void>();
+  let nowReady = (): void => {};
+  const whenReady = new Promise<void>((resolve) => (nowReady = resolve));
   await startConnecting({
     connect: async () => {
       await sentinel.connect();

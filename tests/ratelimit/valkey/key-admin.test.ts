@@ -7,7 +7,7 @@ import type { Clock, GcraParams, LimitCheck } from "../../../src/ratelimit/store
 import { openValkeyKeyAdmin, type ValkeyKeyAdmin } from "../../../src/ratelimit/valkey/admin-client.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { waitFor } from "../../helpers/ports.ts";
-import { startCluster, startValkey, type ValkeyProcess } from "../../helpers/valkey.ts";
+import { startCluster, startSentinelGroup, startValkey, type ValkeyProcess } from "../../helpers/valkey.ts";
 
 const clock: Clock = { nowUs: () => Date.now() * 1000 };
 const HOUR_US = 3_600_000_000;
@@ -124,6 +124,29 @@ describe("Valkey key admin", () => {
       await cluster.stop();
     }
   }, 30_000);
+
+  test("through sentinels, peek/delete reach the master and resets reach a subscriber", async () => {
+    const group = await startSentinelGroup();
+    const options = { sentinels: [`127.0.0.1:${group.sentinelPort}`], masterName: group.masterName, keyPrefix: "", deadlineMs: 1000, connections: 1, batch: false };
+    const heard: string[] = [];
+    const sentinelStore = await createValkeyStore(options, { clock, resets: { channel: "rl:resets", onKey: (key) => heard.push(key) } });
+    const admin = await openValkeyKeyAdmin(options, { resetChannel: "rl:resets" });
+    try {
+      const key = "rl:{10.2.0.1}:a:1";
+      await sentinelStore.check([check(key)]);
+      const peek = await admin.peekKey(key);
+      expect(peek.tatUs).toBeGreaterThan(0);
+      expect(await admin.deleteKey(key)).toBe(peek.tatUs);
+      await waitFor("a reset heard through the sentinel's master", async () => {
+        await admin.announceReset!([key]);
+        return heard.includes(key);
+      }, 10_000);
+    } finally {
+      await admin.close();
+      await sentinelStore.close();
+      await group.stop();
+    }
+  }, 40_000);
 
   test("calls name the connection error when Valkey is unreachable", async () => {
     const down = await openValkeyKeyAdmin({ url: "redis://127.0.0.1:1", keyPrefix: "", deadlineMs: 100, connections: 1, batch: false }, { waitMs: 300 });
