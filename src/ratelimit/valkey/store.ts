@@ -268,7 +268,26 @@ class ValkeyLimiterStore implements ValkeyStore {
  * Connects to Valkey (standalone `url`, cluster `nodes`, or `sentinels` + `masterName`) and
  * returns a store. Does not fail when Valkey is down: calls then reject with
  * `ValkeyStoreError` ("unavailable"/"timeout") and the failure policy decides.
- * @throws {ValkeyStoreError} code "config" for unusable options.
+ *
+ * @param options Where Valkey is (URL, cluster seeds or Sentinels), credentials, TLS, key prefix, deadline, connections, batching.
+ * @param deps The clock, and optional log and event hooks.
+ * @returns The store, once connected or after `connectWaitMs`.
+ * @throws {ValkeyStoreError} Code "config" for unusable options.
+ *
+ * @example A store that is up before Valkey is
+ * ```ts
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ * import { createValkeyStore, ValkeyStoreError } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const store = await createValkeyStore(
+ *   { url: "redis://127.0.0.1:1", keyPrefix: "rl:", deadlineMs: 10, connections: 1, batch: true },
+ *   { clock, connectWaitMs: 50 },
+ * );
+ * const check = { key: "rl:{192.0.2.1}:api", params: { emissionIntervalUs: 1000, burstToleranceUs: 0 }, cost: 1, shadow: false };
+ * const error = await Promise.resolve(store.check([check])).catch((e) => e);
+ * console.assert(error instanceof ValkeyStoreError && ["unavailable", "timeout"].includes(error.code));
+ * await store.close();
+ * ```
  */
 export async function createValkeyStore(options: ValkeyStoreOptions, deps: ValkeyStoreDeps): Promise<ValkeyStore> {
   const topology = topologyOf(options);
