@@ -45,6 +45,7 @@ export const COMMANDS: readonly { readonly name: Command; readonly summary: stri
 /** Flags that steer the CLI rather than configure the agent. */
 export const CLI_FLAGS: readonly { readonly flag: string; readonly short?: string; readonly description: string }[] = [
   { flag: "validate", description: "serve: validate the configuration, then exit 0 (valid) or 2 (invalid) without serving" },
+  { flag: "probe", description: "check-config: also connect to the configured Valkey, PING it and run the GCRA script once on a throwaway key; exit 1 when it does not answer" },
   { flag: "help", short: "h", description: "show help" },
   { flag: "version", description: "print the version" },
 ];

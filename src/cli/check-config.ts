@@ -1,7 +1,9 @@
 /**
- * `check-config`: load the configuration exactly as serve would, print what it means, exit 0 or 2.
+ * `check-config`: load the configuration exactly as serve would, print what it means, exit 0 or 2;
+ * with `--probe`, also try the configured Valkey (exit 1 when it does not answer).
  * @module
  */
+import { probeValkey } from "../app/valkey-probe.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type LoadInput, loadConfig } from "../config/load.ts";
 import { configWarnings } from "../config/warnings.ts";
@@ -73,4 +75,11 @@ export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number 
   const warnings = configWarnings(config);
   if (warnings.length > 0) io.stderr(warnings.map((w) => `Warning: ${formatIssue(w)}`).join("\n") + "\n");
   return 0;
+}
+
+/** `check-config --probe`, after a valid check: 0 when Valkey answered (or none is configured), 1 when not. */
+export async function probeCommand(args: ParsedArgs, io: CheckConfigIo): Promise<number> {
+  const report = await probeValkey(loadConfig({ args, env: io.env, readFile: io.readFile }));
+  (report.ok ? io.stdout : io.stderr)(`${report.lines.join("\n")}\n`);
+  return report.ok ? 0 : 1;
 }

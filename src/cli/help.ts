@@ -56,10 +56,12 @@ const EXAMPLES = [
 
 const PER_COMMAND: Readonly<Record<Exclude<Command, "serve">, readonly string[]>> = {
   "check-config": [
-    `Usage: ${NAME} check-config [--config FILE] [flags]`,
+    `Usage: ${NAME} check-config [--config FILE] [--probe] [flags]`,
     "",
     "Loads the configuration exactly as serve would (flags > env > file > defaults), prints a",
     "summary of the limits and exits 0, or lists every problem with where it came from and exits 2.",
+    "With --probe it also connects to the configured Valkey, PINGs it and runs the GCRA script once",
+    "on a throwaway key (deleted afterwards), prints the timings, and exits 1 when Valkey does not answer.",
     `Accepts every serve flag (see \`${NAME} help\`).`,
   ],
   inspect: [

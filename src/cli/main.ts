@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { isHelpTopic, parseCliArgs, UsageError } from "./args.ts";
 import { adminCommand } from "./admin-commands.ts";
-import { checkConfigCommand } from "./check-config.ts";
+import { checkConfigCommand, probeCommand } from "./check-config.ts";
 import { helpText } from "./help.ts";
 import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
@@ -31,8 +31,11 @@ async function main(): Promise<number> {
     case "version":
       write("out")(`spoa-gcra ${VERSION} (${host.runtime})`);
       return 0;
-    case "check-config":
-      return checkConfigCommand(args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });
+    case "check-config": {
+      const io = { env: host.env(), readFile: (path: string) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") };
+      const code = checkConfigCommand(args, io);
+      return code === 0 && args.flags.probe === true ? await probeCommand(args, io) : code;
+    }
     case "inspect":
     case "reset":
       return await adminCommand(args.command, args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });

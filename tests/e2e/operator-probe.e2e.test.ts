@@ -1,0 +1,71 @@
+// `spoa-gcra check-config --probe`: with the configuration serve would use, connect to Valkey,
+// run the GCRA script once on a throwaway key (deleted afterwards) and say how it went.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { agentCommand, type AgentRuntime } from "../helpers/agent-process.ts";
+import { freePort } from "../helpers/ports.ts";
+import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
+
+const PASSWORD = "probe-secret-42";
+let valkey: ValkeyProcess;
+
+beforeAll(async () => {
+  valkey = await startValkey({ password: PASSWORD });
+});
+
+afterAll(async () => {
+  await valkey?.stop();
+});
+
+async function checkConfig(runtime: AgentRuntime, args: readonly string[], env: Record<string, string> = {}) {
+  const child = Bun.spawn(agentCommand(runtime, ["check-config", ...args]), {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  clearTimeout(timer);
+  return { code, stdout, stderr, output: stdout + stderr };
+}
+
+describe("check-config --probe", () => {
+  test("reports PING and one GCRA script run on a throwaway key, leaves no key behind, never prints the password", async () => {
+    const run = await checkConfig("bun", ["--probe", "--valkey-url", valkey.url], { VALKEY_PASSWORD: PASSWORD });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Configuration OK");
+    expect(run.stdout).toMatch(/Valkey probe: OK/);
+    expect(run.stdout).toMatch(/PING answered in [\d.]+ ms/);
+    expect(run.stdout).toMatch(/GCRA script ran on a throwaway key in [\d.]+ ms: allowed/);
+    expect(run.output).not.toContain(PASSWORD);
+    expect((await valkey.cli("--scan", "--pattern", "*")).trim()).toBe("");
+  }, 40_000);
+
+  test("the compiled binary probes the same way", async () => {
+    const run = await checkConfig("binary", ["--probe", "--valkey-url", valkey.url], { VALKEY_PASSWORD: PASSWORD });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Valkey probe: OK/);
+  }, 40_000);
+
+  test("a wrong password is reported as such, exit 1", async () => {
+    const run = await checkConfig("bun", ["--probe", "--valkey-url", valkey.url], { VALKEY_PASSWORD: "wrong-password" });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("Configuration OK");
+    expect(run.stderr).toMatch(/Valkey probe: FAILED/);
+    expect(run.stderr).toMatch(/WRONGPASS|invalid username-password|NOAUTH/i);
+    expect(run.output).not.toContain("wrong-password");
+  }, 40_000);
+
+  test("nobody listening: unreachable, exit 1, naming the address", async () => {
+    const port = await freePort();
+    const run = await checkConfig("bun", ["--probe", "--valkey-url", `redis://127.0.0.1:${port}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Valkey probe: FAILED/);
+    expect(run.stderr).toContain(`127.0.0.1:${port}`);
+  }, 40_000);
+
+  test("without Valkey there is nothing to probe, and that is fine", async () => {
+    const run = await checkConfig("bun", ["--probe"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("no Valkey configured");
+  }, 40_000);
+});
