@@ -8,7 +8,7 @@
  * @module
  */
 import type { AgentConfig } from "../config/schema.ts";
-import { type Admin, AdminRequestError, type AdminStores, createAdmin, describeRequest, type RequestDescription } from "./admin.ts";
+import { type Admin, AdminRequestError, type AdminStores, createAdmin, describeRequest, type RequestDescription, type ResetReport } from "./admin.ts";
 
 /** What the admin endpoint needs from the config (read per request, so a reload applies). */
 export interface AdminSettings {
@@ -57,9 +57,14 @@ function parseUrl(text: string): URL | undefined {
   }
 }
 
-const ROUTES: Record<string, { readonly method: "GET" | "POST"; readonly run: (admin: Admin, request: RequestDescription) => Promise<unknown> }> = {
+type Route = {
+  readonly method: "GET" | "POST";
+  readonly run: (admin: Admin, request: RequestDescription, onReset?: (report: ResetReport) => void) => Promise<unknown>;
+};
+
+const ROUTES: Record<string, Route> = {
   "/admin/inspect": { method: "GET", run: (admin, request) => admin.inspect(request) },
-  "/admin/reset": { method: "POST", run: (admin, request) => admin.reset(request) },
+  "/admin/reset": { method: "POST", run: (admin, request, onReset) => admin.reset(request).then((report) => (onReset?.(report), report)) },
 };
 
 /**
@@ -73,6 +78,8 @@ export function createAdminHttp(o: {
   readonly next: Handler;
   /** Store failures, for the log (the caller redacts nothing here: no secret is in them). */
   readonly onError?: (error: unknown) => void;
+  /** Every completed reset, for the audit log. */
+  readonly onReset?: (report: ResetReport) => void;
 }): Handler {
   return async (request) => {
     const url = parseUrl(request.url);
@@ -89,7 +96,7 @@ export function createAdminHttp(o: {
     if (request.method !== route.method) return json(405, { error: `use ${route.method} for ${path}` }, { allow: route.method });
     try {
       const description = o.describe(url!.searchParams.entries());
-      return json(200, await route.run(o.admin, description));
+      return json(200, await route.run(o.admin, description, o.onReset));
     } catch (error) {
       if (error instanceof AdminRequestError) return json(400, { error: error.message });
       o.onError?.(error);
@@ -101,7 +108,12 @@ export function createAdminHttp(o: {
 /** The agent's HTTP handler: admin routes over `stores`, then `next` (/metrics, /healthz, /readyz). */
 export function withAdminRoutes(
   next: Handler,
-  deps: { readonly config: () => AgentConfig; readonly stores: AdminStores; readonly onError?: (error: unknown) => void },
+  deps: {
+    readonly config: () => AgentConfig;
+    readonly stores: AdminStores;
+    readonly onError?: (error: unknown) => void;
+    readonly onReset?: (report: ResetReport) => void;
+  },
 ): Handler {
   return createAdminHttp({
     admin: createAdmin({ config: deps.config, stores: deps.stores }),
@@ -109,5 +121,6 @@ export function withAdminRoutes(
     describe: (pairs) => describeRequest(pairs, deps.config()),
     next,
     onError: deps.onError,
+    onReset: deps.onReset,
   });
 }

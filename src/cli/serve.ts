@@ -139,6 +139,8 @@ async function runAgent(
       config: () => config,
       stores: built.admin,
       onError: (error) => logger.throttled("admin-store", "warn", "admin request failed in the store", { error: String(error) }),
+      // An audit trail: who was let through, and whether the other agents heard of it.
+      onReset: (report) => logger.info("admin reset", { keys: report.keys.map((k) => k.key), announced: report.announced }),
     });
     metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), httpHandler)
       .catch(asListenFailure("metrics"));
@@ -146,7 +148,7 @@ async function runAgent(
   if (config.admin.enabled && metricsListener === undefined) {
     logger.warn("admin endpoint enabled but metrics is off: nothing serves it", {});
   } else if (config.admin.enabled && deps.reusePort) {
-    logger.warn("admin endpoint with several workers: each request reaches one worker, which sees only its own deny cache and memory", {});
+    logger.warn("admin endpoint with several workers: each request reaches one worker and inspect shows only its deny cache and memory (a Valkey reset still reaches every worker)", {});
   }
   if (config.store.kind === "memory" && deps.reusePort) {
     logger.warn("in-memory store with several workers: every limit is enforced per worker process", {});

@@ -96,6 +96,8 @@ describe("admin endpoint, in-memory store", () => {
 
     // The token never reaches the log, not even the debug dump of the config.
     expect(agent.logs().some((l) => l.msg === "listening" && l.admin === "on")).toBe(true);
+    // The reset is in the audit log with its key.
+    expect(agent.logs().find((l) => l.msg === "admin reset")?.keys).toEqual([reset.keys[0].key]);
     expect(agent.output()).not.toContain(TOKEN);
   }, 30_000);
 
