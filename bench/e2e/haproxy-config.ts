@@ -11,12 +11,21 @@ export interface BenchPorts {
   readonly agent: number;
 }
 
+/**
+ * Which variables the frontends read: `shipped` = the 429 rule and the RateLimit headers of
+ * deploy/haproxy; `deny` = the 429 rule alone (a deployment that reads one or two variables).
+ */
+export type BenchRules = "shipped" | "deny";
+
 /** haproxy.cfg text; `spoeConf` is the path of spoeConfig()'s file. */
-export function haproxyConfig(ports: BenchPorts, spoeConf: string): string {
+export function haproxyConfig(ports: BenchPorts, spoeConf: string, ruleSet: BenchRules = "shipped"): string {
   // The rules both frontends share: the deny rule and the RateLimit headers are no-ops without
   // the filter, but keep the per-request work identical apart from the SPOE exchange.
-  const rules = `    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }
+  const deny = `    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }`;
+  const headers = `
     http-after-response set-header RateLimit "%[var(txn.rl.ratelimit)]" if { var(txn.rl.ratelimit) -m found }
+    http-after-response set-header RateLimit-Policy "%[var(txn.rl.ratelimit_policy)]" if { var(txn.rl.ratelimit_policy) -m found }`;
+  const rules = `${deny}${ruleSet === "shipped" ? headers : ""}
     default_backend be_ok`;
   return `global
     nbthread 1

@@ -7,7 +7,9 @@
  * stopped at the end (bounded run time).
  *   bun run bench/e2e/main.ts [--haproxy 2.6,3.0,3.2,3.4] [--runtime binary|bun|deno] [--agent PATH]
  *       [--store memory|valkey] [--variant "NAME=AGENT ARGS" …] [--duration 10s] [--connections 64]
- *       [--threads 1] [--rounds 1] [--warmup 2s] [--json]
+ *       [--threads 1] [--rounds 1] [--warmup 2s] [--rules shipped|deny] [--json]
+ * --rules: the frontends read the 429 rule and both RateLimit headers (shipped, default) or the
+ * 429 rule alone (deny).
  * Example, the ACK's variable sets on HAProxy 3.2:
  *   bun run bench/e2e/main.ts --haproxy 3.2 --variant "default=" --variant "ip_score=--variables ip_score"
  * @module
@@ -19,7 +21,7 @@ import { sumSamples } from "../load/agent-metrics.ts";
 import { parseDuration } from "../load/args.ts";
 import { readCpuSeconds, readRssKiB, readStealTicks, readTreeCpuSeconds } from "../load/rss.ts";
 import { BUN, type Child, DENO, freePort, ROOT, runToEnd, start, stopAll, waitForPort } from "../lib/processes.ts";
-import { haproxyConfig, spoeConfig } from "./haproxy-config.ts";
+import { type BenchRules, haproxyConfig, spoeConfig } from "./haproxy-config.ts";
 import { haproxyBinary, type HaproxyVersion, parseVersions } from "./haproxy-bin.ts";
 import { parseWrk, type WrkResult } from "./wrk.ts";
 
@@ -39,6 +41,7 @@ interface E2eOptions {
   readonly connections: number;
   readonly threads: number;
   readonly rounds: number;
+  readonly rules: BenchRules;
   readonly json: boolean;
 }
 
@@ -70,6 +73,7 @@ function parse(argv: readonly string[]): E2eOptions {
     connections: Number(get("connections", "64")),
     threads: Number(get("threads", "1")),
     rounds: Math.max(1, Number(get("rounds", "1"))),
+    rules: get("rules", "shipped") === "deny" ? "deny" : "shipped",
     json: argv.includes("--json"),
   };
 }
@@ -201,7 +205,7 @@ async function measureVersion(o: E2eOptions, version: HaproxyVersion, valkeyArgs
     const spoePath = join(dir, "spoe.conf");
     const cfgPath = join(dir, "haproxy.cfg");
     writeFileSync(spoePath, spoeConfig());
-    writeFileSync(cfgPath, haproxyConfig(ports, spoePath));
+    writeFileSync(cfgPath, haproxyConfig(ports, spoePath, o.rules));
     const haproxy = start(`haproxy-${version}`, [haproxyBinary(version), "-db", "-f", cfgPath]);
     try {
       if (!(await waitForPort(ports.withAgent, 5000)) || !(await waitForPort(ports.withoutAgent, 5000))) {
@@ -253,7 +257,7 @@ async function main(): Promise<number> {
   if (o.json) {
     console.log(JSON.stringify({ runtime: o.runtime, store: o.store, wrk: wrkCmd, rounds: o.rounds, loadAverage: [load0, loadAverage()], stealShare, rows }));
   } else {
-    printRows(o, rows, `nbthread 1, agent: ${o.runtime} (${o.store} store), ${wrkCmd}, ${o.rounds} round(s), load ${load0} → ${loadAverage()}${stealShare === undefined ? "" : `, steal ${(stealShare * 100).toFixed(1)} %`}`);
+    printRows(o, rows, `nbthread 1, rules: ${o.rules}, agent: ${o.runtime} (${o.store} store), ${wrkCmd}, ${o.rounds} round(s), load ${load0} → ${loadAverage()}${stealShare === undefined ? "" : `, steal ${(stealShare * 100).toFixed(1)} %`}`);
   }
   return 0;
 }

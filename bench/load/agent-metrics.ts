@@ -54,3 +54,24 @@ export function failurePolicyShare(start: DecisionCounts | undefined, end: Decis
   const degraded = end.degraded - start.degraded;
   return { decisions, degraded, share: decisions > 0 ? degraded / decisions : 0 };
 }
+
+/** Cumulative counts of a Prometheus histogram: upper bound (seconds, Infinity for +Inf) → count. */
+export function histogramBuckets(text: string, name: string): Map<number, number> {
+  const buckets = new Map<number, number>();
+  const prefix = `${name}_bucket{`;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(prefix)) continue;
+    const m = /le="([^"]+)"\}\s+(\S+)$/.exec(line);
+    if (m === null) continue;
+    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+  }
+  return buckets;
+}
+
+/** Share of the histogram's observations above `boundSeconds` (a bucket bound), or undefined when empty. */
+export function shareAbove(buckets: ReadonlyMap<number, number>, boundSeconds: number): number | undefined {
+  const total = buckets.get(Infinity) ?? 0;
+  const below = buckets.get(boundSeconds);
+  return total === 0 || below === undefined ? undefined : (total - below) / total;
+}

@@ -14,6 +14,7 @@
  * @module
  */
 import { existsSync, rmSync } from "node:fs";
+import { histogramBuckets, shareAbove } from "./agent-metrics.ts";
 import { parseDuration } from "./args.ts";
 import type { LoadResult } from "./run.ts";
 import { BUN, freePort, ROOT, runToEnd, start, stopAll, waitForPort } from "../lib/processes.ts";
@@ -72,6 +73,8 @@ interface Row {
   readonly p99Ms: number;
   readonly unanswered: number;
   readonly otherCpuS: number | undefined;
+  /** Share of Valkey round trips (as the agent timed them, whole run) above 10, 25 and 50 ms. */
+  readonly storeSlowShare: { readonly over10ms?: number; readonly over25ms?: number; readonly over50ms?: number };
 }
 
 async function valkeyPid(valkey: ValkeyProcess): Promise<number> {
@@ -104,7 +107,10 @@ async function scenario(o: CostOptions, valkey: ValkeyProcess | undefined, name:
     } catch {
       throw new Error(`load generator failed (${out.code}): ${out.stderr}${out.stdout}`);
     }
+    const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const rtt = histogramBuckets(metricsText, "spoa_store_duration_seconds");
     return {
+      storeSlowShare: { over10ms: shareAbove(rtt, 0.01), over25ms: shareAbove(rtt, 0.025), over50ms: shareAbove(rtt, 0.05) },
       scenario: name,
       decisionsPerS: Math.round(r.acksPerSecond),
       agentCpuUs: r.agentCpuUsPerAck,
@@ -123,9 +129,10 @@ async function scenario(o: CostOptions, valkey: ValkeyProcess | undefined, name:
 
 function table(o: CostOptions, rows: readonly Row[]): string {
   const f = (n: number | undefined, digits: number) => (n === undefined ? "—" : n.toFixed(digits));
-  const head = `| ${o.store} store | decisions/s | agent CPU µs/decision | Valkey CPU µs/decision | failure policy | p50 / p99 ms | unanswered | other CPU s |\n|---|---:|---:|---:|---:|---:|---:|---:|`;
+  const pct = (n: number | undefined) => (n === undefined ? "—" : `${(n * 100).toFixed(2)}`);
+  const head = `| ${o.store} store | decisions/s | agent CPU µs/decision | Valkey CPU µs/decision | failure policy | p50 / p99 ms | Valkey RTT % > 10 / 25 / 50 ms | unanswered | other CPU s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|`;
   return [head, ...rows.map((r) =>
-    `| ${r.scenario} | ${r.decisionsPerS.toLocaleString("en-US")} | ${f(r.agentCpuUs, 2)} | ${f(r.valkeyCpuUs, 2)} | ${r.failurePolicyShare === undefined ? "—" : `${(r.failurePolicyShare * 100).toFixed(3)} % (${r.degraded})`} | ${f(r.p50Ms, 2)} / ${f(r.p99Ms, 2)} | ${r.unanswered} | ${f(r.otherCpuS, 1)} |`
+    `| ${r.scenario} | ${r.decisionsPerS.toLocaleString("en-US")} | ${f(r.agentCpuUs, 2)} | ${f(r.valkeyCpuUs, 2)} | ${r.failurePolicyShare === undefined ? "—" : `${(r.failurePolicyShare * 100).toFixed(3)} % (${r.degraded})`} | ${f(r.p50Ms, 2)} / ${f(r.p99Ms, 2)} | ${pct(r.storeSlowShare.over10ms)} / ${pct(r.storeSlowShare.over25ms)} / ${pct(r.storeSlowShare.over50ms)} | ${r.unanswered} | ${f(r.otherCpuS, 1)} |`
   )].join("\n");
 }
 
