@@ -122,16 +122,34 @@ build_experimental_root() { # a copy of the finished sid root, with experimental
   in_root "$dir" apt-get clean
 }
 
-mkdir -p "$ROOTS"
-for name in "${missing_roots[@]}"; do
-  dir="$ROOTS/$name"
-  [ -e "$dir" ] && { log "removing half-built root $dir"; rm -rf --one-file-system "$dir"; }
+build_root() { # name: (re)builds one root, then writes its stamp
+  local name="$1" dir="$ROOTS/$1" t0
+  if [ -e "$dir" ]; then
+    log "removing half-built root $dir"
+    # An interrupted debootstrap leaves /proc and /sys mounted inside the root: unmount them first
+    # (deepest first), so nothing outside the root is touched.
+    awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf --one-file-system "$dir"
+  fi
   t0=$(date +%s)
   if [ "$name" = experimental ]; then build_experimental_root; else build_debootstrap_root "$name"; fi
   # The stamp, written last, records what the root holds.
   in_root "$dir" dpkg-query -W -f='${Package} ${Version}\n' haproxy valkey-server kustomize 2>/dev/null >"$ROOTS/$name.done.tmp" || true
   mv "$ROOTS/$name.done.tmp" "$ROOTS/$name.done"
-  did+=("root $name in $(( $(date +%s) - t0 )) s: $(tr '\n' ' ' <"$ROOTS/$name.done")")
+  log "installed root $name in $(( $(date +%s) - t0 )) s: $(tr '\n' ' ' <"$ROOTS/$name.done")"
+}
+
+mkdir -p "$ROOTS"
+# The debootstrap roots download in parallel (the time goes mostly to waiting on the mirror);
+# experimental starts from the finished sid root.
+pids=() failed=0
+for name in "${missing_roots[@]}"; do
+  [ "$name" = experimental ] || { build_root "$name" & pids+=($!); }
+done
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ $failed -eq 0 ] || { log "building a root failed (logs in $ROOTS/*.log)"; exit 1; }
+for name in "${missing_roots[@]}"; do
+  [ "$name" != experimental ] || build_root experimental
 done
 
 # ---- wrappers: one command per version ----
