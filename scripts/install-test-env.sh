@@ -45,7 +45,7 @@ fi
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then
-    exec sudo SPOA_TEST_CACHE="$CACHE" ${MIRROR:+MIRROR="$MIRROR"} bash "$0" "$@"
+    exec sudo env SPOA_TEST_CACHE="$CACHE" ${MIRROR:+MIRROR="$MIRROR"} bash "$0" "$@"
   fi
   echo "install-test-env: missing: ${missing_host[*]} ${missing_backports[*]} ${missing_roots[*]}; run this script as root" >&2
   exit 1
