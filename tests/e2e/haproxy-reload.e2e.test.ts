@@ -60,7 +60,7 @@ interface WrkResult {
 
 /** Starts wrk against `port`; `stop()` ends it and returns its counts. */
 function startWrk(port: number, script: string): { stop(): Promise<WrkResult> } {
-  const wrk = Bun.spawn(["wrk", "-t2", "-c16", `-d${LOAD_BOUND_SECONDS}s`, "-s", script, `http://127.0.0.1:${port}/`], { stdout: "pipe", stderr: "pipe" });
+  const wrk = Bun.spawn(["wrk", "-t1", "-c8", `-d${LOAD_BOUND_SECONDS}s`, "-s", script, `http://127.0.0.1:${port}/`], { stdout: "pipe", stderr: "pipe" });
   const texts = Promise.all([new Response(wrk.stdout).text(), new Response(wrk.stderr).text(), wrk.exited]);
   return {
     async stop() {
