@@ -19,6 +19,23 @@ export type HandlerResult = readonly Action[] | PromiseLike<readonly Action[]>;
  * Answers the messages of one NOTIFY frame with the actions of its ACK.
  * Return an array directly when the answer is known synchronously: the engine then
  * encodes the ACK without a promise.
+ *
+ * @example An asynchronous answer with a safe fallback
+ * ```ts
+ * import { findArg, type NotifyHandler, setVar } from "@spoa-gcra/spoa-gcra";
+ *
+ * const lookup = async (user: string) => (user === "admin" ? "staff" : "member"); // a database, say
+ * const handler: NotifyHandler = {
+ *   async handle(messages) {
+ *     const user = findArg(messages[0]?.args ?? [], "user");
+ *     const role = await lookup(user?.kind === "string" ? user.value : "");
+ *     return [setVar("txn", "role", role)];
+ *   },
+ *   failureActions: () => [setVar("txn", "role", "anonymous")],
+ * };
+ * const actions = await handler.handle([{ name: "who", args: [{ name: "user", kind: "string", value: "admin" }] }], { streamId: 1, frameId: 1, connectionId: 1 });
+ * console.assert(actions[0].type === "set-var" && actions[0].value.kind === "string" && actions[0].value.value === "staff");
+ * ```
  */
 export interface NotifyHandler {
   /** Decide; may throw or reject — the engine then sends `failureActions(error)`. */

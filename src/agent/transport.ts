@@ -7,12 +7,39 @@
 /**
  * Where an adapter listens: TCP (optionally SO_REUSEPORT) or a unix socket (optionally
  * chmod'ed). The config parses its text into this; the adapters bind it.
+ *
+ * @example Both kinds
+ * ```ts
+ * import type { ListenAddress } from "@spoa-gcra/spoa-gcra";
+ *
+ * const addresses: ListenAddress[] = [
+ *   { kind: "tcp", hostname: "0.0.0.0", port: 12345, reusePort: true },
+ *   { kind: "unix", path: "/run/spoa/agent.sock", mode: 0o660 },
+ * ];
+ * console.assert(addresses.map((a) => a.kind).join() === "tcp,unix");
+ * ```
  */
 export type ListenAddress =
   | { readonly kind: "tcp"; readonly hostname: string; readonly port: number; readonly reusePort?: boolean }
   | { readonly kind: "unix"; readonly path: string; readonly mode?: number };
 
-/** What the engine needs from one accepted socket. */
+/**
+ * What the engine needs from one accepted socket; the runtime entries implement it.
+ *
+ * @example An in-memory transport, e.g. for tests
+ * ```ts
+ * import { Agent, encodeFrame, type Transport } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const written: Uint8Array[] = [];
+ * let ended = false;
+ * const transport: Transport = { write: (bytes) => (written.push(bytes), true), end: () => (ended = true), pause() {}, resume() {}, remoteAddress: "memory" };
+ * const port = new Agent({ handler: { handle: () => [], failureActions: () => [] }, timers }).accept(transport);
+ * port.receive(encodeFrame({ type: "haproxy-disconnect", status: 0, message: "bye" }));
+ * console.assert(written.length === 1 && ended); // our AGENT-DISCONNECT, then end()
+ * port.closed();
+ * ```
+ */
 export interface Transport {
   /**
    * Send bytes. The adapter must send them in order and must never interleave two calls'
@@ -31,7 +58,24 @@ export interface Transport {
   readonly remoteAddress: string;
 }
 
-/** What an adapter calls on the engine for one socket. */
+/**
+ * What an adapter calls on the engine for one socket: `Agent.accept` returns it.
+ *
+ * @example Feed received bytes in any split
+ * ```ts
+ * import { Agent, encodeFrame } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const sent: Uint8Array[] = [];
+ * const agent = new Agent({ handler: { handle: () => [], failureActions: () => [] }, timers });
+ * const port = agent.accept({ write: (b) => (sent.push(b), true), end() {}, pause() {}, resume() {}, remoteAddress: "memory" });
+ * const hello = encodeFrame({ type: "haproxy-hello", hello: { supportedVersions: ["2.0"], maxFrameSize: 16380, capabilities: [] } });
+ * port.receive(hello.slice(0, 3)); // the engine reassembles frames across chunks
+ * port.receive(hello.slice(3));
+ * console.assert(sent.length === 1); // the AGENT-HELLO
+ * port.closed();
+ * ```
+ */
 export interface ConnectionPort {
   /** Bytes read from the socket. Ownership passes to the engine: do not reuse `chunk`. */
   receive(chunk: Uint8Array): void;
@@ -41,7 +85,22 @@ export interface ConnectionPort {
   closed(error?: unknown): void;
 }
 
-/** Timers injected into the core, so the core never touches a host timer API directly. */
+/**
+ * Timers injected into the core, so the core never touches a host timer API directly.
+ * The runtime entries export `timers`; tests can pass a manual clock.
+ *
+ * @example Timers a test advances by hand
+ * ```ts
+ * import type { Timers } from "@spoa-gcra/spoa-gcra";
+ *
+ * const due: (() => void)[] = [];
+ * const manual: Timers = { schedule: (callback) => due.push(callback), cancel: () => {} };
+ * let fired = 0;
+ * manual.schedule(() => fired++, 10_000);
+ * due.splice(0).forEach((callback) => callback()); // "ten seconds later"
+ * console.assert(fired === 1);
+ * ```
+ */
 export interface Timers {
   /** Runs `callback` once after `ms` milliseconds; returns a handle for `cancel`. */
   schedule(callback: () => void, ms: number): unknown;

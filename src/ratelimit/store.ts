@@ -4,7 +4,18 @@
  * @module
  */
 
-/** GCRA parameters of one limit, in microseconds (see gcra.ts for the math). */
+/**
+ * GCRA parameters of one limit, in microseconds (see gcra.ts for the math); `gcraParams`
+ * derives them from a rate and a burst.
+ *
+ * @example 10 per second, 5 at once
+ * ```ts
+ * import { type GcraParams, gcraParams, parseRate } from "@spoa-gcra/spoa-gcra";
+ *
+ * const byHand: GcraParams = { emissionIntervalUs: 100_000, burstToleranceUs: 400_000 };
+ * console.assert(JSON.stringify(byHand) === JSON.stringify(gcraParams(parseRate("10/s")!, 5)));
+ * ```
+ */
 export interface GcraParams {
   /** T: the time one unit of cost occupies, `period / count`. */
   readonly emissionIntervalUs: number;
@@ -12,7 +23,18 @@ export interface GcraParams {
   readonly burstToleranceUs: number;
 }
 
-/** One limit to check for one request. */
+/**
+ * One limit to check for one request.
+ *
+ * @example A costly request on a shadow limit
+ * ```ts
+ * import { type LimitCheck, MemoryStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const check: LimitCheck = { key: "rl:{192.0.2.1}:export", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 9_000_000 }, cost: 20, shadow: true };
+ * const decision = new MemoryStore({ clock: { nowUs: () => 0 } }).check([check]);
+ * console.assert(decision.allowed && !decision.results[0].allowed && decision.results[0].neverPasses); // reported, never enforced
+ * ```
+ */
 export interface LimitCheck {
   /** The store key; keys of one identity share a `{hash tag}` (see keys.ts). */
   readonly key: string;
@@ -52,7 +74,22 @@ export interface Decision {
   readonly degraded: boolean;
 }
 
-/** A place that keeps GCRA state and decides atomically per request. */
+/**
+ * A place that keeps GCRA state and decides atomically per request.
+ *
+ * @example Wrap a store to count its calls
+ * ```ts
+ * import { type LimiterStore, MemoryStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * function counted(inner: LimiterStore): LimiterStore & { calls: number } {
+ *   const store = { calls: 0, check: (checks: Parameters<LimiterStore["check"]>[0]) => (store.calls++, inner.check(checks)), close: () => inner.close() };
+ *   return store;
+ * }
+ * const store = counted(new MemoryStore({ clock: { nowUs: () => 0 } }));
+ * store.check([{ key: "k", params: { emissionIntervalUs: 1, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
+ * console.assert(store.calls === 1);
+ * ```
+ */
 export interface LimiterStore {
   /**
    * Check every limit of one request; commit new TATs only if every enforcing limit allows
@@ -63,7 +100,23 @@ export interface LimiterStore {
   close(): Promise<void>;
 }
 
-/** Microsecond wall clock, injected so the core never reads a host clock itself. */
+/**
+ * Microsecond wall clock, injected so the core never reads a host clock itself. The runtime
+ * entries export `clock`; a test can pass its own.
+ *
+ * @example A clock a test moves
+ * ```ts
+ * import { type Clock, MemoryStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * let nowUs = 0;
+ * const clock: Clock = { nowUs: () => nowUs };
+ * const store = new MemoryStore({ clock });
+ * const check = { key: "k", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 0 }, cost: 1, shadow: false };
+ * console.assert(store.check([check]).allowed && !store.check([check]).allowed);
+ * nowUs += 1_000_000;
+ * console.assert(store.check([check]).allowed);
+ * ```
+ */
 export interface Clock {
   nowUs(): number;
 }

@@ -60,6 +60,19 @@ export const DataTypeId = {
  * (192.0.2.10 → 0xc000020a) so it can key a map without allocating; IPv6 is 16 bytes.
  * Byte values decoded from a frame are views into the received chunk: copy them
  * (`slice()`) if they must outlive the handler call.
+ *
+ * @example Values of each family
+ * ```ts
+ * import type { TypedData } from "@spoa-gcra/spoa-gcra";
+ *
+ * const values: TypedData[] = [
+ *   { kind: "int32", value: 80 },
+ *   { kind: "string", value: "gold" },
+ *   { kind: "ipv4", value: 0xc000020a }, // 192.0.2.10
+ *   { kind: "uint64", value: 2n ** 60n },
+ * ];
+ * console.assert(values.every((v) => v.kind !== "null"));
+ * ```
  */
 export type TypedData =
   | { readonly kind: "null" }
@@ -79,7 +92,20 @@ export type DataKind = TypedData["kind"];
 /** A named typed value: a NOTIFY message argument or a KV-list item (§4). */
 export type NamedData = TypedData & { readonly name: string };
 
-/** One SPOE message of a NOTIFY frame: its name and its arguments in declaration order (§4). */
+/**
+ * One SPOE message of a NOTIFY frame: its name and its arguments in declaration order (§4).
+ *
+ * @example What `spoe-message check-rate args ip_src=src path=path` arrives as
+ * ```ts
+ * import type { Message } from "@spoa-gcra/spoa-gcra";
+ *
+ * const message: Message = {
+ *   name: "check-rate",
+ *   args: [{ name: "ip_src", kind: "ipv4", value: 0xc000020a }, { name: "path", kind: "string", value: "/api" }],
+ * };
+ * console.assert(message.args.length === 2);
+ * ```
+ */
 export interface Message {
   readonly name: string;
   readonly args: readonly NamedData[];
@@ -102,7 +128,20 @@ export type VarScopeName = keyof typeof VarScope;
 /** ACK action type ids (§4). */
 export const ActionTypeId = { SET_VAR: 1, UNSET_VAR: 2 } as const;
 
-/** An ACK action (§4): set or unset `<scope>.<var-prefix>.<name>` in HAProxy. */
+/**
+ * An ACK action (§4): set or unset `<scope>.<var-prefix>.<name>` in HAProxy.
+ *
+ * @example Written out, and with the builders
+ * ```ts
+ * import { type Action, setVar, unsetVar } from "@spoa-gcra/spoa-gcra";
+ *
+ * const actions: Action[] = [
+ *   { type: "set-var", scope: "sess", name: "ip_score", value: { kind: "int32", value: 90 } },
+ *   { type: "unset-var", scope: "txn", name: "tier" },
+ * ];
+ * console.assert(JSON.stringify(actions) === JSON.stringify([setVar("sess", "ip_score", 90), unsetVar("txn", "tier")]));
+ * ```
+ */
 export type Action =
   | {
     readonly type: "set-var";

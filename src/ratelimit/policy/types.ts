@@ -25,7 +25,21 @@ export type CostSpec =
   | { readonly kind: "constant"; readonly value: number }
   | { readonly kind: "arg"; readonly arg: string; readonly default: number; readonly max: number };
 
-/** A validated limit. */
+/**
+ * A validated limit: what the config loader builds from a `limits:` entry.
+ *
+ * @example 100 requests a minute per API key on /api
+ * ```ts
+ * import { gcraParams, type LimitDefinition } from "@spoa-gcra/spoa-gcra";
+ *
+ * const perKey: LimitDefinition = {
+ *   name: "per-api-key", messages: ["check-rate"], match: [{ arg: "path", kind: "prefix", value: "/api" }],
+ *   key: [{ kind: "arg", arg: "api_key" }], count: 100, periodSeconds: 60, burst: 10,
+ *   params: gcraParams({ count: 100, periodSeconds: 60 }, 10), cost: { kind: "constant", value: 1 }, shadow: false,
+ * };
+ * console.assert(perKey.params.emissionIntervalUs === 600_000);
+ * ```
+ */
 export interface LimitDefinition {
   /** Unique name, `[A-Za-z0-9_.-]`, shown in `txn.<p>.policy` and the RateLimit headers. */
   readonly name: string;
