@@ -12,10 +12,10 @@ import { readVarint } from "../../src/spop/varint.ts";
 import { answerFor, handlerOf, harness } from "../agent/harness.ts";
 import { FUZZ_REGRESSIONS } from "../fixtures/fuzz-regressions.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
-import { helloFrame, parseReplies } from "../helpers/spop-client.ts";
-import { SPOP_CORPUS } from "./corpus.ts";
+import { parseReplies } from "../helpers/spop-client.ts";
 import { fuzz, hexOf, LEGAL_STATUSES, type Random } from "./fuzz-kit.ts";
-import { concat, mutateFrameBody, randomBytes, randomChunks, spopInput } from "./mutate.ts";
+import { randomChunks } from "./mutate.ts";
+import { pick, sessionBytes } from "./sessions.ts";
 
 const OUR_MAX_FRAME_SIZE = 16_380;
 type HandlerKind = "sync" | "async" | "throws" | "rejects";
@@ -29,38 +29,8 @@ interface Session {
   readonly ending: "close" | "timers" | "none";
 }
 
-const VERSION_WORDS = ["2.0", "2.1", "1.0", "2", "2.", " 2.0 ", "2.0,1.0", "", "3.0", "2.99999999999999999", "02.0", "2.0\u0000"];
-const CAPABILITY_WORDS = ["pipelining", "async", "fragmentation", " pipelining ", "pipelining,async", "", "PIPELINING", ","];
-const FRAME_SIZES = [0, 1, 255, 256, 257, 16_379, 16_380, 16_381, 65_535, 2 ** 32 - 1];
-
-function pick<T>(random: Random, list: readonly T[]): T {
-  return list[random(list.length)];
-}
-
-/** A well-formed HAPROXY-HELLO with random field values (or fields left out). */
-function structuredHello(random: Random): Uint8Array {
-  const words = (from: readonly string[]) => Array.from({ length: random(3) }, () => pick(random, from));
-  return helloFrame({
-    supportedVersions: random(8) === 0 ? [String.fromCharCode(...randomBytes(random, random(6)))] : words(VERSION_WORDS),
-    maxFrameSize: random(4) === 0 ? random(70_000) : pick(random, FRAME_SIZES),
-    capabilities: words(CAPABILITY_WORDS),
-    healthcheck: random(6) === 0,
-    ...(random(2) === 0 ? { engineId: "e" } : {}),
-  });
-}
-
-/** Valid NOTIFYs to damage behind a good HELLO, so the fuzzer gets past the handshake. */
-const NOTIFIES = SPOP_CORPUS.filter((b) => b.length > 4 && b[4] === FrameType.NOTIFY);
-
 function session(random: Random): Session {
-  const notify = () => (random(2) === 0 ? pick(random, NOTIFIES) : mutateFrameBody(random, pick(random, NOTIFIES), SPOP_CORPUS));
-  const afterHello = () => Array.from({ length: 1 + random(4) }, notify);
-  const parts = [
-    () => [structuredHello(random), spopInput(random, SPOP_CORPUS)],
-    () => [helloFrame(), ...afterHello()],
-    () => [spopInput(random, SPOP_CORPUS)],
-  ][random(3)]();
-  const bytes = concat(...parts);
+  const bytes = sessionBytes(random);
   return { bytes, chunks: randomChunks(random, bytes), handler: pick(random, HANDLER_KINDS), ending: pick(random, ["close", "timers", "none"] as const) };
 }
 
