@@ -26,6 +26,7 @@ import { ConfigWatcher } from "../app/config-watcher.ts";
 import { buildStore } from "../app/stores.ts";
 import { detectContainerLimits, logContainerLimits, registerLimitMetrics } from "../app/container-limits.ts";
 import { exposureWarning, guardPeers } from "../app/peer-guard.ts";
+import { startFdWatch } from "../app/fd-watch.ts";
 import { withAdminRoutes } from "../app/admin-http.ts";
 import { systemTimers } from "../runtime/host-time.ts";
 import { createTelemetry } from "../app/telemetry.ts";
@@ -125,9 +126,11 @@ async function runAgent(
   const adapter = await loadAdapter();
   // Validated by the config loader; a failure here would be a loader bug.
   const spopAddress = parseListenAddress(config.listen)!;
+  const fdWatch = startFdWatch({ registry, logger });
   const listener = await adapter.listenSpop(
     toRuntimeAddress(spopAddress, { reusePort: deps.reusePort, mode: config.socketMode }),
     guardPeers((transport) => agent.accept(transport), config.allowedPeers, { registry, logger }),
+    { onAcceptError: fdWatch.acceptFailed },
   ).catch(asListenFailure("SPOP"));
   const exposure = exposureWarning(spopAddress, config.allowedPeers);
   if (exposure !== undefined) logger.warn("SPOP port reachable beyond loopback", { spop: listener.address, allowedPeers: config.allowedPeers, advice: exposure });
@@ -208,6 +211,7 @@ async function runAgent(
       await built.close().catch((error: unknown) => logger.warn("store close failed", { error: String(error) }));
       await metricsListener?.close();
       logger.info("stopped", { signal });
+      fdWatch.stop();
       telemetry.close();
       resolveExit(0);
     };

@@ -5,7 +5,7 @@
  */
 import type { ConnectionPort, Transport } from "../agent/transport.ts";
 import type { ListenAddress } from "../agent/transport.ts";
-import type { AcceptHandler, Listener, RuntimeAdapter } from "./types.ts";
+import type { AcceptHandler, Listener, ListenOptions, RuntimeAdapter } from "./types.ts";
 import { type DenoConn, type DenoListener, denoGlobal } from "./deno-api.ts";
 import { serveHttp } from "./deno-http.ts";
 import { isNormalCloseError, RuntimeAdapterError } from "./errors.ts";
@@ -165,7 +165,7 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function acceptLoop(listener: DenoListener, accept: AcceptHandler, isClosed: () => boolean): Promise<void> {
+async function acceptLoop(listener: DenoListener, accept: AcceptHandler, isClosed: () => boolean, options: ListenOptions): Promise<void> {
   const errors = denoGlobal().errors;
   while (!isClosed()) {
     let conn: DenoConn;
@@ -175,7 +175,8 @@ async function acceptLoop(listener: DenoListener, accept: AcceptHandler, isClose
       if (isClosed() || error instanceof errors.BadResource) return;
       if (error instanceof errors.ConnectionAborted || error instanceof errors.Interrupted) continue;
       // EMFILE and the like: report, back off, keep serving (Node and Go do the same).
-      console.error(`spoa-gcra: accept failed: ${String(error)}`);
+      if (options.onAcceptError === undefined) console.error(`spoa-gcra: accept failed: ${String(error)}`);
+      else options.onAcceptError(error);
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
@@ -202,7 +203,7 @@ function bind(address: ListenAddress): DenoListener {
   return Deno.listen({ hostname: address.hostname, port: address.port, reusePort: true });
 }
 
-async function listenSpop(address: ListenAddress, accept: AcceptHandler): Promise<Listener> {
+async function listenSpop(address: ListenAddress, accept: AcceptHandler, options: ListenOptions = {}): Promise<Listener> {
   if (address.kind === "unix") clearStaleSocket(address.path);
   let listener: DenoListener;
   try {
@@ -213,7 +214,7 @@ async function listenSpop(address: ListenAddress, accept: AcceptHandler): Promis
   if (address.kind === "unix") applySocketMode(address.path, address.mode);
   const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
   let closed = false;
-  void acceptLoop(listener, accept, () => closed);
+  void acceptLoop(listener, accept, () => closed, options);
   return {
     address: describeAddress(address, port),
     port,

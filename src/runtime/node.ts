@@ -6,7 +6,7 @@
  */
 import { createServer, type Socket } from "node:net";
 import type { ConnectionPort, ListenAddress, Transport } from "../agent/transport.ts";
-import type { AcceptHandler, Listener, RuntimeAdapter } from "./types.ts";
+import type { AcceptHandler, Listener, ListenOptions, RuntimeAdapter } from "./types.ts";
 import { isNormalCloseError } from "./errors.ts";
 import { serveHttp } from "./node-http.ts";
 import { bind, listenerOf } from "./node-listen.ts";
@@ -88,7 +88,7 @@ class NodeConnection implements Transport {
   }
 }
 
-async function listenSpop(address: ListenAddress, accept: AcceptHandler): Promise<Listener> {
+async function listenSpop(address: ListenAddress, accept: AcceptHandler, options: ListenOptions = {}): Promise<Listener> {
   const unix = address.kind === "unix";
   // allowHalfOpen false: a peer's EOF ends our side once queued bytes are out, like Bun and Deno.
   const server = createServer({ allowHalfOpen: false }, (socket) => {
@@ -97,7 +97,7 @@ async function listenSpop(address: ListenAddress, accept: AcceptHandler): Promis
   });
   await bind(server, address);
   // EMFILE and the like: report and keep serving; Node retries accept by itself.
-  server.on("error", (error) => console.error(`spoa-gcra: accept failed: ${String(error)}`));
+  server.on("error", (error) => options.onAcceptError === undefined ? console.error(`spoa-gcra: accept failed: ${String(error)}`) : options.onAcceptError(error));
   // close() without a callback: open connections are left to the engine's drain.
   return listenerOf(server, address, () => server.close());
 }

@@ -20,14 +20,23 @@ export interface Listener {
 /** Called once per accepted socket; returns the engine's side of it. */
 export type AcceptHandler = (transport: Transport) => ConnectionPort;
 
+/** Options of listenSpop. */
+export interface ListenOptions {
+  /** An accept failed; the listener keeps accepting (after a short back-off where needed). */
+  readonly onAcceptError?: (error: unknown) => void;
+}
+
 /** A minimal HTTP handler for /metrics, /healthz, /readyz. */
 export type HttpHandler = (request: Request) => Response | Promise<Response>;
 
 /** The adapter surface; one implementation per runtime. */
 export interface RuntimeAdapter {
   readonly name: RuntimeName;
-  /** Listen for SPOP connections. */
-  listenSpop(address: ListenAddress, accept: AcceptHandler): Promise<Listener>;
+  /**
+   * Listen for SPOP connections. `onAcceptError` hears accept failures the runtime reports
+   * (EMFILE, ENFILE …); Bun retries them inside its event loop and reports nothing.
+   */
+  listenSpop(address: ListenAddress, accept: AcceptHandler, options?: ListenOptions): Promise<Listener>;
   /** Serve HTTP with the runtime's own server. */
   serveHttp(address: ListenAddress, handler: HttpHandler): Promise<Listener>;
 }

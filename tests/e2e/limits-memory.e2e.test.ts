@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binaryPath } from "../helpers/agent-process.ts";
+import { startWrappedAgent, type WrappedAgent } from "../helpers/wrapped-agent.ts";
 import { floodIpv6 } from "../helpers/ipv6-flood.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { scrape, valueOf } from "../helpers/prometheus.ts";
@@ -43,29 +44,18 @@ async function runInCgroup(extraArgs: readonly string[]): Promise<CgroupRun> {
   writeFileSync(`${cgroup}/memory.limit_in_bytes`, String(LIMIT));
   const spop = await freePort();
   const metrics = await freePort();
-  const child = Bun.spawn([
-    "sh", "-c", `echo $$ > ${cgroup}/cgroup.procs && exec "$0" "$@"`,
-    binaryPath(), "serve", "--listen", `127.0.0.1:${spop}`, "--metrics", `127.0.0.1:${metrics}`, "--config", policy, ...extraArgs,
-  ], { env: { PATH: process.env.PATH ?? "" }, stdout: "pipe", stderr: "pipe" });
-  const logs: Record<string, unknown>[] = [];
-  void (async () => {
-    let partial = "";
-    for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
-      partial += new TextDecoder().decode(chunk);
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) logs.push(JSON.parse(line));
-    }
-  })();
+  let agent: WrappedAgent | undefined;
   try {
-    await waitFor("the agent's listening line", () => logs.some((l) => l.msg === "listening") || child.exitCode !== null, 20_000);
+    agent = await startWrappedAgent("binary", `echo $$ > ${cgroup}/cgroup.procs`, [
+      "serve", "--listen", `127.0.0.1:${spop}`, "--metrics", `127.0.0.1:${metrics}`, "--config", policy, ...extraArgs,
+    ]);
     const flood = await floodIpv6({ port: spop, total: KEYS, connections: 4, window: 64, timeoutMs: 90_000 });
     // A killed process is reaped a moment after its sockets reset.
-    const alive = await Promise.race([child.exited.then(() => false), Bun.sleep(500).then(() => true)]);
+    const alive = await agent.aliveAfter(500);
     const families = alive ? await scrape(metrics) : undefined;
     const stat = (file: string) => readFileSync(`${cgroup}/${file}`, "utf8");
     return {
-      logs,
+      logs: agent.logs,
       alive,
       peak: Number(stat("memory.max_usage_in_bytes")),
       failcnt: Number(stat("memory.failcnt")),
@@ -80,8 +70,7 @@ async function runInCgroup(extraArgs: readonly string[]): Promise<CgroupRun> {
       }),
     };
   } finally {
-    child.kill("SIGKILL");
-    await child.exited;
+    await agent?.kill();
     await waitFor("an empty cgroup", () => readFileSync(`${cgroup}/cgroup.procs`, "utf8").trim() === "", 10_000);
     rmdirSync(cgroup);
   }
