@@ -89,8 +89,10 @@ export interface LimitReport {
   /** What this request costs under the limit. */
   readonly cost: number;
   readonly key: string;
-  /** The key in the deciding store, evaluated for this request's cost. */
-  readonly state: KeyView & { readonly ttlMs?: number };
+  /** The key in the deciding store, evaluated for this request's cost; absent when the store did not answer. */
+  readonly state?: KeyView & { readonly ttlMs?: number };
+  /** Why `state` is missing: Valkey did not answer (the `local` fallback's view is then in `local`). */
+  readonly storeError?: string;
   /** With Valkey: the same key in the in-process fallback store, when it holds live state. */
   readonly local?: KeyView;
   /** The local deny cache: whether it answers this key itself, and for how long. Absent in the CLI. */
@@ -114,8 +116,10 @@ export interface ResetReport {
   readonly store: "memory" | "valkey";
   readonly keys: readonly {
     readonly key: string;
-    /** The TAT deleted from the deciding store (null: the key held no state). */
+    /** The TAT deleted from the deciding store (null: the key held no state, or the store did not answer). */
     readonly tatUs: number | null;
+    /** Valkey did not answer: only this agent's fallback state and cached denial were removed. */
+    readonly storeError?: string;
     /** Removed from the in-process fallback store (Valkey with the `local` policy). */
     readonly local: boolean;
     /** Removed from the local deny cache; absent in the CLI, which cannot see agents' caches. */
@@ -170,8 +174,16 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
 
   const inspectOne = async (check: MatchedCheck): Promise<LimitReport> => {
     const { limit, key, cost } = check;
-    const stored = await stores.primary.peekKey(key);
-    const state = { ...keyView(limit.params, cost, stored), ...(stored.ttlMs === undefined ? {} : { ttlMs: stored.ttlMs }) };
+    let stored: StoredKey | undefined;
+    let storeError: string | undefined;
+    try {
+      stored = await stores.primary.peekKey(key);
+    } catch (error) {
+      // During a Valkey outage the `local` fallback decides: what it holds is the answer then.
+      if (stores.fallback === undefined) throw error;
+      storeError = error instanceof Error ? error.message : String(error);
+    }
+    const state = stored === undefined ? undefined : { ...keyView(limit.params, cost, stored), ...(stored.ttlMs === undefined ? {} : { ttlMs: stored.ttlMs }) };
     const localStored = stores.fallback === undefined ? undefined : await stores.fallback.peekKey(key);
     const local = localStored !== undefined && isLive(localStored) ? keyView(limit.params, cost, localStored) : undefined;
     let denyCache: LimitReport["denyCache"];
@@ -190,7 +202,7 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
       shadow: limit.shadow,
       cost,
       key,
-      state,
+      ...(state === undefined ? { storeError: storeError! } : { state }),
       ...(local === undefined ? {} : { local }),
       ...(denyCache === undefined ? {} : { denyCache }),
     };
@@ -200,7 +212,8 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
     async inspect(request) {
       const { identity, matched, notMatched } = match(deps.config(), request);
       const limits = await Promise.all(matched.map(inspectOne));
-      const allowed = limits.every((l) => l.shadow || (l.state.allowed && l.denyCache?.held !== true));
+      // Without Valkey's answer, the fallback's is the one that counts (it decides during an outage).
+      const allowed = limits.every((l) => l.shadow || ((l.state ?? l.local)?.allowed !== false && l.denyCache?.held !== true));
       return { message: request.message.name, identity, store: stores.kind, allowed, limits, notMatched };
     },
 
@@ -216,10 +229,18 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
       const foreign = keys.find((k) => !k.startsWith(head));
       if (foreign !== undefined) throw new AdminRequestError(`"${foreign}" is not a rate-limit key (they start with "${head}")`);
       const removed = await Promise.all(keys.map(async (key) => {
-        const tat = await stores.primary.deleteKey(key);
+        let tat: number | undefined;
+        let storeError: string | undefined;
+        try {
+          tat = await stores.primary.deleteKey(key);
+        } catch (error) {
+          // In an outage the fallback and the deny cache are what deny: clearing them still helps.
+          if (stores.fallback === undefined) throw error;
+          storeError = error instanceof Error ? error.message : String(error);
+        }
         const local = stores.fallback === undefined ? false : (await stores.fallback.deleteKey(key)) !== undefined;
         const denyCache = stores.denials?.forget(key);
-        return { key, tatUs: tat ?? null, local, ...(denyCache === undefined ? {} : { denyCache }) };
+        return { key, tatUs: tat ?? null, ...(storeError === undefined ? {} : { storeError }), local, ...(denyCache === undefined ? {} : { denyCache }) };
       }));
       if (stores.primary.announceReset === undefined) return { store: stores.kind, keys: removed };
       // Announced even for keys Valkey no longer held: an agent may still cache a denial of one.

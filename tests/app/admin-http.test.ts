@@ -9,12 +9,13 @@ import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import type { Message } from "../../src/spop/types.ts";
+import { createValkeyStore } from "../../src/ratelimit/valkey/store.ts";
 
 const TOKEN = "test-admin-token-0123456789";
 const POLICY = `
 limits:
   - name: per-ip
-    rate: 100/s
+    rate: 100/h
     burst: 100
   - name: login
     rate: 3/m
@@ -127,6 +128,43 @@ describe("admin routes", () => {
     const byKey = await (await call("POST", `/admin/reset?key=${encodeURIComponent(loginKey)}`)).json();
     expect(byKey.keys[0]).toMatchObject({ key: loginKey, denyCache: false });
     expect(byKey.keys[0].tatUs).toBeGreaterThan(0);
+  });
+});
+
+describe("admin routes during a Valkey outage", () => {
+  test("inspect and reset fall back to what decides then: the local store and the deny cache", async () => {
+    const config = configWith({ SPOA_ADMIN: "1", SPOA_ADMIN_TOKEN: TOKEN });
+    const clock = { nowUs: () => Date.now() * 1000 };
+    // A real client of a Valkey that is not there: every call fails as in an outage.
+    const valkey = await createValkeyStore({ url: "redis://127.0.0.1:1", keyPrefix: "", deadlineMs: 50, connections: 1, batch: false }, { clock, connectWaitMs: 50, resets: { channel: "rl:resets", onKey: () => {} } });
+    const local = new MemoryStore({ clock });
+    const denials = new DenyCache();
+    const handler = withAdminRoutes(() => new Response("", { status: 404 }), {
+      config: () => config,
+      stores: { kind: "valkey", primary: valkey, fallback: local, denials, clock },
+    });
+    const call = async (method: string, path: string) =>
+      await (await handler(new Request(`http://127.0.0.1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } }))).json();
+    try {
+      // The `local` failure policy decided these.
+      const policies = compilePolicies(config.limits, { keyPrefix: config.store.keyPrefix });
+      const message: Message = { name: "check-rate", args: [{ name: "ip_src", kind: "string", value: "198.51.100.9" }, { name: "path", kind: "string", value: "/login" }, { name: "method", kind: "string", value: "POST" }] };
+      for (let i = 0; i < 4; i++) local.check(policies.checksFor(message, "198.51.100.9")!.checks);
+
+      const report = await call("GET", "/admin/inspect?ip=198.51.100.9&path=/login&method=POST&limit=login");
+      expect(report.allowed).toBe(false);
+      expect(report.limits[0].state).toBeUndefined();
+      expect(report.limits[0].storeError).toMatch(/offline|not ready|ECONNREFUSED/);
+      expect(report.limits[0].local).toMatchObject({ remaining: 0, allowed: false });
+
+      const reset = await call("POST", "/admin/reset?ip=198.51.100.9&path=/login&method=POST&limit=login");
+      expect(reset.keys[0]).toMatchObject({ tatUs: null, local: true, denyCache: false });
+      expect(reset.keys[0].storeError).toBeDefined();
+      expect(reset.announced).toBe(false);
+      expect((await call("GET", "/admin/inspect?ip=198.51.100.9&path=/login&method=POST&limit=login")).allowed).toBe(true);
+    } finally {
+      await valkey.close();
+    }
   });
 });
 

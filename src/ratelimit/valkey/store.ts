@@ -34,7 +34,7 @@ export interface ValkeyStoreDeps {
 
 /** A LimiterStore backed by Valkey, plus a readiness probe and single-key admin access. */
 export interface ValkeyStore extends LimiterStore, KeyAdmin {
-  /** Publishes reset keys on `deps.resets.channel` (nothing without one). */
+  /** Publishes reset keys on `deps.resets.channel`; rejects without one. */
   announceReset(keys: readonly string[]): Promise<void>;
   /** True when Valkey answered PING within max(deadline, 1 s). */
   ping(): Promise<boolean>;
@@ -236,7 +236,8 @@ class ValkeyLimiterStore implements ValkeyStore {
 
   async announceReset(keys: readonly string[]): Promise<void> {
     const channel = this.#deps.resets?.channel;
-    if (channel !== undefined) await announceReset(this.#connections[0], channel, keys.map((k) => this.#options.keyPrefix + k));
+    if (channel === undefined) throw new ValkeyStoreError("config", "no reset channel configured: other agents were not told");
+    await announceReset(this.#connections[0], channel, keys.map((k) => this.#options.keyPrefix + k));
   }
 
   nodeOf(checks: readonly LimitCheck[]): string {
