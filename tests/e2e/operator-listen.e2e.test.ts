@@ -3,8 +3,9 @@
 // LOG_LEVEL=debug. docs/troubleshooting.md quotes these lines.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:net";
-import { agentCommand, type AgentRuntime } from "../helpers/agent-process.ts";
+import type { AgentRuntime } from "../helpers/agent-process.ts";
 import { freePort } from "../helpers/ports.ts";
+import { runCli } from "../helpers/run-cli.ts";
 
 const RUNTIMES: readonly AgentRuntime[] = ["bun", "deno", "binary"];
 let squatter: Server;
@@ -21,15 +22,8 @@ afterAll(() => {
 });
 
 async function runAgent(runtime: AgentRuntime, args: readonly string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn(agentCommand(runtime, ["serve", ...args]), {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  clearTimeout(timer);
-  return { code, stdout, stderr, lines: stderr.split("\n").filter((line) => line.trim() !== "") };
+  const run = await runCli(runtime, ["serve", ...args], env);
+  return { ...run, lines: run.stderr.split("\n").filter((line) => line.trim() !== "") };
 }
 
 for (const runtime of RUNTIMES) {

@@ -1,8 +1,9 @@
 // `spoa-gcra check-config --probe`: with the configuration serve would use, connect to Valkey,
 // run the GCRA script once on a throwaway key (deleted afterwards) and say how it went.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { agentCommand, type AgentRuntime } from "../helpers/agent-process.ts";
+import type { AgentRuntime } from "../helpers/agent-process.ts";
 import { freePort } from "../helpers/ports.ts";
+import { runCli } from "../helpers/run-cli.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const PASSWORD = "probe-secret-42";
@@ -17,15 +18,8 @@ afterAll(async () => {
 });
 
 async function checkConfig(runtime: AgentRuntime, args: readonly string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn(agentCommand(runtime, ["check-config", ...args]), {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  clearTimeout(timer);
-  return { code, stdout, stderr, output: stdout + stderr };
+  const run = await runCli(runtime, ["check-config", ...args], env);
+  return { ...run, output: run.stdout + run.stderr };
 }
 
 describe("check-config --probe", () => {
