@@ -19,7 +19,24 @@ const DEFAULT_DRAIN_GRACE_MS = 10_000;
 /** Reading resumes at 90 % of the cap, so a busy agent does not flap between pause and resume. */
 const RESUME_RATIO = 0.9;
 
-/** Configuration of an Agent. */
+/**
+ * Configuration of an Agent.
+ *
+ * @example Tighter limits and a log of handler failures
+ * ```ts
+ * import { Agent, type AgentOptions, setVar } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const options: AgentOptions = {
+ *   handler: { handle: () => [setVar("txn", "ok", true)], failureActions: () => [] },
+ *   timers,
+ *   helloTimeoutMs: 2_000,
+ *   maxInFlight: 5_000,
+ *   events: { handlerFailed: (id, error) => console.error(`connection ${id}: ${String(error)}`) },
+ * };
+ * console.assert(new Agent(options).inFlight === 0);
+ * ```
+ */
 export interface AgentOptions {
   readonly handler: NotifyHandler;
   readonly timers: Timers;
@@ -32,7 +49,20 @@ export interface AgentOptions {
   readonly events?: AgentEvents;
 }
 
-/** Options of Agent.drain(). */
+/**
+ * Options of Agent.drain().
+ *
+ * @example Drain on SIGTERM within Kubernetes' grace period
+ * ```ts
+ * import { Agent, type DrainOptions } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const agent = new Agent({ handler: { handle: () => [], failureActions: () => [] }, timers });
+ * const options: DrainOptions = { graceMs: 20_000 };
+ * await agent.drain(options); // no connections: resolves at once
+ * console.assert(agent.connectionCount === 0);
+ * ```
+ */
 export interface DrainOptions {
   /** Give up waiting after this long and end the remaining transports; default 10000. */
   readonly graceMs?: number;

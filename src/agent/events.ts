@@ -14,7 +14,23 @@ export type CloseReason =
   | "hello-timeout"
   | "drained";
 
-/** Engine events for metrics and logs; every member is optional and called synchronously. */
+/**
+ * Engine events for metrics and logs; every member is optional and called synchronously.
+ *
+ * @example Count connections and frames
+ * ```ts
+ * import { Agent, type AgentEvents, encodeFrame } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const counts = { opened: 0, frames: 0 };
+ * const events: AgentEvents = { connectionOpened: () => counts.opened++, frameReceived: () => counts.frames++ };
+ * const agent = new Agent({ handler: { handle: () => [], failureActions: () => [] }, timers, events });
+ * const port = agent.accept({ write: () => true, end() {}, pause() {}, resume() {}, remoteAddress: "memory" });
+ * port.receive(encodeFrame({ type: "haproxy-hello", hello: { supportedVersions: ["2.0"], maxFrameSize: 16380, capabilities: [] } }));
+ * console.assert(counts.opened === 1 && counts.frames === 1);
+ * port.closed();
+ * ```
+ */
 export interface AgentEvents {
   /** A transport was accepted. */
   connectionOpened?(id: number, remoteAddress: string): void;

@@ -4,7 +4,22 @@
  */
 import type { Action, Message } from "../spop/types.ts";
 
-/** Where a NOTIFY came from; ids are informative (the engine echoes the raw id bytes). */
+/**
+ * Where a NOTIFY came from; ids are informative (the engine echoes the raw id bytes).
+ *
+ * @example Log which connection asked
+ * ```ts
+ * import type { NotifyContext, NotifyHandler } from "@spoa-gcra/spoa-gcra";
+ *
+ * const seen: string[] = [];
+ * const handler: NotifyHandler = {
+ *   handle: (_messages, context: NotifyContext) => (seen.push(`conn ${context.connectionId} stream ${context.streamId}`), []),
+ *   failureActions: () => [],
+ * };
+ * handler.handle([], { streamId: 4, frameId: 1, connectionId: 2 });
+ * console.assert(seen[0] === "conn 2 stream 4");
+ * ```
+ */
 export interface NotifyContext {
   readonly streamId: number;
   readonly frameId: number;
@@ -12,7 +27,22 @@ export interface NotifyContext {
   readonly connectionId: number;
 }
 
-/** The actions of one ACK, synchronously or later. */
+/**
+ * The actions of one ACK, synchronously or later.
+ *
+ * @example Answer at once when you can
+ * ```ts
+ * import { type HandlerResult, setVar } from "@spoa-gcra/spoa-gcra";
+ *
+ * const cache = new Map([["192.0.2.1", 90]]);
+ * function score(ip: string): HandlerResult {
+ *   const known = cache.get(ip);
+ *   if (known !== undefined) return [setVar("sess", "ip_score", known)]; // no promise on the hot path
+ *   return Promise.resolve([setVar("sess", "ip_score", 0)]); // e.g. ask a service
+ * }
+ * console.assert(Array.isArray(score("192.0.2.1")) && !Array.isArray(score("198.51.100.1")));
+ * ```
+ */
 export type HandlerResult = readonly Action[] | PromiseLike<readonly Action[]>;
 
 /**

@@ -4,7 +4,17 @@
  */
 import type { GcraParams } from "../ratelimit/store.ts";
 
-/** A parsed rate: `count` requests per `periodSeconds`. */
+/**
+ * A parsed rate: `count` requests per `periodSeconds`.
+ *
+ * @example Per-period arithmetic
+ * ```ts
+ * import { parseRate, type Rate } from "@spoa-gcra/spoa-gcra";
+ *
+ * const rate: Rate = parseRate("6000/m")!;
+ * console.assert(rate.count / rate.periodSeconds === 100);
+ * ```
+ */
 export interface Rate {
   readonly count: number;
   readonly periodSeconds: number;

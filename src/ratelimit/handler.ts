@@ -46,7 +46,24 @@ export interface DecisionInfo {
   readonly storeUs: number;
 }
 
-/** Options of createRateLimitHandler. */
+/**
+ * Options of createRateLimitHandler.
+ *
+ * @example Log each decision
+ * ```ts
+ * import { compilePolicies, createRateLimitHandler, DEFAULT_IDENTITY_OPTIONS, MemoryStore, type RateLimitHandlerOptions } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const options: RateLimitHandlerOptions = {
+ *   policies: compilePolicies([], { keyPrefix: "rl:" }),
+ *   identity: DEFAULT_IDENTITY_OPTIONS,
+ *   store: new MemoryStore({ clock }),
+ *   failure: "allow",
+ *   onDecision: (info) => console.log(info.identity, info.allowed, info.decidingLimit),
+ * };
+ * console.assert(typeof createRateLimitHandler(options).handle === "function");
+ * ```
+ */
 export interface RateLimitHandlerOptions {
   /** The compiled limits; a reload builds a new handler (see app/policy-handler.ts). */
   readonly policies: PolicySet;

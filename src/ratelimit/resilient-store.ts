@@ -19,7 +19,24 @@ export type FailurePolicy = "local" | "allow" | "deny";
 /** Why a decision was degraded. */
 export type DegradedReason = "timeout" | "error" | "breaker-open";
 
-/** Events for metrics and logs. */
+/**
+ * Events for metrics and logs.
+ *
+ * @example Count degraded decisions by reason
+ * ```ts
+ * import { MemoryStore, ResilientStore, type StoreEvent } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const degraded = new Map<string, number>();
+ * const onEvent = (event: StoreEvent) => {
+ *   if (event.kind === "degraded") degraded.set(event.reason, (degraded.get(event.reason) ?? 0) + 1);
+ * };
+ * const down = { check: () => Promise.reject(new Error("down")), close: async () => {} };
+ * const store = new ResilientStore({ primary: down, fallback: new MemoryStore({ clock }), policy: "allow", clock, onEvent });
+ * await store.check([{ key: "k", params: { emissionIntervalUs: 1000, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
+ * console.assert(degraded.get("error") === 1);
+ * ```
+ */
 export type StoreEvent =
   | { readonly kind: "degraded"; readonly reason: DegradedReason }
   /** The shared store answered one decision after `seconds` (successful calls only). */
@@ -46,7 +63,29 @@ export interface TimeoutError {
   readonly answered?: Promise<void>;
 }
 
-/** Options of the wrapper. */
+/**
+ * Options of the wrapper.
+ *
+ * @example Fail closed, with a breaker and a deny cache
+ * ```ts
+ * import { DenyCache, MemoryStore, ResilientStore, type ResilientStoreOptions } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const shared = new MemoryStore({ clock }); // stands in for the Valkey store here
+ * const options: ResilientStoreOptions = {
+ *   primary: shared,
+ *   fallback: new MemoryStore({ clock }),
+ *   policy: "deny",
+ *   clock,
+ *   denyCache: new DenyCache(),
+ *   onEvent: (event) => console.log(event.kind),
+ * };
+ * const store = new ResilientStore(options);
+ * const decision = await store.check([{ key: "k", params: { emissionIntervalUs: 1000, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
+ * console.assert(decision.allowed && !decision.degraded);
+ * await store.close();
+ * ```
+ */
 export interface ResilientStoreOptions {
   /** The shared store; it must settle every check within its own deadline (timeouts reject with `code: "timeout"`). */
   readonly primary: NodeAwareStore;

@@ -45,7 +45,20 @@ export interface LimitCheck {
   readonly shadow: boolean;
 }
 
-/** The outcome of one limit check. All times are microseconds relative to the decision's now. */
+/**
+ * The outcome of one limit check. All times are microseconds relative to the decision's now.
+ *
+ * @example Retry-After from a denied check
+ * ```ts
+ * import { type LimitResult, MemoryStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const store = new MemoryStore({ clock: { nowUs: () => 0 } });
+ * const check = { key: "k", params: { emissionIntervalUs: 2_000_000, burstToleranceUs: 0 }, cost: 1, shadow: false };
+ * store.check([check]);
+ * const result: LimitResult = store.check([check]).results[0];
+ * console.assert(!result.allowed && Math.ceil(result.retryAfterUs / 1e6) === 2 && result.remaining === 0);
+ * ```
+ */
 export interface LimitResult {
   readonly allowed: boolean;
   /** True when `cost × T > τ + T`: this request can never pass, whatever the wait. */
@@ -58,7 +71,21 @@ export interface LimitResult {
   readonly resetUs: number;
 }
 
-/** The decision for one request. */
+/**
+ * The decision for one request.
+ *
+ * @example Which limit decided
+ * ```ts
+ * import { type Decision, MemoryStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const store = new MemoryStore({ clock: { nowUs: () => 0 } });
+ * const strict = { key: "strict", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 0 }, cost: 1, shadow: false };
+ * const loose = { key: "loose", params: { emissionIntervalUs: 1_000, burstToleranceUs: 100_000 }, cost: 1, shadow: false };
+ * store.check([strict, loose]);
+ * const decision: Decision = store.check([strict, loose]);
+ * console.assert(!decision.allowed && decision.decidingIndex === 0 && !decision.degraded);
+ * ```
+ */
 export interface Decision {
   /** False when any enforcing (non-shadow) limit denied. */
   readonly allowed: boolean;

@@ -24,7 +24,18 @@ export const DEFAULT_MAX_KEYS = 1_000_000;
 /** Entries the expiry sweep examines per check, plus one per limit: it outpaces insertions (≤ 1 per limit). */
 const SWEEP_PER_CHECK = 1;
 
-/** Options of a MemoryStore. */
+/**
+ * Options of a MemoryStore.
+ *
+ * @example A smaller table for a sidecar
+ * ```ts
+ * import { MemoryStore, type MemoryStoreOptions } from "@spoa-gcra/spoa-gcra";
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const options: MemoryStoreOptions = { clock, maxKeys: 100_000 };
+ * console.assert(new MemoryStore(options).size === 0);
+ * ```
+ */
 export interface MemoryStoreOptions {
   readonly clock: Clock;
   /** Bound on distinct keys; default 1,000,000. */

@@ -26,7 +26,17 @@ export interface MatchedLimits {
   readonly policyItems: readonly string[];
 }
 
-/** A compiled, immutable set of limits. */
+/**
+ * A compiled, immutable set of limits.
+ *
+ * @example Skip messages no limit listens to
+ * ```ts
+ * import { compilePolicies, type PolicySet } from "@spoa-gcra/spoa-gcra";
+ *
+ * const policies: PolicySet = compilePolicies([], { keyPrefix: "rl:" });
+ * console.assert(!policies.handles("check-rate") && policies.checksFor({ name: "check-rate", args: [] }, "192.0.2.1") === undefined);
+ * ```
+ */
 export interface PolicySet {
   readonly limits: readonly LimitDefinition[];
   /** True when some limit listens to this message name (lets callers skip identity work). */

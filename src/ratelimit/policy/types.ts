@@ -58,7 +58,21 @@ export interface LimitDefinition {
   readonly shadow: boolean;
 }
 
-/** How the client identity is resolved from the message arguments. */
+/**
+ * How the client identity is resolved from the message arguments.
+ *
+ * @example Behind a CDN that sends Forwarded
+ * ```ts
+ * import { type IdentityOptions, resolveIdentity } from "@spoa-gcra/spoa-gcra";
+ *
+ * const options: IdentityOptions = { trustedProxies: ["203.0.113.0/24"], ipv6PrefixLength: 56, forwardedArg: "ip_fwd", xffArg: "ip_xff", sourceArg: "ip_src" };
+ * const who = resolveIdentity([
+ *   { name: "ip_src", kind: "string", value: "203.0.113.9" },
+ *   { name: "ip_fwd", kind: "string", value: "for=198.51.100.4" },
+ * ], options);
+ * console.assert(who === "198.51.100.4");
+ * ```
+ */
 export interface IdentityOptions {
   /** CIDRs whose forwarded headers are believed; default none. */
   readonly trustedProxies: readonly string[];

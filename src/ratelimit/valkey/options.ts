@@ -7,7 +7,26 @@
 import type { RedisClientOptions } from "redis";
 import { ValkeyStoreError } from "./errors.ts";
 
-/** How to reach Valkey and how to talk to it (built by the config layer). */
+/**
+ * How to reach Valkey and how to talk to it (built by the config layer).
+ *
+ * @example A three-node cluster over TLS
+ * ```ts
+ * import type { ValkeyStoreOptions } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const options: ValkeyStoreOptions = {
+ *   nodes: ["rediss://valkey-0:6379", "rediss://valkey-1:6379", "rediss://valkey-2:6379"],
+ *   username: "spoa",
+ *   password: "from-a-secret",
+ *   tls: { serverName: "valkey.internal" },
+ *   keyPrefix: "rl:",
+ *   deadlineMs: 10,
+ *   connections: 2,
+ *   batch: true,
+ * };
+ * console.assert(options.nodes?.length === 3);
+ * ```
+ */
 export interface ValkeyStoreOptions {
   /** redis:// or rediss:// (standalone); db from the path. */
   readonly url?: string;
