@@ -133,6 +133,13 @@ export async function histogramQuantile(metricsAddress: string, name: string, q:
   return { bound, buckets };
 }
 
+/** The share of a histogram's observations (bucket counts by upper bound) at or below the first bucket ≥ `seconds`. */
+export function within(buckets: ReadonlyMap<number, number>, seconds: number): number {
+  const total = buckets.get(Infinity) ?? 0;
+  const bound = [...buckets.keys()].sort((a, b) => a - b).find((le) => le >= seconds) ?? Infinity;
+  return total === 0 ? 1 : (buckets.get(bound) ?? 0) / total;
+}
+
 /** The counters a fault scenario judges the agent by, read from its /metrics. */
 export interface FaultMetrics {
   readonly decisions: number;
