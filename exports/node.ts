@@ -20,7 +20,7 @@
 import { nodeAdapter } from "../src/runtime/node.ts";
 import type { RuntimeAdapter } from "../src/runtime/types.ts";
 
-export type { AcceptHandler, HttpHandler, Listener, RuntimeAdapter, RuntimeName } from "../src/runtime/types.ts";
+export type { AcceptHandler, HttpHandler, Listener, ListenOptions, RuntimeAdapter, RuntimeName } from "../src/runtime/types.ts";
 export { RuntimeAdapterError, type RuntimeErrorCode } from "../src/runtime/errors.ts";
 export { systemClock as clock, systemTimers as timers } from "../src/runtime/host-time.ts";
 
