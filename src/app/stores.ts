@@ -23,6 +23,8 @@ export interface BuiltStore {
   clearCaches(): void;
   /** Key-level access for the admin endpoint (inspect, reset). */
   readonly admin: AdminStores;
+  /** With Valkey: what the background PING last concluded (undefined before its first answer). */
+  readonly valkeyReachable?: () => boolean | undefined;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function buildStore(
   return {
     store: resilient,
     canDecide: () => valkeyReadiness({ policy: config.store.failurePolicy, breaker: resilient.breakerState, health }),
+    valkeyReachable: () => health.reachable,
     clearCaches: () => resilient.clearDenyCache(),
     admin: { kind: "valkey", primary, fallback: memory, ...(denyCache === undefined ? {} : { denials: denyCache }), clock: systemClock },
     close: async () => {

@@ -111,6 +111,10 @@ async function runAgent(
   const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent, memoryMaxKeys: limits.sizing.maxKeys });
   registerLimitMetrics(registry, limits, built.memory);
   canDecide = built.canDecide;
+  const valkeyReachable = built.valkeyReachable;
+  if (valkeyReachable !== undefined) {
+    registry.gauge({ name: "spoa_valkey_reachable", help: "1 while Valkey answers the background PING (every 2 s), 0 after two unanswered.", collect: () => (valkeyReachable() === false ? 0 : 1) });
+  }
   const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
 
   const agent = new Agent({

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
+import { metricSum } from "../helpers/spop-socket.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
 let valkey: ValkeyProcess;
@@ -38,6 +39,7 @@ describe("readiness with Valkey and no traffic", () => {
     const local = await start("local");
     await waitFor("deny agent ready", async () => (await readyz(deny)).status === 200);
     expect(await readyz(local)).toEqual({ status: 200, body: { status: "ready" } });
+    expect(await metricSum(local, "spoa_valkey_reachable")).toBe(1);
 
     await valkey.stop("SIGKILL");
     await waitFor("deny agent not ready without any request", async () => (await readyz(deny)).status === 503, 15_000);
@@ -46,6 +48,7 @@ describe("readiness with Valkey and no traffic", () => {
     expect(down.body.reason).toMatch(/valkey/i);
     expect(down.body.reason).toContain("deny");
     await waitFor("local agent reports Valkey down", async () => (await readyz(local)).body.reason !== undefined, 15_000);
+    expect(await metricSum(local, "spoa_valkey_reachable")).toBe(0);
     const localDown = await readyz(local);
     expect(localDown.status).toBe(200);
     expect(localDown.body.reason).toMatch(/valkey .*unreachable.*local/i);
