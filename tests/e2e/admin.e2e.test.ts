@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { agentCommand, type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
-import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
+import { startValkey, VALKEY_VERSIONS, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const TOKEN = "e2e-admin-token-4f1c9a7d2b";
 /** The default limit at 1 per minute, burst 3: a client is denied for 60 s after 3 requests. */
@@ -18,7 +18,7 @@ const ADMIN_ENV = { SPOA_ADMIN: "1", SPOA_ADMIN_TOKEN: TOKEN };
 
 const started: AgentProcess[] = [];
 const sockets: SpopSocket[] = [];
-let valkey: ValkeyProcess | undefined;
+const valkeys: ValkeyProcess[] = [];
 
 async function agentWith(env: Record<string, string>, extraArgs: string[] = [], runtime: AgentRuntime = "bun"): Promise<{ agent: AgentProcess; spop: SpopSocket; http: string }> {
   const port = await freePort();
@@ -56,8 +56,10 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ code:
 afterAll(async () => {
   for (const s of sockets) s.close();
   await Promise.all(started.map((a) => a.stop()));
-  await valkey?.stop();
-  if (valkey) rmSync(valkey.dir, { recursive: true, force: true });
+  for (const v of valkeys) {
+    await v.stop();
+    rmSync(v.dir, { recursive: true, force: true });
+  }
 });
 
 describe("admin endpoint, in-memory store", () => {
@@ -109,9 +111,11 @@ describe("admin endpoint, in-memory store", () => {
   }, 30_000);
 });
 
-describe("Valkey store: the agent's admin endpoint and the CLI", () => {
+for (const version of VALKEY_VERSIONS) describe(`Valkey ${version}: the agent's admin endpoint and the CLI`, () => {
+  let valkey: ValkeyProcess | undefined;
   beforeAll(async () => {
-    valkey = await startValkey();
+    valkey = await startValkey({ version });
+    valkeys.push(valkey);
   });
 
   test("inspect and reset over the agent and straight against Valkey agree; a reset anywhere clears the agent's deny cache", async () => {
@@ -198,6 +202,9 @@ describe("Valkey store: the agent's admin endpoint and the CLI", () => {
     }
   }, 60_000);
 
+});
+
+describe("the CLI without Valkey", () => {
   test("the CLI reports an unreachable Valkey with exit 1 and the reason", async () => {
     const result = await cli(["reset", "ip=10.0.0.11"], { ...LIMIT_ENV, VALKEY_URL: "redis://127.0.0.1:1" });
     expect(result.code).toBe(1);

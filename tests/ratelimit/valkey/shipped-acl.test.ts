@@ -13,7 +13,7 @@ import { keyView, resetChannel } from "../../../src/ratelimit/store-admin.ts";
 import { createAdmin } from "../../../src/app/admin.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import { waitFor } from "../../helpers/ports.ts";
-import { startValkey, type ValkeyProcess } from "../../helpers/valkey.ts";
+import { startValkey, VALKEY_VERSIONS, type ValkeyProcess } from "../../helpers/valkey.ts";
 
 const ROOT = join(import.meta.dir, "../../..");
 const MANIFESTS = ["deploy/kubernetes/overlays/dev/valkey.yaml", "deploy/kubernetes/overlays/production/valkey-cluster.yaml"];
@@ -43,11 +43,11 @@ afterAll(async () => {
 });
 
 describe("the shipped ACL of the agents' Valkey user", () => {
-  for (const file of MANIFESTS) {
-    test(`${file}: decisions, inspect, reset and reset announcements all pass the ACL`, async () => {
+  for (const file of MANIFESTS) for (const version of VALKEY_VERSIONS) {
+    test(`${file} on Valkey ${version}: decisions, inspect, reset and reset announcements all pass the ACL`, async () => {
       const rules = agentAclRules(file);
       expect(rules).toContain("~rl:*");
-      const server = await startValkey({ config: [`user spoa on >agent-password ${rules.join(" ")}`] });
+      const server = await startValkey({ version, config: [`user spoa on >agent-password ${rules.join(" ")}`] });
       servers.push(server);
       const options = { url: server.url, username: "spoa", password: "agent-password", keyPrefix: "", deadlineMs: 1000, connections: 1, batch: false };
       const heard: string[] = [];
