@@ -5,7 +5,21 @@
  */
 import type { HaproxyHello } from "../spop/frame.ts";
 
-/** Why a connection closed. Peer closes (EOF, RST, EPIPE) are normal, not errors. */
+/**
+ * Why a connection closed. Peer closes (EOF, RST, EPIPE) are normal, not errors.
+ *
+ * @example Alert only on the abnormal reasons
+ * ```ts
+ * import type { AgentEvents, CloseReason } from "@spoa-gcra/spoa-gcra";
+ *
+ * const abnormal: ReadonlySet<CloseReason> = new Set(["protocol-error", "hello-timeout"]);
+ * const alerts: string[] = [];
+ * const events: AgentEvents = { connectionClosed: (id, reason) => void (abnormal.has(reason) && alerts.push(`${id}: ${reason}`)) };
+ * events.connectionClosed?.(1, "peer-closed");
+ * events.connectionClosed?.(2, "protocol-error");
+ * console.assert(alerts.join() === "2: protocol-error");
+ * ```
+ */
 export type CloseReason =
   | "peer-closed"
   | "peer-error"

@@ -6,7 +6,17 @@
  */
 import { AGENT_VARIABLES, VarName } from "./variable-names.ts";
 
-/** One flag per variable: true when the ACK sets it. */
+/**
+ * One flag per variable: true when the ACK sets it.
+ *
+ * @example What a selection says
+ * ```ts
+ * import { type AckSelection, ackSelection } from "@spoa-gcra/spoa-gcra";
+ *
+ * const selection: AckSelection = ackSelection(["ip_score"]);
+ * console.assert(selection.ipScore && !selection.retryAfter && selection.names.has("ip_score"));
+ * ```
+ */
 export interface AckSelection {
   readonly ipScore: boolean;
   readonly allowed: boolean;

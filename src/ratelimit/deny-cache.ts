@@ -27,7 +27,17 @@
  * @module
  */
 
-/** Options of a DenyCache. */
+/**
+ * Options of a DenyCache.
+ *
+ * @example A small cache
+ * ```ts
+ * import { DenyCache, type DenyCacheOptions } from "@spoa-gcra/spoa-gcra";
+ *
+ * const options: DenyCacheOptions = { maxKeys: 10_000 };
+ * console.assert(new DenyCache(options).size === 0);
+ * ```
+ */
 export interface DenyCacheOptions {
   /** Bound on remembered keys; default 100,000. */
   readonly maxKeys?: number;

@@ -29,7 +29,17 @@ import { decisionActions, failureActions, shadowDenials } from "./variables.ts";
  */
 export const DEFAULT_MESSAGE_NAME = "check-rate";
 
-/** What one decision looked like, for metrics and decision logs. */
+/**
+ * What one decision looked like, for metrics and decision logs.
+ *
+ * @example A decision log line
+ * ```ts
+ * import type { DecisionInfo } from "@spoa-gcra/spoa-gcra";
+ *
+ * const line = (info: DecisionInfo) => `${info.identity} ${info.allowed ? "allowed" : "denied"} by ${info.decidingLimit ?? "-"} in ${info.storeUs} µs`;
+ * console.assert(typeof line === "function");
+ * ```
+ */
 export interface DecisionInfo {
   readonly message: string;
   readonly identity: string;

@@ -54,7 +54,17 @@ export const DEFAULT_IDENTITY_OPTIONS: IdentityOptions = {
   sourceArg: "ip_src",
 };
 
-/** Identity options compiled once (CIDR set, suffix text). */
+/**
+ * Identity options compiled once (CIDR set, suffix text).
+ *
+ * @example Resolve many messages
+ * ```ts
+ * import { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver } from "@spoa-gcra/spoa-gcra";
+ *
+ * const resolver: IdentityResolver = compileIdentity(DEFAULT_IDENTITY_OPTIONS);
+ * console.assert(resolver.resolve([]) === "unknown" && resolver.resolve([{ name: "ip_src", kind: "ipv4", value: 0xc0000201 }]) === "192.0.2.1");
+ * ```
+ */
 export interface IdentityResolver {
   /** The identity text for one message's arguments. */
   resolve(args: readonly NamedData[]): string;

@@ -7,7 +7,17 @@
  * @module
  */
 
-/** An IPv4 address as a uint32 number, or an IPv6 address as 16 bytes (never IPv4-mapped). */
+/**
+ * An IPv4 address as a uint32 number, or an IPv6 address as 16 bytes (never IPv4-mapped).
+ *
+ * @example Tell the families apart
+ * ```ts
+ * import { type IpAddress, parseIp } from "@spoa-gcra/spoa-gcra";
+ *
+ * const family = (address: IpAddress) => (typeof address === "number" ? "IPv4" : "IPv6");
+ * console.assert(family(parseIp("192.0.2.1")!) === "IPv4" && family(parseIp("::ffff:192.0.2.1")!) === "IPv4");
+ * ```
+ */
 export type IpAddress = number | Uint8Array;
 
 /** The longest text we try to read as an address (with brackets, zone and port); longer is garbage. */
@@ -295,7 +305,17 @@ export function parseCidr(text: string): Cidr | undefined {
   return { kind: "v6", network: maskIpv6(address, length), prefixLength: length };
 }
 
-/** A set of CIDR blocks, matched by linear scan (sets are short: proxies, office ranges). */
+/**
+ * A set of CIDR blocks, matched by linear scan (sets are short: proxies, office ranges).
+ *
+ * @example An empty set matches nothing
+ * ```ts
+ * import { type CidrSet, parseCidrList, parseIp } from "@spoa-gcra/spoa-gcra";
+ *
+ * const none: CidrSet = parseCidrList([]);
+ * console.assert(none.empty && !none.contains(parseIp("192.0.2.1")!));
+ * ```
+ */
 export interface CidrSet {
   /** True when no block was given. */
   readonly empty: boolean;

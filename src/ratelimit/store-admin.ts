@@ -7,7 +7,19 @@
 import { gcraStep } from "./gcra.ts";
 import type { GcraParams } from "./store.ts";
 
-/** A key's stored state at one instant of the store's clock. */
+/**
+ * A key's stored state at one instant of the store's clock.
+ *
+ * @example Inspect a key
+ * ```ts
+ * import { MemoryStore, type StoredKey } from "@spoa-gcra/spoa-gcra";
+ *
+ * const store = new MemoryStore({ clock: { nowUs: () => 5_000_000 } });
+ * store.check([{ key: "k", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
+ * const stored: StoredKey = store.peekKey("k");
+ * console.assert(stored.nowUs === 5_000_000 && stored.tatUs === 6_000_000);
+ * ```
+ */
 export interface StoredKey {
   /** The store's now, µs since the epoch (Valkey: the server's TIME, as the script uses). */
   readonly nowUs: number;
@@ -17,7 +29,21 @@ export interface StoredKey {
   readonly ttlMs?: number;
 }
 
-/** Read and delete single keys of a store (full keys, as LimitCheck.key). */
+/**
+ * Read and delete single keys of a store (full keys, as LimitCheck.key).
+ *
+ * @example Reset a client
+ * ```ts
+ * import { type KeyAdmin, MemoryStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const store = new MemoryStore({ clock: { nowUs: () => 0 } });
+ * const check = { key: "rl:{192.0.2.1}:api", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 0 }, cost: 1, shadow: false };
+ * store.check([check]);
+ * const admin: KeyAdmin = store;
+ * await admin.deleteKey(check.key);
+ * console.assert(store.check([check]).allowed);
+ * ```
+ */
 export interface KeyAdmin {
   /** Reads a key's TAT and the store's now; writes nothing, refreshes no expiry. */
   peekKey(key: string): StoredKey | Promise<StoredKey>;

@@ -3,7 +3,18 @@
  * @module
  */
 
-/** Stable codes for runtime adapter failures. */
+/**
+ * Stable codes for runtime adapter failures.
+ *
+ * @example Explain a failure
+ * ```ts
+ * import { RuntimeAdapterError, type RuntimeErrorCode } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const hint: Partial<Record<RuntimeErrorCode, string>> = { "listen-failed": "is the port taken?" };
+ * const error = new RuntimeAdapterError("listen-failed", "Cannot listen on 127.0.0.1:80");
+ * console.assert(hint[error.code] === "is the port taken?");
+ * ```
+ */
 export type RuntimeErrorCode = "unix-path-not-socket" | "reuse-port-unavailable" | "listen-failed" | "unsupported-runtime";
 
 /**

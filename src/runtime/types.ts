@@ -4,7 +4,17 @@
  */
 import type { ConnectionPort, ListenAddress, Transport } from "../agent/transport.ts";
 
-/** The runtimes we run on. */
+/**
+ * The runtimes we run on.
+ *
+ * @example Name the runtime
+ * ```ts
+ * import { adapter, type RuntimeName } from "@spoa-gcra/spoa-gcra/bun";
+ *
+ * const name: RuntimeName = adapter.name;
+ * console.assert(name === "bun");
+ * ```
+ */
 export type RuntimeName = "bun" | "deno" | "node";
 
 /**

@@ -5,7 +5,18 @@
  */
 import type { Action, TypedData, VarScopeName } from "./types.ts";
 
-/** A JavaScript value `typedData` knows how to send: numbers must be integers. */
+/**
+ * A JavaScript value `typedData` knows how to send: numbers must be integers.
+ *
+ * @example Plain values for setVar
+ * ```ts
+ * import { type PlainValue, setVar } from "@spoa-gcra/spoa-gcra";
+ *
+ * const values: PlainValue[] = [true, 42, 2n ** 40n, "text", new Uint8Array([1, 2]), null];
+ * const kinds = values.map((v) => { const a = setVar("txn", "x", v); return a.type === "set-var" ? a.value.kind : ""; });
+ * console.assert(kinds.join() === "bool,int32,int64,string,binary,null");
+ * ```
+ */
 export type PlainValue = boolean | number | bigint | string | Uint8Array | null;
 
 const INT32_MIN = -0x8000_0000;

@@ -24,7 +24,23 @@ import { type Action, type Frame, FrameType, type Message } from "./types.ts";
 import { type Cursor, readVarint } from "./varint.ts";
 import { Writer } from "./writer.ts";
 
-/** A frame decoded into its structured form. */
+/**
+ * A frame decoded into its structured form.
+ *
+ * @example Switch over the frame types
+ * ```ts
+ * import { type DecodedFrame, decodeFrame, encodeFrame } from "@spoa-gcra/spoa-gcra";
+ *
+ * function describe(frame: DecodedFrame): string {
+ *   switch (frame.type) {
+ *     case "notify": return `NOTIFY with ${frame.messages.length} message(s)`;
+ *     case "ack": return `ACK with ${frame.actions.length} action(s)`;
+ *     default: return frame.type;
+ *   }
+ * }
+ * console.assert(describe(decodeFrame(encodeFrame({ type: "notify", streamId: 1, frameId: 1, messages: [] }))) === "NOTIFY with 0 message(s)");
+ * ```
+ */
 export type DecodedFrame =
   | { type: "haproxy-hello"; hello: HaproxyHello }
   | { type: "agent-hello"; hello: AgentHello }

@@ -24,7 +24,18 @@ import {
 import { varintSize, writeVarint } from "./varint.ts";
 import type { Writer } from "./writer.ts";
 
-/** HAPROXY-HELLO content (§5). */
+/**
+ * HAPROXY-HELLO content (§5).
+ *
+ * @example HAProxy's offer, including a health check
+ * ```ts
+ * import { decodeFrame, encodeFrame, type HaproxyHello } from "@spoa-gcra/spoa-gcra";
+ *
+ * const hello: HaproxyHello = { supportedVersions: ["2.0"], maxFrameSize: 16380, capabilities: ["pipelining"], healthcheck: true };
+ * const frame = decodeFrame(encodeFrame({ type: "haproxy-hello", hello }));
+ * console.assert(frame.type === "haproxy-hello" && frame.hello.healthcheck === true);
+ * ```
+ */
 export interface HaproxyHello {
   supportedVersions: readonly string[];
   maxFrameSize: number;
@@ -32,7 +43,18 @@ export interface HaproxyHello {
   engineId?: string;
   healthcheck?: boolean;
 }
-/** AGENT-HELLO content (§5). */
+/**
+ * AGENT-HELLO content (§5).
+ *
+ * @example What an agent answers
+ * ```ts
+ * import { type AgentHello, decodeFrame, encodeFrame } from "@spoa-gcra/spoa-gcra";
+ *
+ * const hello: AgentHello = { version: "2.0", maxFrameSize: 16380, capabilities: ["pipelining"] };
+ * const frame = decodeFrame(encodeFrame({ type: "agent-hello", hello }));
+ * console.assert(frame.type === "agent-hello" && frame.hello.version === "2.0");
+ * ```
+ */
 export interface AgentHello {
   version: string;
   maxFrameSize: number;

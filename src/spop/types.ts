@@ -86,10 +86,31 @@ export type TypedData =
   | { readonly kind: "string"; readonly value: string }
   | { readonly kind: "binary"; readonly value: Uint8Array };
 
-/** The `kind` of a typed-data value. */
+/**
+ * The `kind` of a typed-data value.
+ *
+ * @example Dispatch on the kind
+ * ```ts
+ * import type { DataKind, TypedData } from "@spoa-gcra/spoa-gcra";
+ *
+ * const numeric: ReadonlySet<DataKind> = new Set(["int32", "uint32", "int64", "uint64"]);
+ * const value: TypedData = { kind: "uint32", value: 7 };
+ * console.assert(numeric.has(value.kind));
+ * ```
+ */
 export type DataKind = TypedData["kind"];
 
-/** A named typed value: a NOTIFY message argument or a KV-list item (§4). */
+/**
+ * A named typed value: a NOTIFY message argument or a KV-list item (§4).
+ *
+ * @example An argument as the handler sees it
+ * ```ts
+ * import { dataText, type NamedData } from "@spoa-gcra/spoa-gcra";
+ *
+ * const arg: NamedData = { name: "method", kind: "string", value: "POST" };
+ * console.assert(arg.name === "method" && dataText(arg) === "POST");
+ * ```
+ */
 export type NamedData = TypedData & { readonly name: string };
 
 /**
@@ -122,7 +143,18 @@ export interface Message {
  * ```
  */
 export const VarScope = { proc: 0, sess: 1, txn: 2, req: 3, res: 4 } as const;
-/** A variable scope name: `proc`, `sess`, `txn`, `req` or `res`. */
+/**
+ * A variable scope name: `proc`, `sess`, `txn`, `req` or `res`.
+ *
+ * @example Choose the scope by lifetime
+ * ```ts
+ * import { setVar, type VarScopeName } from "@spoa-gcra/spoa-gcra";
+ *
+ * const perConnection: VarScopeName = "sess"; // lives as long as the client connection
+ * const perRequest: VarScopeName = "txn"; // one HTTP request
+ * console.assert(setVar(perConnection, "ip_score", 0).scope === "sess" && perRequest === "txn");
+ * ```
+ */
 export type VarScopeName = keyof typeof VarScope;
 
 /** ACK action type ids (§4). */
@@ -180,7 +212,17 @@ export const DisconnectStatus = {
   RESOURCE_ALLOCATION: 13,
   UNKNOWN: 99,
 } as const;
-/** A DISCONNECT status code. */
+/**
+ * A DISCONNECT status code.
+ *
+ * @example Explain a status
+ * ```ts
+ * import { DISCONNECT_MESSAGES, type DisconnectStatusCode } from "@spoa-gcra/spoa-gcra";
+ *
+ * const status: DisconnectStatusCode = 2;
+ * console.assert(DISCONNECT_MESSAGES[status] === "a timeout occurred");
+ * ```
+ */
 export type DisconnectStatusCode = (typeof DisconnectStatus)[keyof typeof DisconnectStatus];
 
 /**

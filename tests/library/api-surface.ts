@@ -17,7 +17,6 @@ export interface ApiExport {
   readonly declaration: ts.Declaration;
   /** Where it is declared, relative to the repository. */
   readonly file: string;
-  readonly isValue: boolean;
 }
 
 /** An `@example` of the docs: its title and its first ```ts block. */
@@ -59,7 +58,6 @@ export function apiProgram(): { program: ts.Program; checker: ts.TypeChecker; ex
         symbol,
         declaration,
         file: declaration.getSourceFile().fileName.slice(ROOT.length + 1),
-        isValue: (symbol.flags & ts.SymbolFlags.Value) !== 0,
       });
     }
   }

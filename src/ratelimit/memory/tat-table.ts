@@ -42,7 +42,19 @@ export interface TatTableOptions {
   readonly seed?: number;
 }
 
-/** A snapshot of a table's memory use. */
+/**
+ * A snapshot of a table's memory use.
+ *
+ * @example Report the memory store's size
+ * ```ts
+ * import { MemoryStore, type TatTableStats } from "@spoa-gcra/spoa-gcra";
+ *
+ * const store = new MemoryStore({ clock: { nowUs: () => 0 } });
+ * store.check([{ key: "k", params: { emissionIntervalUs: 1000, burstToleranceUs: 0 }, cost: 1, shadow: false }]);
+ * const stats: TatTableStats = store.stats;
+ * console.assert(stats.keys === 1 && stats.evictions === 0);
+ * ```
+ */
 export interface TatTableStats {
   readonly keys: number;
   readonly indexBytes: number;

@@ -18,7 +18,21 @@ import { policyItem } from "../ratelimit-headers.ts";
 
 export { PolicyError } from "./errors.ts";
 
-/** The limits that apply to one message and their checks, index for index. */
+/**
+ * The limits that apply to one message and their checks, index for index.
+ *
+ * @example The checks of a matching message
+ * ```ts
+ * import { compilePolicies, gcraParams, type MatchedLimits } from "@spoa-gcra/spoa-gcra";
+ *
+ * const policies = compilePolicies([{
+ *   name: "all", messages: ["check-rate"], match: [], key: [{ kind: "identity" }], count: 10, periodSeconds: 1, burst: 10,
+ *   params: gcraParams({ count: 10, periodSeconds: 1 }, 10), cost: { kind: "constant", value: 1 }, shadow: false,
+ * }], { keyPrefix: "rl:" });
+ * const matched: MatchedLimits | undefined = policies.checksFor({ name: "check-rate", args: [] }, "192.0.2.1");
+ * console.assert(matched?.limits[0].name === "all" && matched.checks[0].key.startsWith("rl:{192.0.2.1}"));
+ * ```
+ */
 export interface MatchedLimits {
   readonly checks: readonly LimitCheck[];
   readonly limits: readonly LimitDefinition[];

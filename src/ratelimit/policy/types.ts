@@ -5,7 +5,22 @@
  */
 import type { GcraParams } from "../store.ts";
 
-/** A condition on one message argument; a limit applies when all its conditions hold. */
+/**
+ * A condition on one message argument; a limit applies when all its conditions hold.
+ *
+ * @example Each kind of condition
+ * ```ts
+ * import type { ArgMatcher } from "@spoa-gcra/spoa-gcra";
+ *
+ * const match: ArgMatcher[] = [
+ *   { arg: "method", kind: "in", values: ["POST", "PUT"] },
+ *   { arg: "path", kind: "prefix", value: "/api/" },
+ *   { arg: "host", kind: "regex", pattern: "^(www\\.)?example\\.com$" },
+ *   { arg: "ip_src", kind: "cidr", cidrs: ["192.0.2.0/24"] },
+ * ];
+ * console.assert(match.length === 4);
+ * ```
+ */
 export type ArgMatcher =
   | { readonly arg: string; readonly kind: "exact"; readonly value: string }
   | { readonly arg: string; readonly kind: "prefix"; readonly value: string }
@@ -13,14 +28,34 @@ export type ArgMatcher =
   | { readonly arg: string; readonly kind: "in"; readonly values: readonly string[] }
   | { readonly arg: string; readonly kind: "cidr"; readonly cidrs: readonly string[] };
 
-/** One part of a limit's key; the parts are joined into the store key. */
+/**
+ * One part of a limit's key; the parts are joined into the store key.
+ *
+ * @example Per client and API version
+ * ```ts
+ * import type { KeyPart } from "@spoa-gcra/spoa-gcra";
+ *
+ * const key: KeyPart[] = [{ kind: "identity" }, { kind: "path-prefix", arg: "path", segments: 2 }];
+ * console.assert(key.length === 2);
+ * ```
+ */
 export type KeyPart =
   | { readonly kind: "identity" }
   | { readonly kind: "arg"; readonly arg: string }
   /** The first `segments` path segments of an argument ("/api/v1/x" with 2 → "/api/v1"). */
   | { readonly kind: "path-prefix"; readonly arg: string; readonly segments: number };
 
-/** How much one request costs. */
+/**
+ * How much one request costs.
+ *
+ * @example Cost from an argument, capped
+ * ```ts
+ * import type { CostSpec } from "@spoa-gcra/spoa-gcra";
+ *
+ * const costs: CostSpec[] = [{ kind: "arg", arg: "rows", default: 1, max: 100 }, { kind: "constant", value: 1 }];
+ * console.assert(costs.map((c) => c.kind).join() === "arg,constant");
+ * ```
+ */
 export type CostSpec =
   | { readonly kind: "constant"; readonly value: number }
   | { readonly kind: "arg"; readonly arg: string; readonly default: number; readonly max: number };

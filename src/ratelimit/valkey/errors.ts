@@ -3,7 +3,17 @@
  * @module
  */
 
-/** What went wrong talking to Valkey; `code` is stable (metrics, the failure policy). */
+/**
+ * What went wrong talking to Valkey; `code` is stable (metrics, the failure policy).
+ *
+ * @example Retry only what may pass
+ * ```ts
+ * import { type ValkeyErrorCode, ValkeyStoreError } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const transient: ReadonlySet<ValkeyErrorCode> = new Set(["timeout", "unavailable"]);
+ * console.assert(transient.has(new ValkeyStoreError("unavailable", "connection refused").code));
+ * ```
+ */
 export type ValkeyErrorCode = "timeout" | "unavailable" | "reply" | "closed" | "config";
 
 /**

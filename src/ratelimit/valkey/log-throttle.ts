@@ -5,7 +5,19 @@
  */
 import type { Clock } from "../store.ts";
 
-/** The store's log sink (same shape as the observe layer's logger). */
+/**
+ * The store's log sink (same shape as the observe layer's logger).
+ *
+ * @example JSON lines on stderr
+ * ```ts
+ * import type { LogFn } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const lines: string[] = [];
+ * const log: LogFn = (level, msg, fields) => void lines.push(JSON.stringify({ level, msg, ...fields }));
+ * log("warn", "Valkey connection error", { error: "ECONNREFUSED" });
+ * console.assert(lines[0].includes("ECONNREFUSED"));
+ * ```
+ */
 export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string, fields: Readonly<Record<string, unknown>>) => void;
 
 /** A throttled logger: `report(kind, msg, fields)` logs the first of each kind per interval. */
