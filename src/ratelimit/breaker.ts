@@ -18,10 +18,33 @@
  */
 import type { Clock } from "./store.ts";
 
-/** Breaker states, as shown by readiness and metrics. */
+/**
+ * Breaker states, as shown by readiness and metrics.
+ *
+ * @example Readiness from the breaker
+ * ```ts
+ * import { type BreakerState, MemoryStore, ResilientStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const store = new ResilientStore({ primary: new MemoryStore({ clock: { nowUs: () => 0 } }), fallback: new MemoryStore({ clock: { nowUs: () => 0 } }), policy: "local", clock: { nowUs: () => 0 } });
+ * const state: BreakerState = store.breakerState;
+ * console.assert(state === "closed");
+ * ```
+ */
 export type BreakerState = "closed" | "open" | "half-open";
 
-/** Tuning; every field has a default. */
+/**
+ * Tuning; every field has a default.
+ *
+ * @example Open sooner, probe later
+ * ```ts
+ * import { type BreakerOptions, MemoryStore, ResilientStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const breaker: BreakerOptions = { failureThreshold: 3, initialBackoffMs: 1_000 };
+ * const clock = { nowUs: () => 0 };
+ * const store = new ResilientStore({ primary: new MemoryStore({ clock }), fallback: new MemoryStore({ clock }), policy: "local", clock, breaker });
+ * console.assert(store.nodesNotClosed().length === 0);
+ * ```
+ */
 export interface BreakerOptions {
   /** Consecutive errors (not deadline misses) that open the breaker (default 5). */
   readonly failureThreshold?: number;

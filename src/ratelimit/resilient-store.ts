@@ -13,10 +13,31 @@ import { NodeBreakers } from "./node-breakers.ts";
 import type { DenyCache } from "./deny-cache.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "./store.ts";
 
-/** What the wrapper does when the shared store cannot answer in time. */
+/**
+ * What the wrapper does when the shared store cannot answer in time.
+ *
+ * @example From configuration text
+ * ```ts
+ * import type { FailurePolicy } from "@spoa-gcra/spoa-gcra";
+ *
+ * const policy = (text: string): FailurePolicy => (text === "allow" || text === "deny" ? text : "local");
+ * console.assert(policy("deny") === "deny" && policy("") === "local");
+ * ```
+ */
 export type FailurePolicy = "local" | "allow" | "deny";
 
-/** Why a decision was degraded. */
+/**
+ * Why a decision was degraded.
+ *
+ * @example Label a metric
+ * ```ts
+ * import type { DegradedReason } from "@spoa-gcra/spoa-gcra";
+ *
+ * const counts: Record<DegradedReason, number> = { timeout: 0, error: 0, "breaker-open": 0 };
+ * counts.timeout++;
+ * console.assert(counts.timeout === 1);
+ * ```
+ */
 export type DegradedReason = "timeout" | "error" | "breaker-open";
 
 /**
@@ -47,7 +68,22 @@ export type StoreEvent =
   | { readonly kind: "deny-cache-hit" }
   | { readonly kind: "store-error"; readonly error: unknown };
 
-/** A shared store that knows which node answers a request (a Valkey cluster: the slot's primary). */
+/**
+ * A shared store that knows which node answers a request (a Valkey cluster: the slot's primary).
+ *
+ * @example One breaker per shard
+ * ```ts
+ * import { MemoryStore, type NodeAwareStore } from "@spoa-gcra/spoa-gcra";
+ *
+ * const inner = new MemoryStore({ clock: { nowUs: () => 0 } });
+ * const sharded: NodeAwareStore = {
+ *   check: (checks) => inner.check(checks),
+ *   close: () => inner.close(),
+ *   nodeOf: (checks) => (checks[0]?.key.includes("{1") ? "shard-a" : "shard-b"),
+ * };
+ * console.assert(sharded.nodeOf?.([{ key: "rl:{10.0.0.1}:api", params: { emissionIntervalUs: 1, burstToleranceUs: 0 }, cost: 1, shadow: false }]) === "shard-a");
+ * ```
+ */
 export interface NodeAwareStore extends LimiterStore {
   /** The node `checks` go to; "" when there is one node. */
   nodeOf?(checks: readonly LimitCheck[]): string;

@@ -17,7 +17,18 @@ import { errorMessage, ValkeyStoreError } from "./errors.ts";
 import { type LogFn, throttledLog } from "./log-throttle.ts";
 import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
 
-/** What the store needs from its host. */
+/**
+ * What the store needs from its host.
+ *
+ * @example Host hooks
+ * ```ts
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ * import type { ValkeyStoreDeps } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const deps: ValkeyStoreDeps = { clock, log: (level, msg) => console.log(level, msg), connectWaitMs: 500 };
+ * console.assert(deps.connectWaitMs === 500);
+ * ```
+ */
 export interface ValkeyStoreDeps {
   readonly clock: Clock;
   readonly log?: LogFn;
@@ -32,7 +43,22 @@ export interface ValkeyStoreDeps {
   readonly resets?: { readonly channel: string; readonly onKey: (key: string) => void };
 }
 
-/** A LimiterStore backed by Valkey, plus a readiness probe and single-key admin access. */
+/**
+ * A LimiterStore backed by Valkey, plus a readiness probe and single-key admin access.
+ *
+ * @example Readiness from PING
+ * ```ts
+ * import { clock } from "@spoa-gcra/spoa-gcra/bun";
+ * import { createValkeyStore, type ValkeyStore } from "@spoa-gcra/spoa-gcra/valkey";
+ *
+ * const store: ValkeyStore = await createValkeyStore(
+ *   { url: "redis://127.0.0.1:1", keyPrefix: "rl:", deadlineMs: 10, connections: 1, batch: false },
+ *   { clock, connectWaitMs: 50 },
+ * );
+ * console.assert((await store.ping()) === false); // nothing listens on port 1
+ * await store.close();
+ * ```
+ */
 export interface ValkeyStore extends LimiterStore, KeyAdmin {
   /** Publishes reset keys on `deps.resets.channel`; rejects without one. */
   announceReset(keys: readonly string[]): Promise<void>;
