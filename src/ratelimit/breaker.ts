@@ -1,17 +1,17 @@
 /**
- * A circuit breaker for the shared store that tells a slow store from a dead one.
+ * A circuit breaker for the shared store that opens on a sustained failure share, not on a few
+ * deadline misses under load.
  *
  * - Errors (refused, closed, failed replies) are hard evidence: `failureThreshold` of them in a
- *   row, or an error share of at least `failureRatio` over the last `windowMs` (once
- *   `minimumCalls` calls were seen), opens it.
- * - A deadline miss is evidence only while nothing came back: a reply that arrives after its
- *   deadline (`lateReply()`) proves the store is alive and only slow, and cancels one miss.
- *   Misses are judged only once their window bucket has closed, so the late replies of a slow
- *   store have time to arrive; a store that stays silent (a partition, a blackhole) opens the
- *   breaker within about one bucket (`windowMs / 10`) plus the deadline.
+ *   row open it at once.
+ * - Errors and deadline misses together open it when they are at least `failureRatio` of the
+ *   calls of the last `windowMs` (once `minimumCalls` calls were seen). A few misses while the
+ *   store is saturated stay far below that; a store that answers every call after its deadline,
+ *   or not at all (a partition, a blackhole), reaches it. Misses are judged once their 100 ms
+ *   bucket has closed, so one stalled batch at the start of a window cannot open it alone; a
+ *   silent store opens it within about one bucket (`windowMs / 10`) plus the deadline.
  * - Open: no call goes through until a backoff passes (250 ms, doubling on each failed probe up
- *   to 30 s); then one probe may try, and its success closes the breaker. A late reply closes it
- *   too: whatever opened it, the store answers again.
+ *   to 30 s); then one probe may try, and only its answer within the deadline closes the breaker.
  *
  * Transitions are computed from the injected clock when asked, so the breaker needs no timer.
  * @module
@@ -70,7 +70,6 @@ interface Bucket {
   successes: number;
   errors: number;
   misses: number;
-  late: number;
 }
 
 /** The breaker's state machine: closed → open → half-open (one probe) → closed or open again. */
@@ -103,7 +102,7 @@ export class CircuitBreaker {
     this.#multiplier = options.multiplier ?? 2;
     this.#backoffUs = this.#initialUs;
     this.#onChange = options.onChange ?? (() => {});
-    this.#buckets = Array.from({ length: BUCKETS }, () => ({ startUs: -Infinity, successes: 0, errors: 0, misses: 0, late: 0 }));
+    this.#buckets = Array.from({ length: BUCKETS }, () => ({ startUs: -Infinity, successes: 0, errors: 0, misses: 0 }));
   }
 
   /** The current state (an open breaker whose backoff has passed reads as half-open). */
@@ -145,27 +144,11 @@ export class CircuitBreaker {
     else this.#judge();
   }
 
-  /** A call missed its deadline: a failure unless a late reply shows the store is only slow. */
+  /** A call missed its deadline: a failure for the window's share, not for the run of errors. */
   timeout(): void {
     if (this.#probeFailed()) return;
     this.#bucket().misses++;
     this.#judge();
-  }
-
-  /**
-   * A reply arrived after its call's deadline: the store is alive, one miss was slowness. An
-   * open breaker closes on it: a slow store must get its decisions back as soon as it answers
-   * at all, not after a backoff that grows while it is merely busy.
-   */
-  lateReply(): void {
-    this.#consecutiveErrors = 0;
-    if (this.#state === "closed") {
-      this.#bucket().late++;
-      return;
-    }
-    this.#probeInFlight = false;
-    this.#backoffUs = this.#initialUs;
-    this.#set("closed");
   }
 
   /** In half-open, a failed probe re-opens with a longer backoff; true when that happened. */
@@ -183,17 +166,15 @@ export class CircuitBreaker {
   #judge(): void {
     const nowUs = this.#clock.nowUs();
     const oldestUs = nowUs - BUCKETS * this.#bucketUs;
-    let calls = 0, errors = 0, judgedMisses = 0, late = 0;
+    let calls = 0, failures = 0;
     for (let i = 0; i < BUCKETS; i++) {
       const b = this.#buckets[i];
       if (b.startUs <= oldestUs) continue;
       calls += b.successes + b.errors + b.misses;
-      errors += b.errors;
-      late += b.late;
-      // Misses of the current bucket wait: their late replies may still be on the way.
-      if (i !== this.#current) judgedMisses += b.misses;
+      failures += b.errors;
+      // Misses of the current bucket wait: one batch that stalled just now is not a trend.
+      if (i !== this.#current) failures += b.misses;
     }
-    const failures = errors + Math.max(0, judgedMisses - late);
     if (calls >= this.#minimumCalls && failures >= this.#ratio * calls) this.#open();
   }
 
@@ -205,7 +186,7 @@ export class CircuitBreaker {
     this.#current = (this.#current + 1) % BUCKETS;
     b = this.#buckets[this.#current];
     b.startUs = nowUs;
-    b.successes = b.errors = b.misses = b.late = 0;
+    b.successes = b.errors = b.misses = 0;
     return b;
   }
 

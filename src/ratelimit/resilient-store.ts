@@ -90,16 +90,6 @@ export interface NodeAwareStore extends LimiterStore {
 }
 
 /**
- * A timeout rejection may say when the late reply came: the store was slow, not dead. The
- * breaker counts such a miss as slowness (see breaker.ts).
- */
-export interface TimeoutError {
-  readonly code: "timeout";
-  /** Resolves when the reply arrives after all (never rejects). */
-  readonly answered?: Promise<void>;
-}
-
-/**
  * Options of the wrapper.
  *
  * @example Fail closed, with a breaker and a deny cache
@@ -167,7 +157,7 @@ function cachedDenial(checks: readonly LimitCheck[], index: number, retryUs: num
   return { allowed: false, decidingIndex: index, results, degraded: false };
 }
 
-function isTimeout(error: unknown): error is TimeoutError {
+function isTimeout(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "timeout";
 }
 
@@ -270,7 +260,6 @@ export class ResilientStore implements LimiterStore {
       return this.#degrade(checks, "error");
     }
     breaker.timeout();
-    error.answered?.then(() => breaker.lateReply());
     return this.#degrade(checks, "timeout");
   }
 

@@ -122,9 +122,10 @@ describe("kubernetes base: HAProxy with spoa-gcra as a native sidecar", () => {
     }
   });
 
-  test("the agent's memory is sized from the measured RSS: 96Mi requested, 192Mi limit above the 1M-key peak", () => {
-    expect(agent.resources.requests.memory).toBe("96Mi");
-    expect(agent.resources.limits.memory).toBe("192Mi");
+  test("the agent's memory is sized from the measured cgroup charge (80Mi/128Mi), and Bun's GC sees the limit", () => {
+    expect(agent.resources.requests.memory).toBe("80Mi");
+    expect(agent.resources.limits.memory).toBe("128Mi");
+    expect(envOf(agent).BUN_JSC_forceRAMSize.valueFrom.resourceFieldRef).toEqual({ containerName: "spoa-gcra", resource: "limits.memory" });
   });
 
   test("the generated ConfigMaps hold the very files of deploy/haproxy and the policy", () => {
@@ -150,6 +151,28 @@ describe("kubernetes base: HAProxy with spoa-gcra as a native sidecar", () => {
 });
 
 describe("kubernetes overlays", () => {
+  test("standalone-agent: an agent Deployment and Service, HAProxy without the sidecar pointed at it, port 12345 open to HAProxy pods only", () => {
+    const docs = build("overlays/standalone-agent");
+    const haproxyPod = find(docs, "Deployment", "haproxy").spec.template.spec;
+    expect(haproxyPod.initContainers).toBeUndefined();
+    expect(envOf(haproxyPod.containers[0]).SPOA_ADDR.value).toBe("spoa-gcra:12345");
+    const agentPod = find(docs, "Deployment", "spoa-gcra").spec.template;
+    const agent = agentPod.spec.containers[0];
+    expect(envOf(agent).SPOE_ADDR.value).toBe("0.0.0.0:12345");
+    expect(envOf(agent).VALKEY_URL.value).toBe("redis://valkey:6379");
+    expect(agentPod.metadata.labels["spoa-gcra/valkey-client"]).toBe("true");
+    const service = find(docs, "Service", "spoa-gcra");
+    expect(service.spec.selector).toEqual({ "app.kubernetes.io/name": "spoa-gcra" });
+    expect(find(docs, "Service", "spoa-gcra-metrics").spec.selector).toEqual({ "app.kubernetes.io/name": "spoa-gcra" });
+    const policy = find(docs, "NetworkPolicy", "spoa-gcra-ingress");
+    expect(policy.spec.podSelector.matchLabels).toEqual({ "app.kubernetes.io/name": "spoa-gcra" });
+    const spop = policy.spec.ingress.find((rule: Doc) => rule.ports.some((p: Doc) => p.port === 12345));
+    expect(spop.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/name": "haproxy" } } }]);
+    expect(find(docs, "Deployment", "haproxy").spec.template.metadata.labels["app.kubernetes.io/name"]).toBe("haproxy");
+    // No other rule opens the SPOP port.
+    expect(policy.spec.ingress.filter((rule: Doc) => rule.ports.some((p: Doc) => p.port === 12345))).toHaveLength(1);
+  });
+
   test("dev adds one Valkey and points the agent at it", () => {
     const docs = build("overlays/dev");
     const agent = find(docs, "Deployment", "haproxy").spec.template.spec.initContainers[0];

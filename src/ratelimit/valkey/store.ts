@@ -191,8 +191,8 @@ class ValkeyLimiterStore implements ValkeyStore {
 
   #send(routeKey: string, items: readonly Pending[]): void {
     const conn = this.#connections[this.#next++ % this.#connections.length];
-    // One timer per batch. Its items share one timeout error, which learns if the reply still
-    // comes: the breaker tells a slow Valkey (late replies) from a gone one (none).
+    // One timer per batch. Its items share one timeout error, whose `answered` settles if the
+    // reply still comes (a caller can tell a slow Valkey from a gone one).
     let answeredLate: (() => void) | undefined;
     const timer = setTimeout(() => {
       const error = new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`, {
