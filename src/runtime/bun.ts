@@ -40,8 +40,15 @@ class BunConnection implements Transport {
     }
     const written = this.#socket.write(bytes);
     if (written === bytes.length) return true;
-    // Negative: the socket is gone; `close` reports it.
-    if (written >= 0) this.#queue.push(written === 0 ? bytes : bytes.subarray(written));
+    if (written < 0) {
+      // The socket is already gone (the peer reset it). Bun usually reports `close` later, but
+      // not always once the engine has paused the socket in reply to this failed write (a reset
+      // right after HELLO left ~1 in 20 connections open forever), so report it ourselves,
+      // outside the engine's stack; onClose ignores Bun's own report if it comes.
+      queueMicrotask(() => this.onClose(undefined));
+      return false;
+    }
+    this.#queue.push(written === 0 ? bytes : bytes.subarray(written));
     return false;
   }
 
