@@ -1,11 +1,13 @@
 // Importing the core entry ("." → mod.ts) loads no runtime adapter, no network client and no
 // node: module: checked on the module graph twice — what a fresh `bun -e` import actually
 // loaded, and what a bundler resolves statically — with the Valkey entry as the control that
-// proves each check sees node_modules and node: imports when they are there.
+// proves each check sees node_modules and node: imports when they are there. Every file it
+// reaches is also in the pure-core compilation (tsconfig.core.json), where a host API fails to compile.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import ts from "typescript";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BUN = resolve(ROOT, "node_modules/.bin/bun");
@@ -54,6 +56,13 @@ describe("the core entry's module graph", () => {
     expect(Object.keys(graph)).toContain("src/agent/agent.ts");
     expect(Object.keys(graph).filter((file) => file.includes("node_modules") || /src\/(runtime|app|cli)\//.test(file))).toEqual([]);
     expect(nodeImports(graph)).toEqual([]);
+  });
+
+  test("every file mod.ts reaches is compiled by tsconfig.core.json, which knows no host API", () => {
+    const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, "tsconfig.core.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+    const core = new Set((config?.fileNames ?? []).map((file) => file.slice(ROOT.length + 1)));
+    expect(core.size).toBeGreaterThan(0);
+    expect(Object.keys(staticGraph("mod.ts")).filter((file) => file !== "mod.ts" && !core.has(file))).toEqual([]);
   });
 
   test("control: the same checks do see the Valkey entry's redis client and node: imports", () => {
