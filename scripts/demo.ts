@@ -40,7 +40,7 @@ function start(command: string[], env: Record<string, string>): Started {
   for (const stream of [child.stdout, child.stderr]) {
     void (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of stream) started.output += decoder.decode(chunk, { stream: true });
+      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) started.output += decoder.decode(chunk, { stream: true });
     })();
   }
   return started;

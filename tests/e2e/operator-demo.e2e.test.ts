@@ -59,7 +59,7 @@ describe("README: Point HAProxy at it", () => {
     const agent = spawn(agentCmd, { SPOE_ADDR: `127.0.0.1:${spop}`, METRICS_ADDR: "off" });
     let agentOut = "";
     void (async () => {
-      for await (const chunk of agent.stdout) agentOut += new TextDecoder().decode(chunk);
+      for await (const chunk of agent.stdout as unknown as AsyncIterable<Uint8Array>) agentOut += new TextDecoder().decode(chunk);
     })();
     await waitFor("the agent", () => agentOut.includes('"msg":"listening"'), 20_000);
     // npm runs the agent as its grandchild: stop that process itself too, by the pid it logged.
