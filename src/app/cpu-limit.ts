@@ -4,19 +4,8 @@
  * runtime sizes GOMAXPROCS in a container.
  * @module
  */
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-
-/** Reads a file or returns undefined (a missing cgroup file just means "no limit here"). */
-type ReadText = (path: string) => string | undefined;
-
-const readText: ReadText = (path) => {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-};
+import { cgroupDirs, type ReadText, readText } from "./cgroup.ts";
 
 /** Parses cgroup v2 `cpu.max` ("max 100000" or "150000 100000") into a CPU count, or undefined. */
 export function parseCpuMax(text: string): number | undefined {
@@ -28,14 +17,27 @@ export function parseCpuMax(text: string): number | undefined {
   return q / p;
 }
 
-/** The CPU limit of this container in cores, or undefined when there is none. */
+/**
+ * The CPU limit of this container in cores, or undefined when there is none: the tightest
+ * quota of the process's own cgroup and its ancestors (cgroup.ts finds them).
+ */
 export function containerCpuLimit(read: ReadText = readText): number | undefined {
-  const v2 = read("/sys/fs/cgroup/cpu.max");
-  if (v2 !== undefined) return parseCpuMax(v2);
-  const quota = Number(read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")?.trim());
-  const period = Number(read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")?.trim());
-  if (quota > 0 && period > 0) return quota / period;
-  return undefined;
+  const found = cgroupDirs("cpu", read);
+  if (found === undefined) return undefined;
+  let limit: number | undefined;
+  for (const dir of found.dirs) {
+    let cores: number | undefined;
+    if (found.version === 2) {
+      const text = read(`${dir}/cpu.max`);
+      cores = text === undefined ? undefined : parseCpuMax(text);
+    } else {
+      const quota = Number(read(`${dir}/cpu.cfs_quota_us`)?.trim());
+      const period = Number(read(`${dir}/cpu.cfs_period_us`)?.trim());
+      cores = quota > 0 && period > 0 ? quota / period : undefined;
+    }
+    if (cores !== undefined && (limit === undefined || cores < limit)) limit = cores;
+  }
+  return limit;
 }
 
 /** Workers for "auto": the CPU limit rounded up (at least 1), else the available cores. */
