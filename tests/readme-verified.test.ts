@@ -57,7 +57,7 @@ describe("README: Verified with", () => {
   }
 
   test("each ✓ is backed by e2e files that loop over every version and every runtime", () => {
-    const haproxyMatrix = ["inmemory-haproxy", "production-unix", "haproxy-reload", "seed-shape-haproxy"];
+    const haproxyMatrix = ["inmemory-haproxy", "production-unix", "haproxy-reload", "haproxy-idle-close", "seed-shape-haproxy"];
     for (const name of haproxyMatrix) {
       const text = readFileSync(resolve(ROOT, `tests/e2e/${name}.e2e.test.ts`), "utf8");
       expect({ name, versions: text.includes("of HAPROXY_VERSIONS"), runtimes: text.includes('["bun", "deno", "binary"]') })
