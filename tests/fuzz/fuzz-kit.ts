@@ -67,12 +67,28 @@ export function spopOutcome(fn: () => void): number | "ok" {
   }
 }
 
+/**
+ * One input taking this long is a hang in the making (quadratic work, a runaway loop): far
+ * beyond any scheduling hiccup, so it flags work that is not bounded per input, not slowness.
+ */
+const MAX_INPUT_MS = 2_000;
+
+/** Heap growth over one target's run (after a full GC) that counts as unbounded memory. */
+const MAX_HEAP_GROWTH_MIB = 64;
+
+function heapAfterGc(): number {
+  Bun.gc(true);
+  return process.memoryUsage().heapUsed;
+}
+
 /** What a fuzz run did, for the test log and the report. */
 export interface FuzzStats {
   readonly target: string;
   readonly seed: number;
   readonly iterations: number;
   readonly seconds: number;
+  /** Heap growth over the run after a full GC, in MiB (inputs must not leave memory behind). */
+  readonly heapGrowthMiB: number;
   /** True when FUZZ_ONLY replayed one input: coverage expectations do not apply. */
   readonly replay: boolean;
   /** How many inputs ended in each outcome ("ok", a status, …). */
@@ -99,17 +115,23 @@ export async function fuzz<T>(options: {
   readonly maxIterations?: number;
 }): Promise<FuzzStats> {
   const settings = options.settings ?? fuzzSettings();
+  const heapBefore = heapAfterGc();
   const started = performance.now();
   const until = started + settings.seconds * 1000;
   const outcomes: Record<string, number> = {};
   const indices = settings.only !== undefined ? [settings.only] : undefined;
   let iterations = 0;
+  let slowestMs = 0;
   for (let index = indices?.[0] ?? 0; ; index++) {
     if (indices !== undefined ? iterations === 1 : performance.now() >= until || iterations >= (options.maxIterations ?? Infinity)) break;
     const input = options.generate(inputRandom(settings.seed, index), index);
     let outcome: string;
+    const inputStarted = performance.now();
     try {
       outcome = await options.check(input);
+      const ms = performance.now() - inputStarted;
+      slowestMs = Math.max(slowestMs, ms);
+      if (ms > MAX_INPUT_MS) throw new Error(`one input took ${ms.toFixed(0)} ms: work per input is not bounded`);
     } catch (error) {
       throw new Error(
         `fuzz ${options.target}: input ${index} broke an invariant (replay: FUZZ_SEED=${settings.seed} FUZZ_ONLY=${index})\n` +
@@ -121,7 +143,12 @@ export async function fuzz<T>(options: {
     iterations++;
   }
   const seconds = (performance.now() - started) / 1000;
-  const stats = { target: options.target, seed: settings.seed, iterations, seconds, replay: indices !== undefined, outcomes };
-  console.log(`fuzz ${stats.target}: ${iterations} inputs in ${seconds.toFixed(1)} s (${Math.round(iterations / seconds)}/s), seed ${stats.seed}, outcomes ${JSON.stringify(outcomes)}`);
+  const heapGrowthMiB = (heapAfterGc() - heapBefore) / 2 ** 20;
+  const stats = { target: options.target, seed: settings.seed, iterations, seconds, heapGrowthMiB, replay: indices !== undefined, outcomes };
+  console.log(
+    `fuzz ${stats.target}: ${iterations} inputs in ${seconds.toFixed(1)} s (${Math.round(iterations / seconds)}/s), seed ${stats.seed}, ` +
+      `slowest input ${slowestMs.toFixed(1)} ms, heap ${heapGrowthMiB >= 0 ? "+" : ""}${heapGrowthMiB.toFixed(1)} MiB, outcomes ${JSON.stringify(outcomes)}`,
+  );
+  if (heapGrowthMiB > MAX_HEAP_GROWTH_MIB) throw new Error(`fuzz ${stats.target}: the heap grew by ${heapGrowthMiB.toFixed(0)} MiB over the run (seed ${stats.seed})`);
   return stats;
 }
