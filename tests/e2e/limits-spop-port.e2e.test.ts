@@ -24,12 +24,12 @@ function helloFrom(port: number, localAddress: string): Promise<{ bytes: number;
       socket.destroy();
       resolve({ bytes, closed: false });
     });
-    socket.on("error", () => {});
+    // A refused peer may see a reset (its HELLO was unread when the agent closed): still a close.
+    socket.on("error", (error: NodeJS.ErrnoException) => error.code === "ECONNREFUSED" && reject(error));
     socket.on("close", () => {
       clearTimeout(timer);
       resolve({ bytes, closed: true });
     });
-    socket.once("error", (error) => bytes === 0 && reject(error));
   });
 }
 
