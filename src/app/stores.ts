@@ -25,6 +25,8 @@ export interface BuiltStore {
   readonly admin: AdminStores;
   /** With Valkey: what the background PING last concluded (undefined before its first answer). */
   readonly valkeyReachable?: () => boolean | undefined;
+  /** The in-memory store: the store itself, or the `local` failure policy's fallback. */
+  readonly memory: MemoryStore;
   close(): Promise<void>;
 }
 
@@ -35,13 +37,16 @@ export async function buildStore(
     readonly logger: Logger;
     /** Store events, Valkey round trips included (see StoreEvent). */
     readonly onEvent: (event: StoreEvent) => void;
+    /** The memory store's key bound when sized to a memory limit (app/memory-limit.ts). */
+    readonly memoryMaxKeys?: number;
   },
 ): Promise<BuiltStore> {
-  const memory = new MemoryStore({ clock: systemClock, maxKeys: config.store.memory.maxKeys });
+  const memory = new MemoryStore({ clock: systemClock, maxKeys: deps.memoryMaxKeys ?? config.store.memory.maxKeys });
   const valkeyOptions = config.store.valkey;
   if (config.store.kind === "memory" || valkeyOptions === undefined) {
     return {
       store: memory,
+      memory,
       canDecide: () => ({ ok: true }),
       clearCaches: () => {},
       admin: { kind: "memory", primary: memory, clock: systemClock },
@@ -88,6 +93,7 @@ export async function buildStore(
   });
   return {
     store: resilient,
+    memory,
     canDecide: () => valkeyReadiness({ policy: config.store.failurePolicy, breaker: resilient.breakerState, health }),
     valkeyReachable: () => health.reachable,
     clearCaches: () => resilient.clearDenyCache(),
