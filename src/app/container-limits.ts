@@ -42,6 +42,22 @@ export function heapBound(runtime: string, env: Readonly<Record<string, string |
   return "runtime default";
 }
 
+/**
+ * What the lead adds to each worker's environment: under Bun, unless the operator set it, each
+ * worker's GC is sized to its share of the target (the workers share one cgroup limit). A
+ * worker is a fresh process, so unlike the lead it can still take the launch-time setting.
+ */
+export function workerHeapEnv(
+  runtime: string,
+  env: Readonly<Record<string, string | undefined>>,
+  limit: MemoryLimit | undefined,
+  options: { readonly percent: number; readonly workers: number },
+): Record<string, string> {
+  if (runtime !== "bun" || limit === undefined || options.percent === 0 || env[BUN_RAM_SIZE_ENV] !== undefined) return {};
+  const share = Math.floor((limit.bytes * options.percent) / 100 / Math.max(1, options.workers));
+  return { [BUN_RAM_SIZE_ENV]: String(share) };
+}
+
 /** Detects the limits and sizes the memory store; `processes` is the worker count sharing the cgroup. */
 export function detectContainerLimits(
   config: AgentConfig,

@@ -17,7 +17,13 @@ const MIN_UPTIME_FOR_RESTART_MS = 5_000;
 /** Supervises `count` workers until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runWorkers(
   count: number,
-  deps: { readonly host: HostProcess; readonly logger: Logger; readonly config: AgentConfig },
+  deps: {
+    readonly host: HostProcess;
+    readonly logger: Logger;
+    readonly config: AgentConfig;
+    /** Added to every worker's environment (e.g. its share of the memory limit for Bun's GC). */
+    readonly workerEnv?: Readonly<Record<string, string>>;
+  },
 ): Promise<number> {
   const { host, logger, config } = deps;
   if (config.listen.startsWith("unix:")) {
@@ -33,7 +39,7 @@ export async function runWorkers(
 
   const start = (index: number): Promise<void> => {
     const startedAt = Date.now();
-    const child = host.spawnWorker(host.args(), { [WORKER_ENV]: String(index) });
+    const child = host.spawnWorker(host.args(), { ...deps.workerEnv, [WORKER_ENV]: String(index) });
     workers[index] = child;
     logger.info("worker started", { worker: index, workerPid: child.pid });
     return child.exited.then((code) => {

@@ -24,7 +24,8 @@ import { createPolicyHandler } from "../app/policy-handler.ts";
 import { reloadableConfig } from "../app/reloadable-config.ts";
 import { ConfigWatcher } from "../app/config-watcher.ts";
 import { buildStore } from "../app/stores.ts";
-import { detectContainerLimits, logContainerLimits, registerLimitMetrics } from "../app/container-limits.ts";
+import { detectContainerLimits, logContainerLimits, registerLimitMetrics, workerHeapEnv } from "../app/container-limits.ts";
+import { containerMemoryLimit } from "../app/memory-limit.ts";
 import { exposureWarning, guardPeers } from "../app/peer-guard.ts";
 import { startFdWatch } from "../app/fd-watch.ts";
 import { withAdminRoutes } from "../app/admin-http.ts";
@@ -77,7 +78,10 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
     for (const warning of configWarnings(config)) logger.warn("config warning", { field: warning.path, problem: warning.message, fix: warning.fix });
   }
   const workers = config.workers === 0 ? autoWorkerCount() : config.workers;
-  if (workers > 1 && workerId === undefined) return await runWorkers(workers, { host, logger, config });
+  if (workers > 1 && workerId === undefined) {
+    const workerEnv = workerHeapEnv(host.runtime, host.env(), containerMemoryLimit(), { percent: config.memoryLimitPercent, workers });
+    return await runWorkers(workers, { host, logger, config, workerEnv });
+  }
   try {
     return await runAgent(config, { host, logger, reusePort: workerId !== undefined, args, processes: workers });
   } catch (error) {
