@@ -149,6 +149,8 @@ export const FIELDS: readonly FieldSpec[] = [
     description: "A decision Valkey has not answered within this time goes to the failure policy; keep it at most half of HAProxy's `timeout processing` (100 ms in the shipped SPOE config), see docs/valkey.md." },
   { key: "store.valkey.connections", inFile: true, kind: { type: "int", min: 1, max: 64 }, default: 2, section: "valkey",
     description: "Connections per Valkey node." },
+  { key: "store.valkey.batchDelayMs", inFile: true, kind: { type: "int", min: 0, max: 20, unit: "milliseconds" }, default: 0, section: "valkey",
+    description: "Hold decisions this long before the script call so that several share one (with `batch`): less CPU per decision at moderate rates for this much more latency. 0: one call per event-loop turn." },
   { key: "store.valkey.batch", inFile: true, kind: { type: "bool" }, default: true, section: "valkey",
     description: "Pipeline every decision issued in the same tick into one write." },
   { key: "admin.enabled", inFile: true, flag: "admin", env: ["SPOA_ADMIN"], kind: { type: "bool" }, default: false, section: "admin",

@@ -77,5 +77,6 @@ export function valkeyOptions(
     deadlineMs: r.get<number>("store.valkey.deadlineMs"),
     connections: r.get<number>("store.valkey.connections"),
     batch: r.get<boolean>("store.valkey.batch"),
+    batchDelayMs: r.get<number>("store.valkey.batchDelayMs"),
   });
 }

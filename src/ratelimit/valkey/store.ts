@@ -79,6 +79,8 @@ interface Pending {
   readonly resolve: (decision: Decision) => void;
   readonly reject: (error: unknown) => void;
   done: boolean;
+  /** When the request was queued (performance.now()): its deadline counts from here. */
+  readonly queuedMs: number;
 }
 
 // "queue is full": node-redis refuses new commands while its bounded queue is full (overload, not a bad reply).
@@ -141,6 +143,8 @@ class ValkeyLimiterStore implements ValkeyStore {
   readonly #byTag: boolean;
   #queued = new Map<string, Pending[]>();
   #flushScheduled = false;
+  /** Script calls sent and neither answered nor past their deadline. */
+  #outstanding = 0;
   #next = 0;
   #late = 0;
   #closed = false;
@@ -162,7 +166,7 @@ class ValkeyLimiterStore implements ValkeyStore {
     if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
     validate(checks);
     return new Promise<Decision>((resolve, reject) => {
-      const pending: Pending = { checks, resolve, reject, done: false };
+      const pending: Pending = { checks, resolve, reject, done: false, queuedMs: performance.now() };
       const routeKey = this.#options.keyPrefix + checks[0].key;
       if (!this.#options.batch) return this.#send(routeKey, [pending]);
       // Standalone and sentinel: one group; cluster: one group per hash tag (hence per slot).
@@ -174,13 +178,20 @@ class ValkeyLimiterStore implements ValkeyStore {
         this.#flushScheduled = true;
         // After the event-loop turn, not the microtask: the NOTIFYs every HAProxy connection
         // delivered in this turn share one script call (a microtask flush sent one per connection).
-        setImmediate(() => this.#flush());
+        const delay = this.#options.batchDelayMs ?? 0;
+        if (delay > 0) setTimeout(() => this.#flush(), delay);
+        else setImmediate(() => this.#flush());
       }
     });
   }
 
   #flush(): void {
     this.#flushScheduled = false;
+    // One node (standalone, sentinel): while every connection has a call out, requests keep
+    // gathering and the next reply (or deadline) sends them as one call, so batches grow with
+    // the load even when NOTIFYs arrive one per event-loop turn. A cluster's calls go to
+    // different primaries and are not held back.
+    if (!this.#byTag && this.#outstanding >= this.#connections.length) return;
     const queued = this.#queued;
     this.#queued = new Map();
     for (const list of queued.values()) {
@@ -189,8 +200,24 @@ class ValkeyLimiterStore implements ValkeyStore {
     }
   }
 
+  /** A call of #send is answered or past its deadline: a held batch may go now. */
+  #released(): void {
+    this.#outstanding--;
+    if (this.#queued.size > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
   #send(routeKey: string, items: readonly Pending[]): void {
     const conn = this.#connections[this.#next++ % this.#connections.length];
+    this.#outstanding++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#released();
+    };
     // One timer per batch. Its items share one timeout error, whose `answered` settles if the
     // reply still comes (a caller can tell a slow Valkey from a gone one).
     let answeredLate: (() => void) | undefined;
@@ -203,11 +230,14 @@ class ValkeyLimiterStore implements ValkeyStore {
         item.done = true;
         item.reject(error);
       }
-    }, this.#options.deadlineMs);
+      release();
+      // The deadline counts from when the oldest request was queued, time held back included.
+    }, Math.max(0, this.#options.deadlineMs - (performance.now() - items[0].queuedMs)));
     const requests = items.map((item) => item.checks);
     const sentMs = performance.now();
     runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix)).then((reply) => {
       clearTimeout(timer);
+      release();
       answeredLate?.();
       const roundTrip: StoreEvent = { kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 };
       let decisions: Decision[];
@@ -224,6 +254,7 @@ class ValkeyLimiterStore implements ValkeyStore {
       });
     }, (error: unknown) => {
       clearTimeout(timer);
+      release();
       // An error reply is Valkey answering; a dropped connection is not.
       if (asStoreError(error).code === "reply") answeredLate?.();
       this.#fail(items, error);
