@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { bool, int, limit, sess, str } from "./ack-fixtures.ts";
 import { defaultLimit } from "../../src/config/limits.ts";
 import { ACK_VARIABLE_NAMES, ackSelection, ALL_ACK_VARIABLES, DEFAULT_ACK_VARIABLES, unknownAckVariables } from "../../src/ratelimit/ack-selection.ts";
 import { createRateLimitHandler } from "../../src/ratelimit/handler.ts";
@@ -6,32 +7,13 @@ import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
 import { parseIp } from "../../src/ratelimit/ip.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
-import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
 import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
 import { decisionActions, failureActions, FAILURE_ACTIONS } from "../../src/ratelimit/variables.ts";
 import type { Action, Message } from "../../src/spop/types.ts";
 
-function limit(name: string, shadow = false): LimitDefinition {
-  return {
-    name,
-    messages: ["check-rate"],
-    match: [],
-    key: [{ kind: "identity" }],
-    count: 100,
-    periodSeconds: 1,
-    burst: 21,
-    params: { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 },
-    cost: { kind: "constant", value: 1 },
-    shadow,
-  };
-}
 
 const allow = (remaining: number, resetUs: number): LimitResult => ({ allowed: true, neverPasses: false, retryAfterUs: 0, remaining, resetUs });
 const deny = (retryAfterUs: number, resetUs: number): LimitResult => ({ allowed: false, neverPasses: false, retryAfterUs, remaining: 0, resetUs });
-const sess = (name: string, value: number): Action => ({ type: "set-var", scope: "sess", name, value: { kind: "int32", value } });
-const int = (name: string, value: number): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "int32", value } });
-const bool = (name: string, value: boolean): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "bool", value } });
-const str = (name: string, value: string): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "string", value } });
 const names = (actions: readonly Action[]) => actions.map((a) => (a.type === "set-var" ? `${a.scope}.${a.name}` : a.type));
 
 const one = { limits: [limit("default")], policyItems: ['"default";q=100;w=1'] };

@@ -1,24 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
+import { bool, int, limit, sess, str } from "./ack-fixtures.ts";
 import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
 import { decisionActions, FAILURE_ACTIONS, retryAfterSeconds, shadowDenials } from "../../src/ratelimit/variables.ts";
 import type { Action } from "../../src/spop/types.ts";
 import { AGENT_VARIABLES } from "../../src/ratelimit/variable-names.ts";
 
-function limit(name: string, shadow = false, count = 100, periodSeconds = 1): LimitDefinition {
-  return {
-    name,
-    messages: ["check-rate"],
-    match: [],
-    key: [{ kind: "identity" }],
-    count,
-    periodSeconds,
-    burst: 21,
-    params: { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 },
-    cost: { kind: "constant", value: 1 },
-    shadow,
-  };
-}
 
 const allow = (remaining: number, resetUs: number): LimitResult => ({
   allowed: true,
@@ -35,10 +21,6 @@ const deny = (retryAfterUs: number, resetUs: number, neverPasses = false): Limit
   resetUs,
 });
 
-const sess = (name: string, value: number): Action => ({ type: "set-var", scope: "sess", name, value: { kind: "int32", value } });
-const int = (name: string, value: number): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "int32", value } });
-const bool = (name: string, value: boolean): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "bool", value } });
-const str = (name: string, value: string): Action => ({ type: "set-var", scope: "txn", name, value: { kind: "string", value } });
 
 const one = [limit("default")];
 const oneItems = ['"default";q=100;w=1'];

@@ -23,37 +23,31 @@ async function scriptCalls(): Promise<number> {
   return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await valkey.cli("INFO", "commandstats"))?.[1] ?? 0);
 }
 
+/** Five requests, each in its own event-loop turn, on a fresh store: their decisions and the script calls they cost. */
+async function fiveTurns(options: { readonly keyPrefix: string; readonly connections: number; readonly batchDelayMs?: number }) {
+  const store = await createValkeyStore({ url: valkey.url, deadlineMs: 2000, batch: true, ...options }, { clock });
+  try {
+    const before = await scriptCalls();
+    const answers: (Decision | Promise<Decision>)[] = [];
+    for (let i = 0; i < 5; i++) {
+      answers.push(store.check(check(i)));
+      await nextTurn();
+    }
+    const decisions = await Promise.all(answers);
+    return { decisions, calls: (await scriptCalls()) - before };
+  } finally {
+    await store.close();
+  }
+}
+
 describe("batchDelayMs", () => {
   test("five requests in five event-loop turns within the delay: one script call, five decisions", async () => {
-    const store = await createValkeyStore({ url: valkey.url, keyPrefix: "bd:", deadlineMs: 2000, connections: 1, batch: true, batchDelayMs: 20 }, { clock });
-    try {
-      const before = await scriptCalls();
-      const answers: (Decision | Promise<Decision>)[] = [];
-      for (let i = 0; i < 5; i++) {
-        answers.push(store.check(check(i)));
-        await nextTurn();
-      }
-      const decisions = await Promise.all(answers);
-      expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true]);
-      expect((await scriptCalls()) - before).toBe(1);
-    } finally {
-      await store.close();
-    }
+    const { decisions, calls } = await fiveTurns({ keyPrefix: "bd:", connections: 1, batchDelayMs: 20 });
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true]);
+    expect(calls).toBe(1);
   });
 
   test("without a delay the same requests go one call per turn", async () => {
-    const store = await createValkeyStore({ url: valkey.url, keyPrefix: "nd:", deadlineMs: 2000, connections: 8, batch: true }, { clock });
-    try {
-      const before = await scriptCalls();
-      const answers: (Decision | Promise<Decision>)[] = [];
-      for (let i = 0; i < 5; i++) {
-        answers.push(store.check(check(i)));
-        await nextTurn();
-      }
-      await Promise.all(answers);
-      expect((await scriptCalls()) - before).toBeGreaterThan(1);
-    } finally {
-      await store.close();
-    }
+    expect((await fiveTurns({ keyPrefix: "nd:", connections: 8 })).calls).toBeGreaterThan(1);
   });
 });
