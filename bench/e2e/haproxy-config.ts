@@ -1,5 +1,5 @@
 /**
- * The e2e benchmark's HAProxy 2.6 configuration: two frontends identical but for the SPOE
+ * The e2e benchmark's HAProxy configuration (2.6 … 3.4; the agent's backend in `mode spop` from 3.1): two frontends identical but for the SPOE
  * filter, both sending to a backend HAProxy answers itself, so the difference is the agent.
  * @module
  */
@@ -18,7 +18,7 @@ export interface BenchPorts {
 export type BenchRules = "shipped" | "deny";
 
 /** haproxy.cfg text; `spoeConf` is the path of spoeConfig()'s file. */
-export function haproxyConfig(ports: BenchPorts, spoeConf: string, ruleSet: BenchRules = "shipped"): string {
+export function haproxyConfig(ports: BenchPorts, spoeConf: string, ruleSet: BenchRules = "shipped", agentMode: "tcp" | "spop" = "tcp"): string {
   // The rules both frontends share: the deny rule and the RateLimit headers are no-ops without
   // the filter, but keep the per-request work identical apart from the SPOE exchange.
   const deny = `    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }`;
@@ -50,7 +50,7 @@ backend be_ok
     http-request return status 200 content-type text/plain string "ok"
 
 backend be_spoa
-    mode tcp
+    mode ${agentMode}
     timeout connect 2s
     timeout server  3m
     server agent 127.0.0.1:${ports.agent}

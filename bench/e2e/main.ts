@@ -22,7 +22,7 @@ import { parseDuration } from "../load/args.ts";
 import { readCpuSeconds, readRssKiB, readStealTicks, readTreeCpuSeconds } from "../load/rss.ts";
 import { BUN, type Child, DENO, freePort, ROOT, runToEnd, start, stopAll, waitForPort } from "../lib/processes.ts";
 import { type BenchRules, haproxyConfig, spoeConfig } from "./haproxy-config.ts";
-import { haproxyBinary, type HaproxyVersion, parseVersions } from "./haproxy-bin.ts";
+import { ALL_HAPROXY_VERSIONS, haproxyCommand, type HaproxyVersion, spopBackendMode } from "../../tests/helpers/haproxy.ts";
 import { parseWrk, type WrkResult } from "./wrk.ts";
 
 interface Variant {
@@ -76,6 +76,15 @@ function parse(argv: readonly string[]): E2eOptions {
     rules: get("rules", "shipped") === "deny" ? "deny" : "shipped",
     json: argv.includes("--json"),
   };
+}
+
+/** "2.6,3.2" → the versions of the test matrix; throws on anything else. */
+function parseVersions(text: string): HaproxyVersion[] {
+  return text.split(",").map((v) => {
+    const known = ALL_HAPROXY_VERSIONS.find((k) => k === v.trim());
+    if (known === undefined) throw new Error(`unknown HAProxy version "${v}" (known: ${ALL_HAPROXY_VERSIONS.join(", ")})`);
+    return known;
+  });
 }
 
 function agentCommand(o: E2eOptions, listen: string, extra: readonly string[]): string[] {
@@ -205,8 +214,10 @@ async function measureVersion(o: E2eOptions, version: HaproxyVersion, valkeyArgs
     const spoePath = join(dir, "spoe.conf");
     const cfgPath = join(dir, "haproxy.cfg");
     writeFileSync(spoePath, spoeConfig());
-    writeFileSync(cfgPath, haproxyConfig(ports, spoePath, o.rules));
-    const haproxy = start(`haproxy-${version}`, [haproxyBinary(version), "-db", "-f", cfgPath]);
+    writeFileSync(cfgPath, haproxyConfig(ports, spoePath, o.rules, spopBackendMode(version)));
+    // Our own spawn rather than startHaproxy(): the PID must be HAProxy's for /proc/PID/stat, and
+    // the bench adds no stats socket to the measured process.
+    const haproxy = start(`haproxy-${version}`, [haproxyCommand(version), "-db", "-f", cfgPath]);
     try {
       if (!(await waitForPort(ports.withAgent, 5000)) || !(await waitForPort(ports.withoutAgent, 5000))) {
         throw new Error(`haproxy ${version} did not start:\n${haproxy.output()}`);
