@@ -31,6 +31,12 @@ describe("parseLoadArgs", () => {
     expect(parseLoadArgs(["--help"])).toBe("help");
   });
 
+  test("--agent-metrics and --store-pid name the agent's /metrics and a store process to measure", () => {
+    expect(parseLoadArgs(["--target", "127.0.0.1:1", "--agent-metrics", "127.0.0.1:9100", "--store-pid", "42"])).toMatchObject({ agentMetrics: "127.0.0.1:9100", storePid: 42 });
+    expect(parseLoadArgs(["--target", "127.0.0.1:1"])).toMatchObject({ agentMetrics: undefined, storePid: undefined });
+    expect(() => parseLoadArgs(["--target", "127.0.0.1:1", "--store-pid", "x"])).toThrow(UsageError);
+  });
+
   test("durations accept ms, s, m and bare seconds", () => {
     expect([parseDuration("500ms"), parseDuration("2.5s"), parseDuration("1m"), parseDuration("3")]).toEqual([500, 2500, 60_000, 3000]);
     expect(() => parseDuration("fast")).toThrow(UsageError);
