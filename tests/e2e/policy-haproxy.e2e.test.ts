@@ -63,7 +63,11 @@ for (const version of HAPROXY_VERSIONS) describe(haproxyLabel(version), () => {
     metricsPort = await freePort();
     agent = await startAgent({
       runtime: "bun",
-      args: ["serve", "--config", POLICY, "--listen", `127.0.0.1:${agentPort}`, "--metrics", `127.0.0.1:${metricsPort}`],
+      args: [
+        "serve", "--config", POLICY, "--listen", `127.0.0.1:${agentPort}`, "--metrics", `127.0.0.1:${metricsPort}`,
+        // The default set plus shadow_denied, which the shadow test reads from the ACK itself.
+        "--variables", "ip_score,allowed,retry_after,degraded,ratelimit,ratelimit_policy,shadow_denied",
+      ],
     });
   }, 30_000);
 
