@@ -32,6 +32,8 @@ limits:
 // Valkey can stall a round trip past the default 10 ms, which would hand decisions to the
 // failure policy (tested in valkey-outage).
 const DEADLINE_MS = 1_000;
+// Every variable the burst test reads (the lean default leaves limit, remaining, reset and policy out).
+const VARIABLES = "ip_score,allowed,retry_after,degraded,limit,remaining,reset,policy,ratelimit,ratelimit_policy";
 const RUNTIMES = ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[];
 const dir = tempDir("spoa-runtimes-");
 
@@ -54,7 +56,7 @@ for (const valkeyVersion of VALKEY_VERSIONS) describe(valkeyLabel(valkeyVersion)
       const port = await freePort();
       agents.set(runtime, await startAgent({
         runtime,
-        args: ["serve", "--listen", `127.0.0.1:${port}`, "--config", config, "--valkey-url", valkey.url, "--valkey-deadline", String(DEADLINE_MS)],
+        args: ["serve", "--listen", `127.0.0.1:${port}`, "--config", config, "--valkey-url", valkey.url, "--valkey-deadline", String(DEADLINE_MS), "--variables", VARIABLES],
       }));
       const socket = await connectSpop(port);
       sockets.set(runtime, socket);
