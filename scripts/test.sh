@@ -23,7 +23,8 @@ passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 # Which server versions ran, and how their tests went (the version is in every such test's name).
 for server in HAProxy Valkey; do
-  grep -E '^\((pass|fail)\) ' "$log" | awk -v s="$server" '
+  # bun prints a failed test twice (where it fails and in the closing list): count each once.
+  grep -E '^\((pass|fail)\) ' "$log" | sed 's/ \[[0-9.]*m\?s\]$//' | sort -u | awk -v s="$server" '
     match($0, s " [0-9]+(\\.[0-9]+)?") { v = substr($0, RSTART, RLENGTH); n[v " " substr($0, 2, 4)]++; seen[v] = 1 }
     END { for (v in seen) printf "%s: %d passed, %d failed\n", v, n[v " pass"], n[v " fail"] }' | sort -V
 done
