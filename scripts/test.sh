@@ -21,11 +21,15 @@ status=${PIPESTATUS[0]}
 test_s=$((SECONDS - t0))
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-# Which server versions ran, and how their tests went (the version is in every such test's name).
-for server in HAProxy Valkey; do
+# Which server versions ran, and how their tests went (the version is in every such test's name;
+# the versions are those scripts/install-test-env.sh installed).
+bin="${SPOA_TEST_CACHE:-/var/cache/spoa-gcra-test}/bin"
+haproxy_versions=$(ls "$bin" | sed -n 's/^haproxy-\([0-9.]*\)$/\1/p' | sed 's/\./\\./g' | paste -sd'|')
+valkey_versions=$(ls "$bin" | sed -n 's/^valkey-server-\([0-9]*\)$/\1/p' | paste -sd'|')
+for server in "HAProxy ($haproxy_versions)" "Valkey ($valkey_versions)"; do
   # bun prints a failed test twice (where it fails and in the closing list): count each once.
   grep -E '^\((pass|fail)\) ' "$log" | sed 's/ \[[0-9.]*m\?s\]$//' | sort -u | awk -v s="$server" '
-    match($0, s " [0-9]+(\\.[0-9]+)?") { v = substr($0, RSTART, RLENGTH); n[v " " substr($0, 2, 4)]++; seen[v] = 1 }
+    match($0, s "([^0-9.]|$)") { v = substr($0, RSTART, RLENGTH); sub(/[^0-9]$/, "", v); n[v " " substr($0, 2, 4)]++; seen[v] = 1 }
     END { for (v in seen) printf "%s: %d passed, %d failed\n", v, n[v " pass"], n[v " fail"] }' | sort -V
 done
 rm -f "$log"
