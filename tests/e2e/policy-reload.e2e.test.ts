@@ -65,7 +65,7 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
       dir = mkdtempSync(join(tmpdir(), "spoa-policy-reload-"));
       file = join(dir, "policy.yaml");
       writeFileSync(file, policyYaml({ name: "gen", rate: "1000/s", listen: `127.0.0.1:${port}` }));
-      agent = await startAgent({ runtime, args: ["serve", "--config", file] });
+      agent = await startAgent({ runtime, args: ["serve", "--config", file, "--variables", "ip_score,allowed,retry_after,limit,remaining,reset,policy,degraded,ratelimit,ratelimit_policy,shadow_denied"] });
     }, 30_000);
 
     afterAll(async () => {
