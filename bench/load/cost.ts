@@ -7,7 +7,11 @@
  *
  *   bun run bench/load/cost.ts --store memory|valkey [--agent dist/spoa-gcra] [--duration 5s]
  *       [--rates 10000,20000] [--open-connections 4] [--closed 16x20] [--only closed|open]
- *       [--agent-args "--valkey-deadline 25"] [--json]
+ *       [--agent-args "--valkey-deadline 25"] [--floor] [--json]
+ *
+ * --floor adds, per scenario, a row for bench/load/floor-agent.ts (the library's Agent answering
+ * a constant, no limiter, no store): the CPU the runtime and the kernel charge per decision
+ * before any of the agent's own work, measured in the same minutes as the agent's row.
  *
  * Every process started here is stopped at the end; each scenario gets a fresh agent (and an
  * emptied Valkey), so one scenario's backlog or heap never bills the next.
@@ -31,6 +35,8 @@ interface CostOptions {
   readonly only: "all" | "closed" | "open";
   readonly agentArgs: readonly string[];
   readonly json: boolean;
+  /** Also run each scenario against bench/load/floor-agent.ts (constant answer): what runtime and kernel charge. */
+  readonly floor: boolean;
 }
 
 function parse(argv: readonly string[]): CostOptions {
@@ -58,6 +64,7 @@ function parse(argv: readonly string[]): CostOptions {
     only,
     agentArgs: get("agent-args", "").split(" ").filter((a) => a.length > 0),
     json: argv.includes("--json"),
+    floor: argv.includes("--floor"),
   };
 }
 
@@ -82,6 +89,22 @@ async function valkeyPid(valkey: ValkeyProcess): Promise<number> {
   const m = /process_id:(\d+)/.exec(info);
   if (m === null) throw new Error("valkey INFO has no process_id");
   return Number(m[1]);
+}
+
+function rowOf(scenario: string, r: LoadResult, storeSlowShare: Row["storeSlowShare"]): Row {
+  return {
+    scenario,
+    storeSlowShare,
+    decisionsPerS: Math.round(r.acksPerSecond),
+    agentCpuUs: r.agentCpuUsPerAck,
+    valkeyCpuUs: r.storeCpuUsPerAck,
+    failurePolicyShare: r.failurePolicy?.share,
+    degraded: r.failurePolicy?.degraded,
+    p50Ms: r.latencyUs.p50Us / 1000,
+    p99Ms: r.latencyUs.p99Us / 1000,
+    unanswered: r.unanswered,
+    otherCpuS: r.otherCpuSeconds,
+  };
 }
 
 async function scenario(o: CostOptions, valkey: ValkeyProcess | undefined, name: string, loadArgs: readonly string[]): Promise<Row> {
@@ -109,19 +132,22 @@ async function scenario(o: CostOptions, valkey: ValkeyProcess | undefined, name:
     }
     const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const rtt = histogramBuckets(metricsText, "spoa_store_duration_seconds");
-    return {
-      storeSlowShare: { over10ms: shareAbove(rtt, 0.01), over25ms: shareAbove(rtt, 0.025), over50ms: shareAbove(rtt, 0.05) },
-      scenario: name,
-      decisionsPerS: Math.round(r.acksPerSecond),
-      agentCpuUs: r.agentCpuUsPerAck,
-      valkeyCpuUs: r.storeCpuUsPerAck,
-      failurePolicyShare: r.failurePolicy?.share,
-      degraded: r.failurePolicy?.degraded,
-      p50Ms: r.latencyUs.p50Us / 1000,
-      p99Ms: r.latencyUs.p99Us / 1000,
-      unanswered: r.unanswered,
-      otherCpuS: r.otherCpuSeconds,
-    };
+    return rowOf(name, r, { over10ms: shareAbove(rtt, 0.01), over25ms: shareAbove(rtt, 0.025), over50ms: shareAbove(rtt, 0.05) });
+  } finally {
+    await agent.stop();
+  }
+}
+
+/** The same load against the floor agent: no metrics, no store, so only CPU, rate and latency. */
+async function floorScenario(o: CostOptions, name: string, loadArgs: readonly string[]): Promise<Row> {
+  const port = await freePort();
+  const agent = start("floor", [BUN, `${ROOT}bench/load/floor-agent.ts`, "--listen", `127.0.0.1:${port}`, "--mode", "library"]);
+  try {
+    if (!(await waitForPort(port, 15_000))) throw new Error(`floor agent did not start:\n${agent.output()}`);
+    const cmd = [BUN, "run", `${ROOT}bench/load/main.ts`, "--target", `127.0.0.1:${port}`, "--agent-pid", String(agent.pid), "--duration", o.duration, "--json", ...loadArgs];
+    const out = await runToEnd(cmd, parseDuration(o.duration) + 30_000);
+    const r = JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "") as LoadResult;
+    return rowOf(`${name}, floor`, r, {});
   } finally {
     await agent.stop();
   }
@@ -144,11 +170,16 @@ async function main(): Promise<void> {
     const load = (await runToEnd(["cat", "/proc/loadavg"], 1000)).stdout.trim();
     if (o.only !== "open") {
       const { connections, pipeline } = o.closed;
-      rows.push(await scenario(o, valkey, `closed ${connections}×${pipeline}`, ["--mode", "closed", "--connections", String(connections), "--pipeline", String(pipeline)]));
+      const args = ["--mode", "closed", "--connections", String(connections), "--pipeline", String(pipeline)];
+      rows.push(await scenario(o, valkey, `closed ${connections}×${pipeline}`, args));
+      if (o.floor) rows.push(await floorScenario(o, `closed ${connections}×${pipeline}`, args));
     }
     if (o.only !== "closed") {
       for (const rate of o.rates) {
-        rows.push(await scenario(o, valkey, `open ${rate / 1000}k/s × ${o.openConnections} conns`, ["--mode", "open", "--rate", String(rate), "--connections", String(o.openConnections), "--pipeline", "200"]));
+        const name = `open ${rate / 1000}k/s × ${o.openConnections} conns`;
+        const args = ["--mode", "open", "--rate", String(rate), "--connections", String(o.openConnections), "--pipeline", "200"];
+        rows.push(await scenario(o, valkey, name, args));
+        if (o.floor) rows.push(await floorScenario(o, name, args));
       }
     }
     if (o.json) console.log(JSON.stringify({ store: o.store, agent: o.agent.join(" "), agentArgs: o.agentArgs, loadBefore: load, rows }));
