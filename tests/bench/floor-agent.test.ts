@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { haproxyHello, notifyTemplate } from "../../bench/load/frames.ts";
 import { BUN, freePort, ROOT, waitForPort } from "../../bench/lib/processes.ts";
 import { type DecodedFrame, decodeFrame } from "../../src/spop/codec.ts";
 import { LENGTH_BYTES, readLength } from "../../src/spop/frame-view.ts";
+import type { Action } from "../../src/spop/types.ts";
 
 let running: ReturnType<typeof Bun.spawn> | undefined;
 afterEach(() => {
@@ -49,16 +53,41 @@ async function exchange(port: number): Promise<DecodedFrame[]> {
   return frames;
 }
 
+/** Starts `command` (which listens on `port`), runs the exchange and checks every reply. */
+async function expectFloorAnswers(command: string[], port: number): Promise<void> {
+  running = Bun.spawn(command, { stdout: "ignore", stderr: "inherit" });
+  expect(await waitForPort(port, 10_000)).toBe(true);
+  const frames = await exchange(port);
+  expect(frames.map((f) => f.type)).toEqual(["agent-hello", "ack", "ack", "ack"]);
+  const hello = frames[0];
+  expect(hello.type === "agent-hello" && hello.hello).toEqual({ version: "2.0", maxFrameSize: 16380, capabilities: ["pipelining"] });
+  const acks = frames.slice(1).map((f) => (f.type === "ack" ? [BigInt(f.streamId), BigInt(f.frameId), f.actions] : []));
+  const scoreZero: Action[] = [{ type: "set-var", scope: "sess", name: "ip_score", value: { kind: "int32", value: 0 } }];
+  expect(acks).toEqual([[1n, 1n, scoreZero], [300n, 7n, scoreZero], [2n ** 40n + 5n, 70_000n, scoreZero]]);
+}
+
 describe("bench/load/floor-agent.ts", () => {
   for (const mode of ["raw", "library"]) {
     test(`${mode}: answers the HELLO and each NOTIFY with an ACK echoing its ids`, async () => {
       const port = await freePort();
-      running = Bun.spawn([BUN, `${ROOT}bench/load/floor-agent.ts`, "--listen", `127.0.0.1:${port}`, "--mode", mode], { stdout: "ignore", stderr: "inherit" });
-      expect(await waitForPort(port, 10_000)).toBe(true);
-      const frames = await exchange(port);
-      expect(frames.map((f) => f.type)).toEqual(["agent-hello", "ack", "ack", "ack"]);
-      const acks = frames.slice(1).map((f) => (f.type === "ack" ? [BigInt(f.streamId), BigInt(f.frameId), f.actions.length] : []));
-      expect(acks).toEqual([[1n, 1n, 1], [300n, 7n, 1], [2n ** 40n + 5n, 70_000n, 1]]);
+      await expectFloorAnswers([BUN, `${ROOT}bench/load/floor-agent.ts`, "--listen", `127.0.0.1:${port}`, "--mode", mode], port);
     });
   }
+});
+
+describe("bench/load/floor.c", () => {
+  test("builds with the machine's C compiler and answers like the TypeScript floor", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spoa-floor-"));
+    try {
+      const binary = join(dir, "spoa-floor");
+      const build = Bun.spawnSync(["cc", "-O2", "-Wall", "-Werror", "-o", binary, `${ROOT}bench/load/floor.c`], { stderr: "pipe" });
+      expect(build.stderr.toString()).toBe("");
+      expect(build.exitCode).toBe(0);
+      const port = await freePort();
+      await expectFloorAnswers([binary, String(port)], port);
+    } finally {
+      running?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
