@@ -117,7 +117,7 @@ export const FIELDS: readonly FieldSpec[] = [
     description: "Consecutive Valkey failures that open the circuit breaker." },
   { key: "store.breaker.initialBackoffMs", inFile: true, kind: { type: "int", min: 1, max: MS_HOUR, unit: "milliseconds" }, default: 250, section: "store",
     description: "First wait before the breaker lets a probe through; doubles on each failed probe." },
-  { key: "store.breaker.maxBackoffMs", inFile: true, kind: { type: "int", min: 1, max: MS_HOUR, unit: "milliseconds" }, default: 30_000, section: "store",
+  { key: "store.breaker.maxBackoffMs", inFile: true, kind: { type: "int", min: 1, max: MS_HOUR, unit: "milliseconds" }, default: 5_000, section: "store",
     description: "Longest wait between probes." },
   { key: "store.valkey.url", inFile: true, flag: "valkey-url", env: ["VALKEY_URL"], kind: { type: "url" }, section: "valkey",
     description: "Standalone Valkey, `redis://host:6379` or `rediss://` for TLS. Setting url, nodes or sentinels selects the Valkey store." },

@@ -11,7 +11,9 @@
  *   bucket has closed, so one stalled batch at the start of a window cannot open it alone; a
  *   silent store opens it within about one bucket (`windowMs / 10`) plus the deadline.
  * - Open: no call goes through until a backoff passes (250 ms, doubling on each failed probe up
- *   to 30 s); then one probe may try, and only its answer within the deadline closes the breaker.
+ *   to 5 s); then one probe may try, and only its answer within the deadline closes the breaker.
+ *   The cap bounds how long decisions stay on the failure policy after the store is back; one
+ *   probe per agent every 5 s is nothing to a store that is still down.
  *
  * Transitions are computed from the injected clock when asked, so the breaker needs no timer.
  * @module
@@ -56,7 +58,7 @@ export interface BreakerOptions {
   readonly windowMs?: number;
   /** First open period (default 250 ms). */
   readonly initialBackoffMs?: number;
-  /** Longest open period (default 30 000 ms). */
+  /** Longest open period (default 5 000 ms). */
   readonly maxBackoffMs?: number;
   /** Growth of the open period after each failed probe (default 2). */
   readonly multiplier?: number;
@@ -98,7 +100,7 @@ export class CircuitBreaker {
     this.#minimumCalls = Math.max(1, options.minimumCalls ?? 20);
     this.#bucketUs = Math.max(1, ((options.windowMs ?? 1000) * 1000) / BUCKETS);
     this.#initialUs = (options.initialBackoffMs ?? 250) * 1000;
-    this.#maxUs = (options.maxBackoffMs ?? 30_000) * 1000;
+    this.#maxUs = (options.maxBackoffMs ?? 5_000) * 1000;
     this.#multiplier = options.multiplier ?? 2;
     this.#backoffUs = this.#initialUs;
     this.#onChange = options.onChange ?? (() => {});

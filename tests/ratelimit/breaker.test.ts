@@ -142,11 +142,12 @@ describe("CircuitBreaker: probes", () => {
     expect(breaker.state).toBe("open");
   });
 
-  test("each failed probe doubles the open period up to the maximum", () => {
-    const { breaker, advanceMs } = setup({ maxBackoffMs: 1000 });
+  /** Opens the breaker, then fails `rounds` probes; returns how long each probe had to wait (10 ms steps). */
+  function failedProbeWaits(options: { maxBackoffMs?: number }, rounds: number): number[] {
+    const { breaker, advanceMs } = setup(options);
     for (let i = 0; i < 3; i++) breaker.failure();
     const periods: number[] = [];
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < rounds; round++) {
       let waited = 0;
       while (!breaker.tryAcquire()) {
         advanceMs(10);
@@ -155,7 +156,15 @@ describe("CircuitBreaker: probes", () => {
       periods.push(waited);
       breaker.failure();
     }
-    expect(periods).toEqual([250, 500, 1000, 1000, 1000]);
+    return periods;
+  }
+
+  test("each failed probe doubles the open period up to the maximum", () => {
+    expect(failedProbeWaits({ maxBackoffMs: 1000 }, 5)).toEqual([250, 500, 1000, 1000, 1000]);
+  });
+
+  test("by default the open period stops doubling at 5 s, so a healed store is probed again within 5 s", () => {
+    expect(failedProbeWaits({}, 8)).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
   });
 
   test("after closing, the window starts empty: old errors do not re-open it", () => {
