@@ -7,32 +7,22 @@
  *   bun bench/load/floor-agent.ts --listen 127.0.0.1:PORT --mode raw       # Bun.listen, header-only parsing
  *   bun bench/load/floor-agent.ts --listen 127.0.0.1:PORT --mode library   # mod.ts Agent + a constant handler
  *
- * `bun run bench/load/cost.ts --agent floor-raw|floor-library` starts it for you.
+ * `bun run bench/load/cost.ts --floor` runs the library flavour beside the agent.
  * @module
  */
 import { parseArgs } from "node:util";
-import { Agent, decodeFrame, encodeFrame, type NotifyHandler, parseListenAddress, setVar } from "../../mod.ts";
+import { Agent, decodeFrame, encodeFrame, FrameType, type NotifyHandler, parseListenAddress, setVar } from "../../mod.ts";
 import { adapter, timers } from "../../exports/bun.ts";
+import { scanVarint } from "./frames.ts";
 
 const { values } = parseArgs({ options: { listen: { type: "string" }, mode: { type: "string", default: "raw" } } });
 const address = parseListenAddress(values.listen ?? "127.0.0.1:12345");
 if (address === undefined || address.kind !== "tcp") throw new Error("--listen must be host:port");
 
-const HELLO = 1;
-const DISCONNECT = 2;
-const NOTIFY = 3;
-const ACK = 103;
 const FIN = 1;
 
 /** ACK payload (one set-var sess.ip_score 0) after the ids: an encoded ACK with ids 0/0 minus its 11-byte head. */
 const ACK_ACTIONS = encodeFrame({ type: "ack", streamId: 0, frameId: 0, actions: [setVar("sess", "ip_score", 0)] }).subarray(11);
-
-function varintEnd(buf: Uint8Array, pos: number): number {
-  if (buf[pos] < 240) return pos + 1;
-  pos++;
-  while (buf[pos] >= 128) pos++;
-  return pos + 1;
-}
 
 const OUT = new Uint8Array(1 << 20);
 
@@ -50,24 +40,24 @@ function answer(buf: Uint8Array, close: () => void): { used: number; length: num
     if (buf.length - at - 4 < length) break;
     const frame = buf.subarray(at, at + 4 + length);
     const type = frame[4];
-    if (type === NOTIFY) {
-      const ids = frame.subarray(9, varintEnd(frame, varintEnd(frame, 9)));
+    if (type === FrameType.NOTIFY) {
+      const ids = frame.subarray(9, scanVarint(frame, scanVarint(frame, 9, frame.length), frame.length));
       const bodyLength = 5 + ids.length + ACK_ACTIONS.length;
       OUT[o] = bodyLength >>> 24;
       OUT[o + 1] = (bodyLength >>> 16) & 255;
       OUT[o + 2] = (bodyLength >>> 8) & 255;
       OUT[o + 3] = bodyLength & 255;
-      OUT[o + 4] = ACK;
+      OUT[o + 4] = FrameType.ACK;
       OUT[o + 5] = OUT[o + 6] = OUT[o + 7] = 0;
       OUT[o + 8] = FIN;
       o += 9;
       put(ids);
       put(ACK_ACTIONS);
-    } else if (type === HELLO) {
+    } else if (type === FrameType.HAPROXY_HELLO) {
       const hello = decodeFrame(frame);
       const offer = hello.type === "haproxy-hello" ? hello.hello.maxFrameSize : 16380;
       put(encodeFrame({ type: "agent-hello", hello: { version: "2.0", maxFrameSize: Math.min(offer, 16380), capabilities: ["pipelining"] } }));
-    } else if (type === DISCONNECT) {
+    } else if (type === FrameType.HAPROXY_DISCONNECT) {
       put(encodeFrame({ type: "agent-disconnect", status: 0, message: "normal" }));
       close();
     }

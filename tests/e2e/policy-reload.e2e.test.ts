@@ -11,6 +11,7 @@ import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/age
 import { isListening } from "../helpers/haproxy.ts";
 import { ackVars, checkRate, logsWith, notifyLoad, openSpop, waitForLogCount } from "../helpers/policy-load.ts";
 import { freePort } from "../helpers/ports.ts";
+import { ACK_VARIABLE_NAMES } from "../../src/ratelimit/ack-selection.ts";
 
 const RELOADED = "config reloaded";
 const FAILED = "config reload failed; keeping the running config";
@@ -65,7 +66,7 @@ for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly Agen
       dir = mkdtempSync(join(tmpdir(), "spoa-policy-reload-"));
       file = join(dir, "policy.yaml");
       writeFileSync(file, policyYaml({ name: "gen", rate: "1000/s", listen: `127.0.0.1:${port}` }));
-      agent = await startAgent({ runtime, args: ["serve", "--config", file, "--variables", "ip_score,allowed,retry_after,limit,remaining,reset,policy,degraded,ratelimit,ratelimit_policy,shadow_denied"] });
+      agent = await startAgent({ runtime, args: ["serve", "--config", file, "--variables", ACK_VARIABLE_NAMES.join(",")] });
     }, 30_000);
 
     afterAll(async () => {
