@@ -63,7 +63,7 @@ export type { ConnectionPort, ListenAddress, Timers, Transport } from "./src/age
 // What a handler author reaches for: arguments, addresses, actions, listen addresses.
 export { type PlainValue, setVar, typedData, unsetVar } from "./src/spop/action-builders.ts";
 export { dataAddress, dataText, findArg } from "./src/ratelimit/policy/args.ts";
-export { type CidrSet, formatIp, type IpAddress, parseCidrList, parseIp } from "./src/ratelimit/ip.ts";
+export { type CidrSet, formatIp, type IpAddress, parseCidrList, parseIp } from "./src/ratelimit/identity/ip.ts";
 export { parseListenAddress } from "./src/config/net.ts";
 
 // GCRA and the in-memory limiter.
@@ -71,7 +71,7 @@ export { formatRate, gcraParams, parseRate, type Rate } from "./src/config/rate.
 export type { Clock, Decision, GcraParams, LimitCheck, LimiterStore, LimitResult } from "./src/ratelimit/store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./src/ratelimit/memory/store.ts";
 export type { TatTableStats } from "./src/ratelimit/memory/tat-table.ts";
-export { DenyCache, type DenyCacheOptions } from "./src/ratelimit/deny-cache.ts";
+export { DenyCache, type DenyCacheOptions } from "./src/ratelimit/resilience/deny-cache.ts";
 export {
   type DegradedReason,
   type FailurePolicy,
@@ -79,16 +79,16 @@ export {
   ResilientStore,
   type ResilientStoreOptions,
   type StoreEvent,
-} from "./src/ratelimit/resilient-store.ts";
-export type { BreakerOptions, BreakerState } from "./src/ratelimit/breaker.ts";
+} from "./src/ratelimit/resilience/resilient-store.ts";
+export type { BreakerOptions, BreakerState } from "./src/ratelimit/resilience/breaker.ts";
 export type { KeyAdmin, StoredKey } from "./src/ratelimit/store-admin.ts";
-export { limitKey } from "./src/ratelimit/keys.ts";
+export { limitKey } from "./src/ratelimit/identity/keys.ts";
 
 // Rate-limit policies, client identity and the ready-made rate-limit handler.
 export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
 export { compilePolicies, type MatchedLimits, type PolicySet } from "./src/ratelimit/policy/compile.ts";
-export { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity.ts";
-export { type AckSelection, ackSelection } from "./src/ratelimit/ack-selection.ts";
+export { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity/identity.ts";
+export { type AckSelection, ackSelection } from "./src/ratelimit/answer/ack-selection.ts";
 export {
   createRateLimitHandler,
   DEFAULT_MESSAGE_NAME,

@@ -8,7 +8,7 @@
 import { Agent } from "../../src/agent/agent.ts";
 import { defaultLimit } from "../../src/config/limits.ts";
 import { createRateLimitHandler, DEFAULT_MESSAGE_NAME } from "../../src/ratelimit/handler.ts";
-import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
+import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity/identity.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import { bunAdapter } from "../../src/runtime/bun.ts";

@@ -8,7 +8,7 @@
  */
 import { defaultLimit } from "../../src/config/limits.ts";
 import { DEFAULT_MESSAGE_NAME } from "../../src/ratelimit/handler.ts";
-import { compileIdentity, DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
+import { compileIdentity, DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity/identity.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import type { Message, NamedData } from "../../src/spop/types.ts";

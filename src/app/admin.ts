@@ -8,7 +8,7 @@
 import { formatRate } from "../config/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { Message, NamedData } from "../spop/types.ts";
-import { compileIdentity } from "../ratelimit/identity.ts";
+import { compileIdentity } from "../ratelimit/identity/identity.ts";
 import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { LimitDefinition } from "../ratelimit/policy/types.ts";
 import { type KeyAdmin, keyView, type KeyView, type StoredKey } from "../ratelimit/store-admin.ts";

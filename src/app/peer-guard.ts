@@ -8,7 +8,7 @@
 import type { ListenAddress } from "../agent/transport.ts";
 import type { Logger } from "../observe/log.ts";
 import type { Registry } from "../observe/metrics.ts";
-import { parseCidrList, parseIp, type IpAddress } from "../ratelimit/ip.ts";
+import { parseCidrList, parseIp, type IpAddress } from "../ratelimit/identity/ip.ts";
 import type { AcceptHandler } from "../runtime/types.ts";
 
 /** True for a TCP listen address only local processes can reach. */

@@ -6,7 +6,7 @@
  */
 import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import { ackSelection } from "../ratelimit/ack-selection.ts";
+import { ackSelection } from "../ratelimit/answer/ack-selection.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../ratelimit/handler.ts";
 import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { Clock, LimiterStore } from "../ratelimit/store.ts";

@@ -5,9 +5,9 @@
  */
 import type { AgentConfig } from "../config/schema.ts";
 import type { Logger } from "../observe/log.ts";
-import { DenyCache } from "../ratelimit/deny-cache.ts";
+import { DenyCache } from "../ratelimit/resilience/deny-cache.ts";
 import { MemoryStore } from "../ratelimit/memory/store.ts";
-import { ResilientStore, type StoreEvent } from "../ratelimit/resilient-store.ts";
+import { ResilientStore, type StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
 import { systemClock, systemTimers } from "../runtime/host-time.ts";
 import { valkeyReadiness, watchValkey } from "./valkey-health.ts";

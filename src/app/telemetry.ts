@@ -10,7 +10,7 @@ import { createObserveHandler } from "../observe/http-handler.ts";
 import { cachedMemoryUsage, type LagSampler, type LagTimers, type MemoryUsage, startLagSampler } from "../observe/lag.ts";
 import type { Logger } from "../observe/log.ts";
 import type { CounterChild, Registry } from "../observe/metrics.ts";
-import type { StoreEvent } from "../ratelimit/resilient-store.ts";
+import type { StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
 import type { HaproxyHello } from "../spop/frame.ts";
 
 /** One decision as the metrics count it (built from the handler's DecisionRecord). */

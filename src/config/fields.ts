@@ -3,7 +3,7 @@
  * generated docs/configuration.md all come from here, so they cannot drift apart.
  * @module
  */
-import { DEFAULT_ACK_VARIABLES } from "../ratelimit/ack-selection.ts";
+import { DEFAULT_ACK_VARIABLES } from "../ratelimit/answer/ack-selection.ts";
 
 /** A resolved field value before it is placed into AgentConfig. */
 export type FieldValue = string | number | boolean | readonly string[];

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ListenAddress } from "../agent/transport.ts";
-import { parseCidr, parseIp } from "../ratelimit/ip.ts";
+import { parseCidr, parseIp } from "../ratelimit/identity/ip.ts";
 
 /** True for a dotted-quad IPv4 literal without leading zeros. */
 export function isIPv4(text: string): boolean {

@@ -7,7 +7,7 @@ import { defaultText, flagText } from "./describe.ts";
 import { FIELDS, SECTIONS } from "./fields.ts";
 import { LIMIT_FIELDS } from "./limits.ts";
 import { kindText } from "./values.ts";
-import { AGENT_VARIABLES } from "../ratelimit/variable-names.ts";
+import { AGENT_VARIABLES } from "../ratelimit/answer/variable-names.ts";
 import { MAX_VARIABLE_NAME_BYTES } from "./variables.ts";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -5,7 +5,7 @@
  */
 import { shown } from "./errors.ts";
 import type { FieldKind, FieldValue } from "./fields.ts";
-import { ACK_VARIABLE_NAMES } from "../ratelimit/ack-selection.ts";
+import { ACK_VARIABLE_NAMES } from "../ratelimit/answer/ack-selection.ts";
 import { cidrProblem, normaliseCidr, parseHostPort, parseListenAddress } from "./net.ts";
 
 /** The outcome of parsing one value. */

@@ -3,7 +3,7 @@
  * ratelimit's: the variables the ACK builder really sets).
  * @module
  */
-import { AGENT_VARIABLES, type AgentVariable } from "../ratelimit/variable-names.ts";
+import { AGENT_VARIABLES, type AgentVariable } from "../ratelimit/answer/variable-names.ts";
 
 /** HAProxy refuses variable names longer than this (bytes, scope included). */
 export const MAX_VARIABLE_NAME_BYTES = 63;

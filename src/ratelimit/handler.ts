@@ -9,12 +9,12 @@
 import type { HandlerResult, NotifyHandler } from "../agent/handler.ts";
 import { isPromiseLike } from "../agent/promise-like.ts";
 import type { Action, Message } from "../spop/types.ts";
-import { compileIdentity } from "./identity.ts";
+import { compileIdentity } from "./identity/identity.ts";
 import type { MatchedLimits, PolicySet } from "./policy/compile.ts";
 import type { IdentityOptions, LimitDefinition } from "./policy/types.ts";
 import type { Clock, Decision, LimiterStore } from "./store.ts";
-import { ALL_ACK_VARIABLES, type AckSelection } from "./ack-selection.ts";
-import { decisionActions, failureActions, shadowDenials } from "./variables.ts";
+import { ALL_ACK_VARIABLES, type AckSelection } from "./answer/ack-selection.ts";
+import { decisionActions, failureActions, shadowDenials } from "./answer/variables.ts";
 
 /**
  * The SPOE message name the default limit listens to.

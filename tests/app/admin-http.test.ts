@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { withAdminRoutes, tokenMatches } from "../../src/app/admin-http.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { AgentConfig } from "../../src/config/schema.ts";
-import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
+import { DenyCache } from "../../src/ratelimit/resilience/deny-cache.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import type { Message } from "../../src/spop/types.ts";

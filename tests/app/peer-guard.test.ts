@@ -3,7 +3,7 @@ import type { Transport } from "../../src/agent/transport.ts";
 import { exposureWarning, guardPeers, isLoopbackListen, peerIp } from "../../src/app/peer-guard.ts";
 import { createLogger } from "../../src/observe/log.ts";
 import { Registry } from "../../src/observe/metrics.ts";
-import { formatIp } from "../../src/ratelimit/ip.ts";
+import { formatIp } from "../../src/ratelimit/identity/ip.ts";
 
 const tcp = (hostname: string) => ({ kind: "tcp" as const, hostname, port: 12345 });
 

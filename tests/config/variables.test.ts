@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { variableName, variableProblems } from "../../src/config/variables.ts";
-import { AGENT_VARIABLES } from "../../src/ratelimit/variable-names.ts";
+import { AGENT_VARIABLES } from "../../src/ratelimit/answer/variable-names.ts";
 import { issuesOf, load, withFile } from "./fixture.ts";
 
 describe("agent variables", () => {

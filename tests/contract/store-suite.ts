@@ -5,7 +5,7 @@
  * prefix, so stores are shared across tests and runs without interference.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { limitKey } from "../../src/ratelimit/keys.ts";
+import { limitKey } from "../../src/ratelimit/identity/keys.ts";
 import type { Decision, GcraParams, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
 
 /** How the suite obtains a store. */

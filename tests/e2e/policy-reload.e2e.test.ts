@@ -11,7 +11,7 @@ import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/age
 import { isListening } from "../helpers/haproxy.ts";
 import { ackVars, checkRate, logsWith, notifyLoad, openSpop, waitForLogCount } from "../helpers/policy-load.ts";
 import { freePort } from "../helpers/ports.ts";
-import { ACK_VARIABLE_NAMES } from "../../src/ratelimit/ack-selection.ts";
+import { ACK_VARIABLE_NAMES } from "../../src/ratelimit/answer/ack-selection.ts";
 
 const RELOADED = "config reloaded";
 const FAILED = "config reload failed; keeping the running config";

@@ -4,8 +4,8 @@
 // prefix with its host bits zero and the configured length; a source that is not trusted always
 // wins over any header; the work per value is capped, so no input takes long.
 import { describe, expect, test } from "bun:test";
-import { compileIdentity, UNKNOWN_IDENTITY } from "../../src/ratelimit/identity.ts";
-import { parseCidr, parseHostAddress, parseIp } from "../../src/ratelimit/ip.ts";
+import { compileIdentity, UNKNOWN_IDENTITY } from "../../src/ratelimit/identity/identity.ts";
+import { parseCidr, parseHostAddress, parseIp } from "../../src/ratelimit/identity/ip.ts";
 import type { NamedData } from "../../src/spop/types.ts";
 import { FUZZ_REGRESSIONS } from "../fixtures/fuzz-regressions.ts";
 import { hex } from "../fixtures/spop-vectors.ts";

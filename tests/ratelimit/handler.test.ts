@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { defaultLimit } from "../../src/config/limits.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../../src/ratelimit/handler.ts";
-import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
-import { parseIp } from "../../src/ratelimit/ip.ts";
+import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity/identity.ts";
+import { parseIp } from "../../src/ratelimit/identity/ip.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
 import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";

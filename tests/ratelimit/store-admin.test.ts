@@ -2,8 +2,8 @@
 // store's peekKey/deleteKey (by key text, also for keys the policy built in parts), and the
 // deny cache's denial/forget.
 import { describe, expect, test } from "bun:test";
-import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
-import { limitKeyShape, SplitKeyCheck } from "../../src/ratelimit/keys.ts";
+import { DenyCache } from "../../src/ratelimit/resilience/deny-cache.ts";
+import { limitKeyShape, SplitKeyCheck } from "../../src/ratelimit/identity/keys.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { keyView } from "../../src/ratelimit/store-admin.ts";
 import type { GcraParams, LimitCheck } from "../../src/ratelimit/store.ts";

@@ -12,7 +12,7 @@
  */
 import { decide } from "../gcra.ts";
 import type { DecideOptions } from "../gcra.ts";
-import { SplitKeyCheck } from "../keys.ts";
+import { SplitKeyCheck } from "../identity/keys.ts";
 import { Fingerprinter } from "./key-hash.ts";
 import { TatTable } from "./tat-table.ts";
 import type { TatTableStats } from "./tat-table.ts";

@@ -3,7 +3,7 @@
  * @module
  */
 import type { NamedData, TypedData } from "../../spop/types.ts";
-import { addressFromBytes, formatIp, type IpAddress, parseHostAddress } from "../ip.ts";
+import { addressFromBytes, formatIp, type IpAddress, parseHostAddress } from "../identity/ip.ts";
 
 /**
  * The first argument called `name`, by linear scan (messages carry a handful of arguments).

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Message, NamedData } from "../../spop/types.ts";
-import { type KeyShape, keyTag, limitKey, limitKeyShape, SplitKeyCheck } from "../keys.ts";
+import { type KeyShape, keyTag, limitKey, limitKeyShape, SplitKeyCheck } from "../identity/keys.ts";
 import type { KeyPart, LimitDefinition } from "./types.ts";
 import type { LimitCheck } from "../store.ts";
 import { dataText, findArg } from "./args.ts";
@@ -14,7 +14,7 @@ import { compileCost, type CostFn } from "./cost.ts";
 import { PolicyError } from "./errors.ts";
 import { keyPartText } from "./key-text.ts";
 import { compileMatcher, type Predicate } from "./matchers.ts";
-import { policyItem } from "../ratelimit-headers.ts";
+import { policyItem } from "../answer/ratelimit-headers.ts";
 
 export { PolicyError } from "./errors.ts";
 

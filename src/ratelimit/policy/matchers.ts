@@ -3,7 +3,7 @@
  * @module
  */
 import type { NamedData } from "../../spop/types.ts";
-import { parseCidrList } from "../ip.ts";
+import { parseCidrList } from "../identity/ip.ts";
 import type { ArgMatcher } from "./types.ts";
 import { dataAddress, dataText, findArg } from "./args.ts";
 import { PolicyError } from "./errors.ts";

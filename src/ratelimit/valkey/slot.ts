@@ -3,7 +3,7 @@
  * it: which primary a decision goes to, so each primary can have its own circuit breaker.
  * @module
  */
-import { hashTagOf } from "../keys.ts";
+import { hashTagOf } from "../identity/keys.ts";
 
 const TABLE = new Uint16Array(256);
 for (let i = 0; i < 256; i++) {

@@ -6,8 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { GCRA_LUA } from "../gcra-lua.ts";
-import { hashTagOf } from "../keys.ts";
-import type { StoreEvent } from "../resilient-store.ts";
+import { hashTagOf } from "../identity/keys.ts";
+import type { StoreEvent } from "../resilience/resilient-store.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
 import type { KeyAdmin, StoredKey } from "../store-admin.ts";
 import { announceReset, deleteKey, peekKey } from "./key-admin.ts";

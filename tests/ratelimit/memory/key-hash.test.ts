@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { keyTag, limitKey, limitKeyShape } from "../../../src/ratelimit/keys.ts";
+import { keyTag, limitKey, limitKeyShape } from "../../../src/ratelimit/identity/keys.ts";
 import { Fingerprinter, restHash } from "../../../src/ratelimit/memory/key-hash.ts";
 
 const PARAMS = { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 };

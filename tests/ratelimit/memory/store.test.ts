@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { limitKey, limitKeyShape, SplitKeyCheck } from "../../../src/ratelimit/keys.ts";
+import { limitKey, limitKeyShape, SplitKeyCheck } from "../../../src/ratelimit/identity/keys.ts";
 import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
 import type { GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 

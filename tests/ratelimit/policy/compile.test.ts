@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { limitKey } from "../../../src/ratelimit/keys.ts";
+import { limitKey } from "../../../src/ratelimit/identity/keys.ts";
 import { compilePolicies, pathPrefix, PolicyError } from "../../../src/ratelimit/policy/compile.ts";
 import { keyPartText, MAX_KEY_PART_CHARS } from "../../../src/ratelimit/policy/key-text.ts";
-import { parseIp } from "../../../src/ratelimit/ip.ts";
+import { parseIp } from "../../../src/ratelimit/identity/ip.ts";
 import type { LimitDefinition } from "../../../src/ratelimit/policy/types.ts";
 import type { Message, NamedData } from "../../../src/spop/types.ts";
 

@@ -2,7 +2,7 @@
 // correctly; a killed primary degrades only to the failure policy; it recovers on restart.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
-import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
+import { ResilientStore } from "../../../src/ratelimit/resilience/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { startCluster, type ValkeyCluster } from "../../helpers/valkey.ts";

@@ -2,7 +2,7 @@
 // a SENTINEL FAILOVER in the middle of traffic does not stop the decisions.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
-import { ResilientStore } from "../../../src/ratelimit/resilient-store.ts";
+import { ResilientStore } from "../../../src/ratelimit/resilience/resilient-store.ts";
 import type { Clock, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
 import { startSentinelGroup, type ValkeySentinelGroup } from "../../helpers/valkey.ts";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
-import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilient-store.ts";
+import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilience/resilient-store.ts";
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import type { ValkeyStoreOptions } from "../../../src/ratelimit/valkey/options.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ceilSeconds, policyField, policyItem, rateLimitField, rateLimitPrefix } from "../../src/ratelimit/ratelimit-headers.ts";
-import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
+import { ceilSeconds, policyField, policyItem, rateLimitField, rateLimitPrefix } from "../../../src/ratelimit/answer/ratelimit-headers.ts";
+import type { LimitDefinition } from "../../../src/ratelimit/policy/types.ts";
 
 const base: LimitDefinition = {
   name: "default",

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type BreakerState, CircuitBreaker } from "../../src/ratelimit/breaker.ts";
+import { type BreakerState, CircuitBreaker } from "../../../src/ratelimit/resilience/breaker.ts";
 
 function setup(options = {}) {
   let now = 0;

@@ -5,7 +5,7 @@
  * @module
  */
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./breaker.ts";
-import type { Clock } from "./store.ts";
+import type { Clock } from "../store.ts";
 
 /** A change of one node's breaker, with the worst state over all nodes (readiness, metrics). */
 export interface NodeBreakerChange {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { bool, int, limit, sess, str } from "./ack-fixtures.ts";
-import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
-import { decisionActions, FAILURE_ACTIONS, retryAfterSeconds, shadowDenials } from "../../src/ratelimit/variables.ts";
-import type { Action } from "../../src/spop/types.ts";
-import { AGENT_VARIABLES } from "../../src/ratelimit/variable-names.ts";
+import type { Decision, LimitResult } from "../../../src/ratelimit/store.ts";
+import { decisionActions, FAILURE_ACTIONS, retryAfterSeconds, shadowDenials } from "../../../src/ratelimit/answer/variables.ts";
+import type { Action } from "../../../src/spop/types.ts";
+import { AGENT_VARIABLES } from "../../../src/ratelimit/answer/variable-names.ts";
 
 
 const allow = (remaining: number, resetUs: number): LimitResult => ({

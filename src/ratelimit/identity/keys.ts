@@ -7,8 +7,8 @@
  *   fresh key instead of inheriting a TAT computed with other parameters.
  * @module
  */
-import { restHash } from "./memory/key-hash.ts";
-import type { GcraParams, LimitCheck } from "./store.ts";
+import { restHash } from "../memory/key-hash.ts";
+import type { GcraParams, LimitCheck } from "../store.ts";
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;

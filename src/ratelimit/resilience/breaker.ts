@@ -18,7 +18,7 @@
  * Transitions are computed from the injected clock when asked, so the breaker needs no timer.
  * @module
  */
-import type { Clock } from "./store.ts";
+import type { Clock } from "../store.ts";
 
 /**
  * Breaker states, as shown by readiness and metrics.

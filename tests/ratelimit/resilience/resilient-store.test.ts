@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
-import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
-import { ResilientStore, type StoreEvent } from "../../src/ratelimit/resilient-store.ts";
-import type { Decision, GcraParams, LimitCheck, LimiterStore } from "../../src/ratelimit/store.ts";
+import { DenyCache } from "../../../src/ratelimit/resilience/deny-cache.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
+import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilience/resilient-store.ts";
+import type { Decision, GcraParams, LimitCheck, LimiterStore } from "../../../src/ratelimit/store.ts";
 
 const P: GcraParams = { emissionIntervalUs: 1_000_000, burstToleranceUs: 2_000_000 };
 const checks: LimitCheck[] = [

@@ -1,6 +1,6 @@
 // Limits and set-var actions as the ACK-building tests write them.
-import type { LimitDefinition } from "../../src/ratelimit/policy/types.ts";
-import type { Action } from "../../src/spop/types.ts";
+import type { LimitDefinition } from "../../../src/ratelimit/policy/types.ts";
+import type { Action } from "../../../src/spop/types.ts";
 
 /** A 100/s-style limit keyed by identity on check-rate (burst 21: T 10 ms, τ 200 ms). */
 export function limit(name: string, shadow = false, count = 100, periodSeconds = 1): LimitDefinition {

@@ -12,8 +12,8 @@
  * `unknown`, so such requests share one limit.
  * @module
  */
-import type { NamedData } from "../spop/types.ts";
-import type { IdentityOptions } from "./policy/types.ts";
+import type { NamedData } from "../../spop/types.ts";
+import type { IdentityOptions } from "../policy/types.ts";
 import {
   type CidrSet,
   formatIpv4,
@@ -25,7 +25,7 @@ import {
   parseHostAddress,
   parseHostRange,
 } from "./ip.ts";
-import { dataAddress, findArg } from "./policy/args.ts";
+import { dataAddress, findArg } from "../policy/args.ts";
 
 /** Identity of requests without any usable address. */
 export const UNKNOWN_IDENTITY = "unknown";

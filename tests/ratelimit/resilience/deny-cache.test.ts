@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { DenyCache } from "../../src/ratelimit/deny-cache.ts";
-import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
-import type { GcraParams } from "../../src/ratelimit/store.ts";
-import { rng } from "../helpers/rng.ts";
+import { DenyCache } from "../../../src/ratelimit/resilience/deny-cache.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
+import type { GcraParams } from "../../../src/ratelimit/store.ts";
+import { rng } from "../../helpers/rng.ts";
 
 const NOW = 1_800_000_000_000_000;
 

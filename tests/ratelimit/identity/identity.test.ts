@@ -5,10 +5,10 @@ import {
   MAX_FORWARDED_HOPS,
   resolveIdentity,
   UNKNOWN_IDENTITY,
-} from "../../src/ratelimit/identity.ts";
-import { formatIpv4, parseIp } from "../../src/ratelimit/ip.ts";
-import type { IdentityOptions } from "../../src/ratelimit/policy/types.ts";
-import type { NamedData } from "../../src/spop/types.ts";
+} from "../../../src/ratelimit/identity/identity.ts";
+import { formatIpv4, parseIp } from "../../../src/ratelimit/identity/ip.ts";
+import type { IdentityOptions } from "../../../src/ratelimit/policy/types.ts";
+import type { NamedData } from "../../../src/spop/types.ts";
 
 const str = (name: string, value: string): NamedData => ({ name, kind: "string", value });
 const ip = (name: string, text: string): NamedData => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type NodeBreakerChange, NodeBreakers } from "../../src/ratelimit/node-breakers.ts";
+import { type NodeBreakerChange, NodeBreakers } from "../../../src/ratelimit/resilience/node-breakers.ts";
 
 function setup() {
   let now = 0;

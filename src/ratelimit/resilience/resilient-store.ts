@@ -7,11 +7,11 @@
  * node, so one dead primary sends only its own keys to the policy. Pure: time is injected.
  * @module
  */
-import { isPromiseLike } from "../agent/promise-like.ts";
+import { isPromiseLike } from "../../agent/promise-like.ts";
 import type { BreakerOptions, BreakerState, CircuitBreaker } from "./breaker.ts";
 import { NodeBreakers } from "./node-breakers.ts";
 import type { DenyCache } from "./deny-cache.ts";
-import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "./store.ts";
+import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "../store.ts";
 
 /**
  * What the wrapper does when the shared store cannot answer in time.

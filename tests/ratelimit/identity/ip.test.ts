@@ -9,7 +9,7 @@ import {
   parseCidrList,
   parseHostAddress,
   parseIp,
-} from "../../src/ratelimit/ip.ts";
+} from "../../../src/ratelimit/identity/ip.ts";
 
 const text = (s: string) => {
   const a = parseIp(s);

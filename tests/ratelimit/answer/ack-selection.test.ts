@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { bool, int, limit, sess, str } from "./ack-fixtures.ts";
-import { defaultLimit } from "../../src/config/limits.ts";
-import { ACK_VARIABLE_NAMES, ackSelection, ALL_ACK_VARIABLES, DEFAULT_ACK_VARIABLES, unknownAckVariables } from "../../src/ratelimit/ack-selection.ts";
-import { createRateLimitHandler } from "../../src/ratelimit/handler.ts";
-import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity.ts";
-import { parseIp } from "../../src/ratelimit/ip.ts";
-import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
-import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
-import type { Decision, LimitResult } from "../../src/ratelimit/store.ts";
-import { decisionActions, failureActions, FAILURE_ACTIONS } from "../../src/ratelimit/variables.ts";
-import type { Action, Message } from "../../src/spop/types.ts";
+import { defaultLimit } from "../../../src/config/limits.ts";
+import { ACK_VARIABLE_NAMES, ackSelection, ALL_ACK_VARIABLES, DEFAULT_ACK_VARIABLES, unknownAckVariables } from "../../../src/ratelimit/answer/ack-selection.ts";
+import { createRateLimitHandler } from "../../../src/ratelimit/handler.ts";
+import { DEFAULT_IDENTITY_OPTIONS } from "../../../src/ratelimit/identity/identity.ts";
+import { parseIp } from "../../../src/ratelimit/identity/ip.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
+import { compilePolicies } from "../../../src/ratelimit/policy/compile.ts";
+import type { Decision, LimitResult } from "../../../src/ratelimit/store.ts";
+import { decisionActions, failureActions, FAILURE_ACTIONS } from "../../../src/ratelimit/answer/variables.ts";
+import type { Action, Message } from "../../../src/spop/types.ts";
 
 
 const allow = (remaining: number, resetUs: number): LimitResult => ({ allowed: true, neverPasses: false, retryAfterUs: 0, remaining, resetUs });

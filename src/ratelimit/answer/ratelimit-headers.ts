@@ -4,7 +4,7 @@
  * name as an sf-string with integer parameters. HAProxy copies them into headers verbatim.
  * @module
  */
-import type { LimitDefinition } from "./policy/types.ts";
+import type { LimitDefinition } from "../policy/types.ts";
 
 /** The policy name as an sf-string (quotes and backslashes escaped; our names never need it). */
 function sfString(name: string): string {

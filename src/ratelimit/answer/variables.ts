@@ -11,12 +11,12 @@
  * The operator may choose a subset (ack-selection.ts); the order of what is sent stays the same.
  * @module
  */
-import { constantAction } from "../spop/actions.ts";
+import { constantAction } from "../../spop/actions.ts";
 import { ALL_ACK_VARIABLES, type AckSelection } from "./ack-selection.ts";
-import type { Action, TypedData, VarScopeName } from "../spop/types.ts";
-import type { LimitDefinition } from "./policy/types.ts";
+import type { Action, TypedData, VarScopeName } from "../../spop/types.ts";
+import type { LimitDefinition } from "../policy/types.ts";
 import { ceilSeconds, policyField, rateLimitPrefix } from "./ratelimit-headers.ts";
-import type { Decision, LimitResult } from "./store.ts";
+import type { Decision, LimitResult } from "../store.ts";
 import { VarName } from "./variable-names.ts";
 
 /** `sess.ip_score` values, compatible with the seed configuration's `ge 80` deny rule. */

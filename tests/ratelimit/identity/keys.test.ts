@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { escapeIdentity, fnv1a32Hex, hashTagOf, keyTag, limitKey, limitKeyShape, paramsHash, SplitKeyCheck } from "../../src/ratelimit/keys.ts";
-import type { GcraParams } from "../../src/ratelimit/store.ts";
+import { escapeIdentity, fnv1a32Hex, hashTagOf, keyTag, limitKey, limitKeyShape, paramsHash, SplitKeyCheck } from "../../../src/ratelimit/identity/keys.ts";
+import type { GcraParams } from "../../../src/ratelimit/store.ts";
 
 const P: GcraParams = { emissionIntervalUs: 10_000, burstToleranceUs: 200_000 };
 
