@@ -67,7 +67,7 @@ export { type CidrSet, formatIp, type IpAddress, parseCidrList, parseIp } from "
 export { parseListenAddress } from "./src/config/net.ts";
 
 // GCRA and the in-memory limiter.
-export { formatRate, gcraParams, parseRate, type Rate } from "./src/config/rate.ts";
+export { formatRate, gcraParams, parseRate, type Rate } from "./src/ratelimit/rate.ts";
 export type { Clock, Decision, GcraParams, LimitCheck, LimiterStore, LimitResult } from "./src/ratelimit/store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./src/ratelimit/memory/store.ts";
 export type { TatTableStats } from "./src/ratelimit/memory/tat-table.ts";

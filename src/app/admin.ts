@@ -5,7 +5,7 @@
  * sees its local deny cache) and the `inspect` / `reset` commands (which talk to Valkey only).
  * @module
  */
-import { formatRate } from "../config/rate.ts";
+import { formatRate } from "../ratelimit/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { Message, NamedData } from "../spop/types.ts";
 import { compileIdentity } from "../ratelimit/identity/identity.ts";

@@ -7,7 +7,7 @@ import { probeValkey } from "../app/valkey-probe.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type LoadInput, loadConfig } from "../config/load.ts";
 import { configWarnings } from "../config/warnings.ts";
-import { formatRate } from "../config/rate.ts";
+import { formatRate } from "../ratelimit/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { KeyPart, LimitDefinition } from "../ratelimit/policy/types.ts";
 import type { ParsedArgs } from "./args.ts";

@@ -6,7 +6,7 @@
 import type { LimitDefinition } from "../ratelimit/policy/types.ts";
 import { type IssueSink, shown } from "./errors.ts";
 import { isRecord, parseCost, parseKey, parseMatch } from "./match.ts";
-import { gcraParams, parseRate, rateFromSeed } from "./rate.ts";
+import { gcraParams, parseRate, rateFromSeed } from "../ratelimit/rate.ts";
 import { closest } from "./suggest.ts";
 
 /** The keys of one `limits[]` item, with their meaning (drives unknown-key errors and the docs). */

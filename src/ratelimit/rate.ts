@@ -2,7 +2,7 @@
  * Rate strings ("100/s", "6000/m", "10/1h", "5/30s") and the GCRA parameters derived from them.
  * @module
  */
-import type { GcraParams } from "../ratelimit/store.ts";
+import type { GcraParams } from "./store.ts";
 
 /**
  * A parsed rate: `count` requests per `periodSeconds`.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatRate, gcraParams, parseRate, rateFromSeed } from "../../src/config/rate.ts";
+import { formatRate, gcraParams, parseRate, rateFromSeed } from "../../src/ratelimit/rate.ts";
 
 describe("parseRate()", () => {
   test("reads count per unit with an optional multiplier", () => {
