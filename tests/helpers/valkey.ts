@@ -319,3 +319,34 @@ export async function startSentinelGroup(dir = tempDir(), version: ValkeyVersion
     },
   };
 }
+
+/** A running valkey-sentinel. */
+export interface SentinelProcess {
+  readonly port: number;
+  readonly dir: string;
+  /** Runs valkey-cli against this sentinel and returns stdout. */
+  cli(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts one sentinel on a free port in `dir` with `lines` after port, bind, dir and logfile. */
+export async function startSentinel(version: ValkeyVersion, dir: string, lines: readonly string[]): Promise<SentinelProcess> {
+  const port = await freePort();
+  const { child } = await launch({
+    version,
+    dir,
+    port,
+    sentinel: true,
+    configLines: [`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, `logfile ${join(dir, "sentinel.log")}`, ...lines],
+  });
+  return {
+    port,
+    dir,
+    cli: (...args) => cliAt(version, port, undefined, args),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await child.exited;
+    },
+  };
+}
