@@ -43,9 +43,12 @@ export const COMMANDS: readonly { readonly name: Command; readonly summary: stri
 ];
 
 /** Flags that steer the CLI rather than configure the agent. */
-export const CLI_FLAGS: readonly { readonly flag: string; readonly short?: string; readonly description: string }[] = [
+export const CLI_FLAGS: readonly { readonly flag: string; readonly short?: string; readonly value?: string; readonly description: string }[] = [
   { flag: "validate", description: "serve: validate the configuration, then exit 0 (valid) or 2 (invalid) without serving" },
   { flag: "probe", description: "check-config: also connect to the configured Valkey, PING it and run the GCRA script once on a throwaway key; exit 1 when it does not answer" },
+  { flag: "haproxy", value: "FILE", description: "check-config: also check this haproxy.cfg (and the SPOE config its `filter spoe` line names) against the agent's configuration: messages, events, arguments, variables, the 429 rule, var-prefix, timeout processing, the agent backend" },
+  { flag: "spoe", value: "FILE", description: "check-config --haproxy: the SPOE config to check, instead of the path in the `filter spoe` line" },
+  { flag: "haproxy-version", value: "X.Y", description: "check-config --haproxy: the HAProxy version that loads the files (e.g. 2.6 or 3.2); without it, what loads on every version" },
   { flag: "help", short: "h", description: "show help" },
   { flag: "version", description: "print the version" },
 ];
@@ -54,7 +57,7 @@ type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
 const OPTIONS: Options = Object.fromEntries([
   // A bool field's flag is a switch (`--admin`); every other flag takes a value.
   ...FIELDS.filter((f) => f.flag !== undefined).map((f) => [f.flag as string, { type: f.kind.type === "bool" ? "boolean" as const : "string" as const }]),
-  ...CLI_FLAGS.map((f) => [f.flag, f.short === undefined ? { type: "boolean" as const } : { type: "boolean" as const, short: f.short }]),
+  ...CLI_FLAGS.map((f) => [f.flag, { type: f.value === undefined ? "boolean" as const : "string" as const, ...(f.short === undefined ? {} : { short: f.short }) }]),
 ]);
 const FLAG_NAMES = Object.keys(OPTIONS).map((name) => `--${name}`);
 

@@ -7,6 +7,8 @@ import { probeValkey } from "../app/valkey-probe.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type LoadInput, loadConfig } from "../config/load.ts";
 import { configWarnings } from "../config/warnings.ts";
+import { checkHaproxy } from "../config/haproxy/check.ts";
+import { formatFinding } from "../config/haproxy/findings.ts";
 import { formatRate } from "../ratelimit/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { KeyPart, LimitDefinition } from "../ratelimit/policy/types.ts";
@@ -74,7 +76,39 @@ export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number 
   io.stdout(configSummary(config));
   const warnings = configWarnings(config);
   if (warnings.length > 0) io.stderr(warnings.map((w) => `Warning: ${formatIssue(w)}`).join("\n") + "\n");
-  return 0;
+  return haproxyCheck(args, config, io);
+}
+
+const VERSION = /^\d+\.\d+$/;
+
+/** `--haproxy FILE [--spoe FILE] [--haproxy-version X.Y]`: 0 when clean or only warnings, 2 on an error. */
+function haproxyCheck(args: ParsedArgs, config: AgentConfig, io: CheckConfigIo): number {
+  const { haproxy, spoe } = args.flags;
+  const version = args.flags["haproxy-version"];
+  if (haproxy === undefined || typeof haproxy !== "string") {
+    if (spoe === undefined && version === undefined) return 0;
+    io.stderr("--spoe and --haproxy-version check an HAProxy configuration: add --haproxy haproxy.cfg\n");
+    return 2;
+  }
+  if (version !== undefined && (typeof version !== "string" || !VERSION.test(version))) {
+    io.stderr(`--haproxy-version: expected major.minor such as 2.6 or 3.2, got ${JSON.stringify(version)}\n`);
+    return 2;
+  }
+  const findings = checkHaproxy({
+    config,
+    haproxyFile: haproxy,
+    ...(typeof spoe === "string" ? { spoeFile: spoe } : {}),
+    ...(typeof version === "string" ? { version } : {}),
+    env: io.env,
+    readFile: io.readFile,
+  });
+  const errors = findings.filter((f) => f.severity === "error").length;
+  if (findings.length === 0) io.stdout(`HAProxy configuration OK (${haproxy}${typeof spoe === "string" ? ` with ${spoe}` : ""}) for this policy\n`);
+  else {
+    const counts = `${errors} error${errors === 1 ? "" : "s"}, ${findings.length - errors} warning${findings.length - errors === 1 ? "" : "s"}`;
+    io.stderr(`HAProxy configuration ${errors > 0 ? "does not fit this policy" : "fits this policy, with warnings"} (${counts}):\n${findings.map((f) => `  ${formatFinding(f)}`).join("\n")}\n`);
+  }
+  return errors > 0 ? 2 : 0;
 }
 
 /** `check-config --probe`, after a valid check: 0 when Valkey answered (or none is configured), 1 when not. */

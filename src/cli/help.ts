@@ -31,7 +31,7 @@ function flagsSection(): string[] {
   }
   lines.push("", "Command flags:");
   for (const flag of CLI_FLAGS) {
-    lines.push(`  --${flag.flag}${flag.short === undefined ? "" : `, -${flag.short}`}`, ...wrap(flag.description, 6));
+    lines.push(`  --${flag.flag}${flag.value === undefined ? "" : ` ${flag.value}`}${flag.short === undefined ? "" : `, -${flag.short}`}`, ...wrap(flag.description, 6));
   }
   return lines;
 }
@@ -56,12 +56,16 @@ const EXAMPLES = [
 
 const PER_COMMAND: Readonly<Record<Exclude<Command, "serve">, readonly string[]>> = {
   "check-config": [
-    `Usage: ${NAME} check-config [--config FILE] [--probe] [flags]`,
+    `Usage: ${NAME} check-config [--config FILE] [--probe] [--haproxy haproxy.cfg [--spoe spoe.conf] [--haproxy-version X.Y]] [flags]`,
     "",
     "Loads the configuration exactly as serve would (flags > env > file > defaults), prints a",
     "summary of the limits and exits 0, or lists every problem with where it came from and exits 2.",
     "With --probe it also connects to the configured Valkey, PINGs it and runs the GCRA script once",
     "on a throwaway key (deleted afterwards), prints the timings, and exits 1 when Valkey does not answer.",
+    "With --haproxy it also reads your haproxy.cfg and SPOE config and checks them against the policy:",
+    "messages and events, the arguments each limit reads, the variables the rules read against those",
+    "the agent sets, the 429 rule, var-prefix, timeout processing against the Valkey deadline, pipelining",
+    "and the agent backend's mode and checks; each finding names file, line and fix (exit 2 on an error).",
     `Accepts every serve flag (see \`${NAME} help\`).`,
   ],
   inspect: [

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { parseCliArgs } from "../../src/cli/args.ts";
 import { checkConfigCommand } from "../../src/cli/check-config.ts";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 
 function run(argv: readonly string[], options: { env?: Record<string, string>; files?: Record<string, string> } = {}) {
   let stdout = "";
@@ -49,5 +51,31 @@ describe("checkConfigCommand()", () => {
     expect(stderr).toContain(`limits[0].rate: expected "<count>/<unit>", got "100 per s"`);
     expect(stderr).toContain(`--rate-burst: expected a whole number of microseconds`);
     expect(stderr).toContain(`env SPOE_ADDR: expected host:port`);
+  });
+});
+
+describe("check-config --haproxy", () => {
+  const cfg = readFileSync(resolve(import.meta.dir, "../../deploy/haproxy/haproxy.cfg"), "utf8");
+  const spoe = readFileSync(resolve(import.meta.dir, "../../deploy/haproxy/spoe-ratelimit.conf"), "utf8");
+
+  test("says the shipped haproxy.cfg and SPOE config fit the policy, exit 0", () => {
+    const { code, stdout, stderr } = run(["--haproxy", "/h.cfg", "--spoe", "/s.conf", "--haproxy-version", "2.6"], { files: { "/h.cfg": cfg, "/s.conf": spoe } });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(stdout).toContain("HAProxy configuration OK (/h.cfg with /s.conf) for this policy");
+  });
+
+  test("lists each finding as file:line: severity: message — fix and exits 2 on an error (a rule reading txn.rl.remaining)", () => {
+    const broken = cfg.replace("    use_backend", '    http-after-response set-header X-Left "%[var(txn.rl.remaining)]"\n    use_backend');
+    const line = broken.split("\n").findIndex((l) => l.includes("X-Left")) + 1;
+    const { code, stderr } = run(["--haproxy", "/h.cfg", "--spoe", "/s.conf"], { files: { "/h.cfg": broken, "/s.conf": spoe } });
+    expect(code).toBe(2);
+    expect(stderr).toContain("HAProxy configuration does not fit this policy (1 error, 0 warnings):");
+    expect(stderr).toContain(`/h.cfg:${line}: error: reads txn.rl.remaining, but this configuration's ACK does not set it`);
+    expect(stderr).toContain("— add remaining to haproxy.variables (--variables or SPOA_VARIABLES ip_score,allowed,retry_after,degraded,ratelimit,ratelimit_policy,remaining)");
+  });
+
+  test("--spoe without --haproxy and a malformed --haproxy-version are refused with the fix", () => {
+    expect(run(["--spoe", "/s.conf"]).stderr).toContain("add --haproxy haproxy.cfg");
+    expect(run(["--haproxy", "/h.cfg", "--haproxy-version", "3"], { files: { "/h.cfg": cfg } }).stderr).toContain("--haproxy-version: expected major.minor such as 2.6 or 3.2");
   });
 });

@@ -19,36 +19,12 @@ import {
   waitForAgentUp,
   writeTempFiles,
 } from "../helpers/haproxy.ts";
+import { SEED_RULES, SEED_SPOE } from "../fixtures/seed-haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
 
 const POLICY = resolve(import.meta.dir, "fixtures/policy-haproxy.yaml");
 const TRUSTED_PROXY = "127.0.1.3";
-
-const SEED_SPOE = `
-[ratelimit]
-spoe-agent ratelimit-agent
-    messages check-rate
-    option var-prefix rl
-    option set-on-error err
-    timeout hello 2s
-    timeout idle 30s
-    timeout processing 1s
-    use-backend be_spoa
-
-spoe-message check-rate
-    args ip_fwd=req.hdr(Forwarded),rfc7239_field(for),rfc7239_n2nn ip_xff=req.hdr_ip(X-Forwarded-For,1) ip_src=src
-    event on-frontend-http-request
-`;
-
-// The seed's deny rule; headers come from http-after-response, which also runs on the deny.
-const SEED_RULES = [
-  "http-request deny deny_status 429 if { var(sess.rl.ip_score) -m int ge 80 }",
-  'http-request return status 200 content-type text/plain string "ok"',
-  'http-after-response set-header Retry-After "%[var(txn.rl.retry_after)]" if { var(txn.rl.retry_after) -m found }',
-  'http-after-response set-header RateLimit "%[var(txn.rl.ratelimit)]" if { var(txn.rl.ratelimit) -m found }',
-  'http-after-response set-header RateLimit-Policy "%[var(txn.rl.ratelimit_policy)]" if { var(txn.rl.ratelimit_policy) -m found }',
-];
 
 for (const version of HAPROXY_VERSIONS.filter((v) => haproxyAtLeast(v, "3.0"))) {
   for (const runtime of ["bun", "deno", "binary"] as const satisfies readonly AgentRuntime[]) {
