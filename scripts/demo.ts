@@ -5,14 +5,15 @@
  * counters. Everything it starts, it stops.
  *
  *   npm run demo                          (bun run scripts/demo.ts)
- *   HAPROXY=/path/to/haproxy npm run demo (another HAProxy than the one on PATH)
+ *   HAPROXY=/path/to/haproxy npm run demo (another HAProxy than the one on PATH, /usr/sbin or
+ *                                         the test environment's; see demo-haproxy.ts)
  * @module
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { httpRequest, type HttpResponse } from "../tests/helpers/http-client.ts";
 import { freePort, waitFor } from "../tests/helpers/ports.ts";
+import { chooseHaproxy } from "./demo-haproxy.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 /** One request per second per client, and a burst of 10 at once: the burst below shows both. */
@@ -20,14 +21,6 @@ const LIMIT_ENV = { SPOA_RATE_INTERVAL: "1000000", SPOA_RATE_BURST: "9000000" } 
 const BURST = 15;
 const STEP_TIMEOUT_MS = 15_000;
 const WARM_UP = 4;
-
-function haproxyBinary(): string {
-  const chosen = process.env.HAPROXY ?? Bun.which("haproxy") ?? ["/usr/sbin/haproxy", "/var/cache/spoa-gcra-test/bin/haproxy-2.6"].find(existsSync);
-  if (chosen === undefined) {
-    throw new Error("no haproxy found: install it (sudo apt-get install -y haproxy) or set HAPROXY=/path/to/haproxy");
-  }
-  return chosen;
-}
 
 interface Started {
   readonly child: Subprocess<"ignore", "pipe", "pipe">;
@@ -69,7 +62,12 @@ async function decisionCounters(metricsPort: number): Promise<Map<string, number
 }
 
 async function main(): Promise<number> {
-  const haproxy = haproxyBinary();
+  const choice = chooseHaproxy(process.env);
+  if ("problem" in choice) {
+    console.error(`npm run demo: ${choice.problem}`);
+    return 1;
+  }
+  const haproxy = choice.path;
   const [spop, metrics, frontend] = [await freePort(), await freePort(), await freePort()];
   let agent: Started | undefined;
   let proxy: Started | undefined;
