@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 t0=$SECONDS
 bash scripts/install-test-env.sh || exit 1
 install_s=$((SECONDS - t0))
-# npm install rather than npm ci: see .ci/run.
-[ -x node_modules/.bin/bun ] || npm install --no-audit --no-fund || exit 1
+# The lock file's exact versions (npm ci), unless a checkout already has them installed.
+[ -x node_modules/.bin/bun ] || npm ci --no-audit --no-fund || exit 1
 BUN=node_modules/.bin/bun
 $BUN run compile >/dev/null || exit 1   # the package.json "compile" script: one way to build
 
