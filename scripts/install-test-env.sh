@@ -4,6 +4,7 @@
 #   root "trixie":      HAProxy 3.0
 #   root "sid":         HAProxy 3.2, Valkey 9, kustomize
 #   root "experimental": HAProxy 3.4 (a copy of the sid root with experimental's haproxy)
+#   containers:         podman and local images, by scripts/install-container-env.sh (run last)
 # The newer packages need a newer glibc than the host's, so each lives in its own debootstrap root
 # under the cache directory, and small wrappers in $CACHE/bin run them with their root's own
 # dynamic loader: paths, sockets, PIDs and the network stay the host's, and no chroot (and no root
@@ -39,8 +40,10 @@ for w in haproxy-2.6 haproxy-3.0 haproxy-3.2 haproxy-3.4 valkey-server-8 valkey-
   [ -x "$BIN/$w" ] || wrappers_ok=0
 done
 
+# The containers (podman, its config, local images from these roots) are the second half.
+CONTAINER_ENV="$(dirname "$0")/install-container-env.sh"
 if [ ${#missing_host[@]} -eq 0 ] && [ ${#missing_backports[@]} -eq 0 ] && [ ${#missing_roots[@]} -eq 0 ] && [ $wrappers_ok -eq 1 ]; then
-  exit 0
+  exec env SPOA_TEST_CACHE="$CACHE" bash "$CONTAINER_ENV"
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -181,3 +184,4 @@ done
 sed -n "s/^kustomize /install-test-env: kustomize: /p" "$ROOTS/sid.done"
 for line in "${did[@]}"; do log "installed $line"; done
 log "done in $(( $(date +%s) - started )) s (cache $CACHE)"
+exec env SPOA_TEST_CACHE="$CACHE" ${MIRROR:+MIRROR="$MIRROR"} bash "$CONTAINER_ENV"

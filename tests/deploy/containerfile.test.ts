@@ -1,6 +1,7 @@
-// The Containerfile cannot be built here (no registry access); these tests check the structure
-// that matters: a Bun 1.4.5 build stage that compiles one executable, a distroless/cc runtime
-// without USER (any UID), the ports, the entrypoint, and nothing that needs a writable root.
+// The Containerfile's structure: a Bun 1.4.5 build stage that compiles one executable, a
+// distroless/cc runtime without USER (any UID), the ports, the entrypoint, and nothing that needs
+// a writable root. The base images are build arguments defaulting to the upstream images (the
+// container tests, tests/container/, build and run this file with local equivalents).
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -24,10 +25,16 @@ const lastFrom = INSTRUCTIONS.map((i) => i.op).lastIndexOf("FROM");
 const finalStage = INSTRUCTIONS.slice(lastFrom);
 
 describe("Containerfile", () => {
-  test("has a Bun 1.4.5 build stage and a distroless cc-debian12 runtime stage", () => {
-    expect(stages).toHaveLength(2);
-    expect(stages[0]).toMatch(/^(docker\.io\/)?oven\/bun:1\.4\.5 AS build$/);
-    expect(stages[1]).toMatch(/^gcr\.io\/distroless\/cc-debian12(:\S+|@sha256:[0-9a-f]{64})? AS runtime$/);
+  test("has a Bun 1.4.5 build stage and a distroless cc-debian12 runtime stage, each a build argument defaulting to the upstream image", () => {
+    expect(stages).toEqual(["${BUN_IMAGE} AS build", "${RUNTIME_IMAGE} AS runtime"]);
+    const args = new Map(INSTRUCTIONS.slice(0, INSTRUCTIONS.findIndex((i) => i.op === "FROM")).filter((i) => i.op === "ARG").map((i) => i.args.split("=") as [string, string]));
+    expect(args.get("BUN_IMAGE")).toMatch(/^(docker\.io\/)?oven\/bun:1\.4\.5$/);
+    expect(args.get("RUNTIME_IMAGE")).toMatch(/^gcr\.io\/distroless\/cc-debian12(:\S+|@sha256:[0-9a-f]{64})?$/);
+  });
+
+  test("the Bun version of the build stage is the one package.json pins", () => {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+    expect(TEXT).toContain(`oven/bun:${pkg.devDependencies.bun}`);
   });
 
   test("installs from the lockfile and compiles one executable to /out/spoa-gcra", () => {

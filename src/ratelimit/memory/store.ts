@@ -123,6 +123,18 @@ export class MemoryStore implements LimiterStore, KeyAdmin {
   }
 
   /**
+   * Writes a key's TAT (by its full text): the response-phase store (response/memory-phases.ts)
+   * keeps post-paid and rate TATs in this same table, so both paths see one state per key.
+   *
+   * @param key A full store key, as in LimitCheck.key.
+   * @param tatUs The TAT to keep; a key at or below now is not inserted (it equals an absent one).
+   */
+  writeKey(key: string, tatUs: number): void {
+    this.#fingerprint.ofKey(key);
+    this.#table.write(this.#fingerprint.out, tatUs, Math.floor(this.#clock.nowUs()));
+  }
+
+  /**
    * Deletes a key (by its full text).
    *
    * @param key A full store key, as in LimitCheck.key.

@@ -1,0 +1,194 @@
+// Podman plumbing for the container tests (tests/container/): the test environment's own
+// containers.conf and storage.conf (scripts/install-container-env.sh writes them; the machine's
+// global files are never read), the local base images, one build of the shipped Containerfile per
+// test process, and containers that carry a label so cleanup removes exactly what a test made —
+// by label or by ID, never prune, never --all.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { TEST_ENV_CACHE } from "./test-env.ts";
+import { waitFor } from "./ports.ts";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+const CONFIG_DIR = join(TEST_ENV_CACHE, "containers");
+
+/** The environment every podman (and podman-compose) command of the tests runs with. */
+export const PODMAN_ENV: Readonly<Record<string, string>> = {
+  PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+  HOME: process.env.HOME ?? "/root",
+  CONTAINERS_CONF: join(CONFIG_DIR, "containers.conf"),
+  CONTAINERS_STORAGE_CONF: join(CONFIG_DIR, "storage.conf"),
+};
+
+/** The label key on everything the tests create; its value says what made it. */
+export const TEST_LABEL = "spoa-gcra.test";
+
+/** A local image the installer built from Debian packages (`distroless-cc:debian12`, `haproxy:3.2`, …). */
+export function baseImage(name: string): string {
+  return `localhost/spoa-gcra-test/${name}`;
+}
+
+/** The Containerfile's and compose file's image arguments, pointed at the local images. */
+export const LOCAL_IMAGES: Readonly<Record<"BUN_IMAGE" | "RUNTIME_IMAGE" | "HAPROXY_IMAGE" | "VALKEY_IMAGE", string>> = {
+  BUN_IMAGE: baseImage("bun:1.4.5"),
+  RUNTIME_IMAGE: baseImage("distroless-cc:debian12"),
+  HAPROXY_IMAGE: baseImage("haproxy:2.6"),
+  VALKEY_IMAGE: baseImage("valkey:9"),
+};
+
+/** Why the container tests cannot run here, or undefined when they can. */
+export function podmanUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return "the container tests run podman as root (rootful, runc)";
+  if (!existsSync(PODMAN_ENV.CONTAINERS_CONF)) return `${PODMAN_ENV.CONTAINERS_CONF} is missing: run scripts/install-test-env.sh`;
+  if (Bun.which("podman") === null) return "podman is not installed: run scripts/install-test-env.sh";
+  return undefined;
+}
+
+/** What a finished command printed. */
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command with PODMAN_ENV (plus `env`); throws with its output when it fails, unless `allowFailure`. */
+export async function runCommand(
+  argv: readonly string[],
+  options: { readonly env?: Readonly<Record<string, string>>; readonly cwd?: string; readonly allowFailure?: boolean; readonly timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  const child = Bun.spawn([...argv], { cwd: options.cwd ?? REPO_ROOT, env: { ...PODMAN_ENV, ...options.env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  clearTimeout(timer);
+  if (code !== 0 && options.allowFailure !== true) {
+    throw new Error(`${argv.join(" ")} exited ${code}:\n${stderr.slice(-3000)}${stdout.slice(-2000)}`);
+  }
+  return { code, stdout, stderr };
+}
+
+/** `podman ARGS…`. */
+export function podman(args: readonly string[], options: Parameters<typeof runCommand>[1] = {}): Promise<CommandResult> {
+  return runCommand(["podman", ...args], options);
+}
+
+/** `podman inspect --format FORMAT ID` (of a container, pod or image), trimmed. */
+export async function inspect(id: string, format: string, kind: "container" | "image" | "pod" = "container"): Promise<string> {
+  const sub = kind === "pod" ? ["pod", "inspect"] : [kind, "inspect"];
+  return (await podman([...sub, "--format", format, id])).stdout.trim();
+}
+
+export interface AgentImage {
+  readonly ref: string;
+  readonly id: string;
+  /** Seconds the build took in this process (cold when the layer cache was empty). */
+  readonly buildSeconds: number;
+  readonly sizeBytes: number;
+}
+
+const AGENT_IMAGE = baseImage("agent:test");
+let agentImage: Promise<AgentImage> | undefined;
+
+/**
+ * The shipped Containerfile built once per test process with the local base images (the only
+ * difference from a user's `podman build -f Containerfile .`); podman's layer cache makes a rebuild
+ * of unchanged sources quick. The image replaced by a new build is removed by its ID.
+ */
+export function buildAgentImage(): Promise<AgentImage> {
+  agentImage ??= (async () => {
+    const before = (await podman(["image", "inspect", "--format", "{{.Id}}", AGENT_IMAGE], { allowFailure: true })).stdout.trim();
+    const started = performance.now();
+    await podman(["build", "--pull=never", "-f", "Containerfile", "--label", `${TEST_LABEL}=image`, "-t", AGENT_IMAGE, ...buildArgs(["BUN_IMAGE", "RUNTIME_IMAGE"]), "."], { timeoutMs: 600_000 });
+    const buildSeconds = (performance.now() - started) / 1000;
+    const id = await inspect(AGENT_IMAGE, "{{.Id}}", "image");
+    if (before !== "" && before !== id) await podman(["rmi", before], { allowFailure: true });
+    const sizeBytes = Number(await inspect(AGENT_IMAGE, "{{.Size}}", "image"));
+    return { ref: AGENT_IMAGE, id, buildSeconds, sizeBytes };
+  })();
+  return agentImage;
+}
+
+/** `--build-arg NAME=local image` for each name. */
+export function buildArgs(names: readonly (keyof typeof LOCAL_IMAGES)[]): string[] {
+  return names.flatMap((name) => ["--build-arg", `${name}=${LOCAL_IMAGES[name]}`]);
+}
+
+/**
+ * Containers, pods and networks of one test file: each carries `spoa-gcra.test=<scope>-<pid>`,
+ * and `cleanup()` removes exactly those, by that label.
+ */
+export class PodmanScope {
+  readonly label: string;
+
+  constructor(scope: string) {
+    this.label = `${TEST_LABEL}=${scope}-${process.pid}`;
+  }
+
+  /** `podman run -d --label … ARGS…`; resolves with the container ID. */
+  async run(args: readonly string[]): Promise<string> {
+    return (await podman(["run", "-d", "--label", this.label, ...args])).stdout.trim().split("\n").at(-1) ?? "";
+  }
+
+  /** `podman network create --label … NAME`. */
+  async network(name: string): Promise<string> {
+    await podman(["network", "create", "--label", this.label, name]);
+    return name;
+  }
+
+  /** IDs of this scope's containers (running or not). */
+  async containers(): Promise<string[]> {
+    return lines((await podman(["ps", "-a", "-q", "--filter", `label=${this.label}`])).stdout);
+  }
+
+  /** Removes this scope's pods, containers and networks (and nothing else). */
+  async cleanup(): Promise<void> {
+    const pods = lines((await podman(["pod", "ps", "-q", "--filter", `label=${this.label}`], { allowFailure: true })).stdout);
+    if (pods.length > 0) await podman(["pod", "rm", "-f", "-t", "2", ...pods], { allowFailure: true });
+    const containers = await this.containers();
+    if (containers.length > 0) await podman(["rm", "-f", "-t", "2", ...containers], { allowFailure: true });
+    const networks = lines((await podman(["network", "ls", "-q", "--filter", `label=${this.label}`], { allowFailure: true })).stdout);
+    if (networks.length > 0) await podman(["network", "rm", "-f", ...networks], { allowFailure: true });
+  }
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+}
+
+/** The container's log (stdout and stderr) as parsed JSON lines; other lines are skipped. */
+export async function containerLogs(id: string): Promise<Record<string, unknown>[]> {
+  const { stdout, stderr } = await podman(["logs", id], { allowFailure: true });
+  const entries: Record<string, unknown>[] = [];
+  for (const line of `${stdout}\n${stderr}`.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      entries.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a partial line
+    }
+  }
+  return entries;
+}
+
+/** Waits for the container's first log line whose `msg` is `msg`, and returns it. */
+export async function waitForContainerLog(id: string, msg: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  let found: Record<string, unknown> | undefined;
+  await waitFor(`container ${id.slice(0, 12)} to log "${msg}"`, async () => {
+    found = (await containerLogs(id)).find((l) => l.msg === msg);
+    return found !== undefined;
+  }, timeoutMs);
+  return found as Record<string, unknown>;
+}
+
+/**
+ * The container's memory as its cgroup is charged for it, seen from the host: the working set
+ * (usage less inactive file pages, what Kubernetes' container_memory_working_set_bytes reports).
+ */
+export async function cgroupMemoryBytes(id: string): Promise<number> {
+  const pid = await inspect(id, "{{.State.Pid}}");
+  const entries = (await Bun.file(`/proc/${pid}/cgroup`).text()).split("\n");
+  const v1 = entries.find((e) => /^\d+:memory:/.test(e));
+  const dir = v1 !== undefined ? join("/sys/fs/cgroup/memory", v1.split(":")[2]) : join("/sys/fs/cgroup", (entries.find((e) => e.startsWith("0::")) ?? "0::/").slice(3));
+  const usage = Number((await Bun.file(join(dir, v1 !== undefined ? "memory.usage_in_bytes" : "memory.current")).text()).trim());
+  const stat = await Bun.file(join(dir, "memory.stat")).text();
+  const inactive = Number(/^(?:total_inactive_file|inactive_file) (\d+)$/m.exec(stat)?.[1] ?? 0);
+  return usage - inactive;
+}
