@@ -74,7 +74,7 @@ export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number 
     return 2;
   }
   io.stdout(configSummary(config));
-  const warnings = configWarnings(config);
+  const warnings = configWarnings(config, { spoeKnown: typeof args.flags.haproxy === "string" });
   if (warnings.length > 0) io.stderr(warnings.map((w) => `Warning: ${formatIssue(w)}`).join("\n") + "\n");
   return haproxyCheck(args, config, io);
 }

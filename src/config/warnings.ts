@@ -4,15 +4,38 @@
  * @module
  */
 import type { ConfigIssue } from "./errors.ts";
+import { missingArgEffect, neededArgs, SHIPPED_SPOE_ARGS } from "./limit-args.ts";
 import type { AgentConfig } from "./schema.ts";
+import { closest } from "./suggest.ts";
 
 // A SHA-256 digest as HAProxy's `hex` converter writes it (upper case) and in lower case.
 const DIGEST_UPPER = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
 const DIGEST_LOWER = DIGEST_UPPER.toLowerCase();
 
-/** Warnings about a loaded configuration, each named by the file key it concerns. */
-export function configWarnings(config: AgentConfig): readonly ConfigIssue[] {
-  const warnings: ConfigIssue[] = [];
+/**
+ * A limit reading an argument the shipped spoe-ratelimit.conf does not send: a typo (`pth`) or an
+ * argument the operator must add to their SPOE config. Only `--haproxy`/`--spoe` know which.
+ */
+function unsentArgWarnings(config: AgentConfig): ConfigIssue[] {
+  const known = [...SHIPPED_SPOE_ARGS.keys()];
+  return config.limits.flatMap((limit, index) =>
+    neededArgs(limit)
+      .filter((need) => !SHIPPED_SPOE_ARGS.has(need.arg))
+      .map((need): ConfigIssue => {
+        // A cost argument is usually a name of its own (`cost`), not a typo of a header's.
+        const guess = need.role === "cost" ? undefined : closest(need.arg, known);
+        return {
+          path: `limits[${index}].${need.at}`,
+          message: `argument "${need.arg}" is not one the shipped spoe-ratelimit.conf sends (${known.join(", ")}): unless your SPOE config sends it, ${missingArgEffect(need.role)}`,
+          fix: `${guess === undefined ? "" : `did you mean "${guess}"? `}check against your files with --haproxy haproxy.cfg [--spoe spoe.conf]`,
+        };
+      })
+  );
+}
+
+/** Warnings about a loaded configuration, each named by the file key it concerns; `spoeKnown`: the SPOE config is checked separately. */
+export function configWarnings(config: AgentConfig, options: { readonly spoeKnown?: boolean } = {}): readonly ConfigIssue[] {
+  const warnings: ConfigIssue[] = options.spoeKnown === true ? [] : unsentArgWarnings(config);
   config.limits.forEach((limit, index) => {
     for (const matcher of limit.match) {
       if (matcher.kind !== "regex" || !/^api[_-]?key$/i.test(matcher.arg)) continue;
