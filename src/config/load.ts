@@ -78,6 +78,11 @@ function readDocument(input: LoadInput, sink: IssueSink): { readonly file?: stri
   }
 }
 
+/** No settings at all: an empty or comment-only YAML file, `{}` or `null`. */
+function isEmptyDocument(document: unknown): boolean {
+  return document === null || document === undefined || (typeof document === "object" && !Array.isArray(document) && Object.keys(document).length === 0);
+}
+
 /** Loads and validates the whole configuration; throws ConfigError listing every problem. */
 export function loadConfig(input: LoadInput): AgentConfig {
   const sink = issueSink();
@@ -140,6 +145,6 @@ export function loadConfig(input: LoadInput): AgentConfig {
     limits,
     keyTtlSeconds: r.get("keyTtlSeconds"),
     admin,
-    source: file === undefined ? {} : { file },
+    source: file === undefined ? {} : { file, ...(isEmptyDocument(document) ? { empty: true } : {}) },
   };
 }

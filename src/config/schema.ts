@@ -52,8 +52,8 @@ export interface AgentConfig {
   readonly keyTtlSeconds: number;
   /** The admin endpoint on the metrics listener (inspect and reset a client); off by default. */
   readonly admin: AdminOptions;
-  /** Where the config came from, for logs. */
-  readonly source: { readonly file?: string };
+  /** Where the config came from, for logs; `empty`: the file holds no setting (empty or only comments). */
+  readonly source: { readonly file?: string; readonly empty?: boolean };
 }
 
 const REDACTED = "<redacted>";

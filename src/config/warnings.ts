@@ -7,6 +7,7 @@ import type { ConfigIssue } from "./errors.ts";
 import { missingArgEffect, neededArgs, SHIPPED_SPOE_ARGS } from "./limit-args.ts";
 import type { AgentConfig } from "./schema.ts";
 import { closest } from "./suggest.ts";
+import { formatRate } from "../ratelimit/rate.ts";
 
 // A SHA-256 digest as HAProxy's `hex` converter writes it (upper case) and in lower case.
 const DIGEST_UPPER = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
@@ -33,9 +34,20 @@ function unsentArgWarnings(config: AgentConfig): ConfigIssue[] {
   );
 }
 
+/** An empty (or comment-only) config file is valid, but the operator surely expected their limits. */
+function emptyFileWarning(config: AgentConfig): ConfigIssue {
+  const limit = config.limits[0];
+  return {
+    path: config.source.file ?? "(file)",
+    message: `the file holds no settings (empty or only comments): the agent runs the default limit "${limit.name}", ${formatRate(limit)} with bursts of ${limit.burst} per client`,
+    fix: "add your limits (see `spoa-gcra help config` and deploy/policy.example.yaml), or set SPOA_RATE_INTERVAL / SPOA_RATE_BURST and drop the file",
+  };
+}
+
 /** Warnings about a loaded configuration, each named by the file key it concerns; `spoeKnown`: the SPOE config is checked separately. */
 export function configWarnings(config: AgentConfig, options: { readonly spoeKnown?: boolean } = {}): readonly ConfigIssue[] {
   const warnings: ConfigIssue[] = options.spoeKnown === true ? [] : unsentArgWarnings(config);
+  if (config.source.empty === true) warnings.push(emptyFileWarning(config));
   config.limits.forEach((limit, index) => {
     for (const matcher of limit.match) {
       if (matcher.kind !== "regex" || !/^api[_-]?key$/i.test(matcher.arg)) continue;

@@ -24,3 +24,17 @@ describe("configWarnings()", () => {
     expect(configWarnings(load("limits:\n  - { name: k, rate: 1/s, match: { path: { prefix: / }, method: { in: [GET] }, api_key: { regex: \"^[0-9A-F]+$\" } }, key: [identity, \"arg:host\"] }\n"))).toEqual([]);
   });
 });
+
+describe("configWarnings(): an empty policy file", () => {
+  for (const [what, text] of [["empty", ""], ["comment-only", "# limits come later\n"], ["an empty map", "{}\n"]] as const) {
+    test(`${what}: names the default limit that will actually run`, () => {
+      expect(configWarnings(load(text)).map(formatIssue)).toEqual([
+        "/p.yaml: the file holds no settings (empty or only comments): the agent runs the default limit \"default\", 100/s with bursts of 21 per client — add your limits (see `spoa-gcra help config` and deploy/policy.example.yaml), or set SPOA_RATE_INTERVAL / SPOA_RATE_BURST and drop the file",
+      ]);
+    });
+  }
+
+  test("a file with settings but no limits is not empty", () => {
+    expect(configWarnings(load("listen: 127.0.0.1:12345\n"))).toEqual([]);
+  });
+});
