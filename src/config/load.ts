@@ -99,6 +99,11 @@ export function loadConfig(input: LoadInput): AgentConfig {
   if (maxBackoffMs < initialBackoffMs) {
     sink.add(r.labelOf("store.breaker.maxBackoffMs") ?? "store.breaker.maxBackoffMs", `${maxBackoffMs} is less than store.breaker.initialBackoffMs ${initialBackoffMs}`);
   }
+  const workers = r.get<number>("workers");
+  if (workers > 1 && r.get<string>("listen").startsWith("unix:")) {
+    // serve's workers share one port with SO_REUSEPORT; a unix socket file has one owner.
+    sink.add(r.labelOf("workers") ?? "workers", `${workers} workers cannot share the unix socket ${r.get<string>("listen")}: each would replace the others' socket file`, "use one worker on a unix socket, or a TCP listen address (127.0.0.1:12345) for several");
+  }
   const messages = r.get<readonly string[]>("haproxy.messages");
   const limits = fromFile.limits === undefined
     ? [defaultLimit({ intervalUs: r.get<number>("defaultLimit.intervalUs"), burstUs: r.get<number>("defaultLimit.burstUs"), messages })]
@@ -112,7 +117,7 @@ export function loadConfig(input: LoadInput): AgentConfig {
     listen: r.get("listen"),
     ...(r.getOptional("socketMode") === undefined ? {} : { socketMode: r.get<number>("socketMode") }),
     metrics: r.get("metrics"),
-    workers: r.get("workers"),
+    workers,
     memoryLimitPercent: r.get("memoryLimitPercent"),
     allowedPeers: r.get("allowedPeers"),
     logLevel: r.get<LogLevel>("logLevel"),

@@ -79,3 +79,16 @@ describe("check-config --haproxy", () => {
     expect(run(["--haproxy", "/h.cfg", "--haproxy-version", "3"], { files: { "/h.cfg": cfg } }).stderr).toContain("--haproxy-version: expected major.minor such as 2.6 or 3.2");
   });
 });
+
+describe("check-config runs the checks serve runs before listening", () => {
+  test("--workers 2 on a unix socket: check-config and serve both refuse it, with the same line", () => {
+    const flags = ["--listen", "unix:/tmp/spoa-check-config.sock", "--workers", "2"];
+    const checked = run(flags);
+    const line = "--workers: 2 workers cannot share the unix socket unix:/tmp/spoa-check-config.sock: each would replace the others' socket file — use one worker on a unix socket, or a TCP listen address (127.0.0.1:12345) for several";
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain(line);
+    const served = Bun.spawnSync([process.execPath, "src/cli/main.ts", "serve", ...flags], { cwd: resolve(import.meta.dir, "../.."), env: { PATH: process.env.PATH ?? "" }, timeout: 20_000 });
+    expect(served.exitCode).toBe(2);
+    expect(served.stderr.toString()).toContain(line);
+  });
+});

@@ -54,7 +54,8 @@ describe("loadConfig precedence: flags > env > file > defaults", () => {
   });
 
   test("a flag beats env and file", () => {
-    const config = load({ ...file, flags: { ...file.flags, listen: "unix:/run/spoa/spoa.sock" }, env: { SPOE_ADDR: "10.0.0.2:1000" } });
+    // One worker: several cannot share a unix socket.
+    const config = load({ ...file, flags: { ...file.flags, listen: "unix:/run/spoa/spoa.sock", workers: "1" }, env: { SPOE_ADDR: "10.0.0.2:1000" } });
     expect(config.listen).toBe("unix:/run/spoa/spoa.sock");
     expect(config.source.file).toBe("/etc/spoa/policy.yaml");
   });
