@@ -41,6 +41,23 @@ export function adminCurl(config: AgentConfig, command: "inspect" | "reset", pai
   return `curl -sS ${method}-H "Authorization: Bearer $SPOA_ADMIN_TOKEN" 'http://${metrics}/admin/${command}${query === "" ? "" : `?${query}`}'`;
 }
 
+/** The configuration this command computed the keys from, in the words an operator sets it with. */
+export function configSourceText(config: AgentConfig): string {
+  if (config.source.file !== undefined) return `the limits of ${config.source.file}`;
+  const { emissionIntervalUs, burstToleranceUs } = config.limits[0].params;
+  return `no config file: the default limit with SPOA_RATE_INTERVAL=${emissionIntervalUs} SPOA_RATE_BURST=${burstToleranceUs}`;
+}
+
+/**
+ * Why a key can be empty although the client is limited: a key names its limit and rate, so a
+ * command run with other settings than the agents' looks at keys no agent writes.
+ */
+function noStateHint(config: AgentConfig): string {
+  return `no key holds state. Keys are computed from the limits' names and rates, here from ${configSourceText(config)}; ` +
+    "if the agents run with another config file or other SPOA_RATE_* values, run this command with theirs (--config FILE, the same env) — " +
+    "or ask a running agent, which uses its own: curl its /admin/inspect (admin.enabled).";
+}
+
 /** Runs `inspect` or `reset`; resolves with the exit code. */
 export async function adminCommand(command: "inspect" | "reset", args: ParsedArgs, io: AdminCommandIo): Promise<number> {
   let config: AgentConfig;
@@ -75,6 +92,8 @@ export async function adminCommand(command: "inspect" | "reset", args: ParsedArg
     opened = await openValkeyAdmin(config, { nowUs: () => Date.now() * 1000 });
     const report = command === "inspect" ? await opened.admin.inspect(description) : await opened.admin.reset(description);
     io.stdout(JSON.stringify(report, null, 2));
+    const states = "limits" in report ? report.limits.map((l) => l.state?.tatUs ?? null) : report.keys.map((k) => k.tatUs);
+    if (states.length > 0 && states.every((tat) => tat === null)) io.stderr(`spoa-gcra ${command}: warning: ${noStateHint(config)}`);
     return 0;
   } catch (error) {
     if (error instanceof AdminRequestError) {
