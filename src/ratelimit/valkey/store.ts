@@ -6,6 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import { GCRA_LUA } from "../gcra-lua.ts";
+import type { PhaseStore } from "../response/memory-phases.ts";
+import type { PhaseCheck, PhaseDecision, Settlement, SettleResult } from "../response/phase.ts";
+import { decodeRequestPhase, decodeResponsePhase, encodeRequestPhase, encodeResponsePhase } from "../response/phase-codec.ts";
+import { PHASE_LUA } from "../response/phase-lua.ts";
 import { hashTagOf } from "../identity/keys.ts";
 import type { StoreEvent } from "../resilience/resilient-store.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
@@ -59,7 +63,7 @@ export interface ValkeyStoreDeps {
  * await store.close();
  * ```
  */
-export interface ValkeyStore extends LimiterStore, KeyAdmin {
+export interface ValkeyStore extends LimiterStore, KeyAdmin, PhaseStore {
   /** Publishes reset keys on `deps.resets.channel`; rejects without one. */
   announceReset(keys: readonly string[]): Promise<void>;
   /** True when Valkey answered PING within max(deadline, 1 s). */
@@ -70,7 +74,15 @@ export interface ValkeyStore extends LimiterStore, KeyAdmin {
   readonly lateReplies: number;
 }
 
-const SHA = createHash("sha1").update(GCRA_LUA).digest("hex");
+/** A Lua script and its SHA1, as EVALSHA names it. */
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+const scriptOf = (source: string): Script => ({ source, sha: createHash("sha1").update(source).digest("hex") });
+const GCRA: Script = scriptOf(GCRA_LUA);
+/** The two phases of limits that see the response (response/phase-lua.ts): one call per phase, never batched. */
+const PHASES: Script = scriptOf(PHASE_LUA);
 /** Requests per script call: bounds the work one atomic script does while others wait. */
 const MAX_BATCH = 64;
 
@@ -108,30 +120,31 @@ function validate(checks: readonly LimitCheck[]): void {
  */
 const loading = new WeakMap<ValkeyConnection, Map<string, Promise<unknown>>>();
 
-function loadScript(conn: ValkeyConnection, routeKey: string): Promise<unknown> {
+function loadScript(conn: ValkeyConnection, routeKey: string, script: Script = GCRA): Promise<unknown> {
   let byRoute = loading.get(conn);
   if (byRoute === undefined) loading.set(conn, (byRoute = new Map()));
-  let load = byRoute.get(routeKey);
+  const id = `${script.sha}|${routeKey}`;
+  let load = byRoute.get(id);
   if (load === undefined) {
-    load = conn.send(routeKey, ["SCRIPT", "LOAD", GCRA_LUA]).finally(() => byRoute.delete(routeKey));
-    byRoute.set(routeKey, load);
+    load = conn.send(routeKey, ["SCRIPT", "LOAD", script.source]).finally(() => byRoute.delete(id));
+    byRoute.set(id, load);
   }
   return load;
 }
 
-async function runScript(conn: ValkeyConnection, routeKey: string, evalArgs: string[]): Promise<unknown> {
+async function runScript(conn: ValkeyConnection, routeKey: string, evalArgs: string[], script: Script = GCRA): Promise<unknown> {
   try {
-    return await conn.send(routeKey, ["EVALSHA", SHA, ...evalArgs]);
+    return await conn.send(routeKey, ["EVALSHA", script.sha, ...evalArgs]);
   } catch (error) {
     if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
   }
   try {
-    await loadScript(conn, routeKey);
-    return await conn.send(routeKey, ["EVALSHA", SHA, ...evalArgs]);
+    await loadScript(conn, routeKey, script);
+    return await conn.send(routeKey, ["EVALSHA", script.sha, ...evalArgs]);
   } catch (error) {
     // Still not cached there (e.g. a cluster node other than the one that loaded it): send the source.
     if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
-    return await conn.send(routeKey, ["EVAL", GCRA_LUA, ...evalArgs]);
+    return await conn.send(routeKey, ["EVAL", script.source, ...evalArgs]);
   }
 }
 
@@ -258,6 +271,53 @@ class ValkeyLimiterStore implements ValkeyStore {
       // An error reply is Valkey answering; a dropped connection is not.
       if (asStoreError(error).code === "reply") answeredLate?.();
       this.#fail(items, error);
+    });
+  }
+
+  request(checks: readonly PhaseCheck[], leaseId: string): Promise<PhaseDecision> {
+    validate(checks);
+    return this.#phase(checks[0]?.key, encodeRequestPhase(checks, leaseId, this.#options.keyPrefix), (reply) => decodeRequestPhase(reply, checks.length));
+  }
+
+  response(settlements: readonly Settlement[], leaseId: string): Promise<SettleResult[]> {
+    return this.#phase(settlements[0]?.key, encodeResponsePhase(settlements, leaseId, this.#options.keyPrefix), (reply) => decodeResponsePhase(reply, settlements.length));
+  }
+
+  /**
+   * One phase script call for one request, with the decision deadline. Not batched: requests
+   * with response-phase limits are the few that carry a cost or hold a slot, and a call per
+   * phase keeps each one's keys on its own slot.
+   */
+  #phase<T>(firstKey: string | undefined, args: string[], decode: (reply: unknown) => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
+    if (firstKey === undefined) return Promise.resolve(decode([]));
+    const conn = this.#connections[this.#next++ % this.#connections.length];
+    const routeKey = this.#options.keyPrefix + firstKey;
+    const sentMs = performance.now();
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        reject(new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`));
+      }, this.#options.deadlineMs);
+      runScript(conn, routeKey, args, PHASES).then((reply) => {
+        clearTimeout(timer);
+        if (done) return void this.#deps.onEvent?.({ kind: "late-reply" });
+        done = true;
+        this.#deps.onEvent?.({ kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 });
+        try {
+          resolve(decode(reply));
+        } catch (error) {
+          reject(asStoreError(error));
+        }
+      }, (error: unknown) => {
+        clearTimeout(timer);
+        if (done) return;
+        done = true;
+        const storeError = asStoreError(error);
+        this.#report(`call-${storeError.code}`, "Valkey call failed", { code: storeError.code, error: errorMessage(error) });
+        reject(storeError);
+      });
     });
   }
 

@@ -1,0 +1,173 @@
+/**
+ * The two phases as one Lua script inside Valkey, on the server's clock: the same formulas as
+ * phase.ts, postpaid.ts and lease.ts, line by line. One call per phase of a request; every key
+ * of a request shares its hash tag (keys.ts), and a check's lease set is its key plus `:lease`,
+ * so one call touches one cluster slot.
+ *
+ * Leases are a sorted set per key: member = the request's lease id, score = its expiry in µs.
+ * `ZREMRANGEBYSCORE key -inf now` drops expired members before counting (invisible: they no
+ * longer count anyway); the set's own PEXPIRE follows the latest expiry, so a key whose
+ * responses were all lost disappears by itself.
+ *
+ * Calling convention:
+ * ```
+ * KEYS = per check: key, key..':lease'
+ * request:  ARGV = ['req', leaseId, n, per check: rate (1 request | 2 postpaid), T, τ, cost, shadow 0|1, leaseMax (0 none), leaseTtlUs]
+ *           reply = [allowed, decidingIndex, per check: allowed, neverPasses, retryAfterUs, remaining, resetUs, leaseDenied, inFlight]
+ * response: ARGV = ['res', leaseId, n, per settlement: rate (1|2), T, τ, estimate, actual (−1 unknown), lease 0|1]
+ *           reply = per settlement: [released, remaining, resetUs]
+ * ```
+ * Numbers are exact as in gcra-lua.ts (epoch µs < 2^53; TATs stored with `%.0f`).
+ * @module
+ */
+
+/** Arguments per check in a request call. */
+export const PHASE_REQUEST_ARGS = 7;
+/** Integers per check in a request reply (after the two of the header). */
+export const PHASE_REQUEST_REPLY = 7;
+/** Arguments per settlement in a response call. */
+export const PHASE_RESPONSE_ARGS = 6;
+/** Integers per settlement in a response reply. */
+export const PHASE_RESPONSE_REPLY = 3;
+
+/** The Lua source (Valkey 8 / Lua 5.1). */
+export const PHASE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local id = ARGV[2]
+local n = tonumber(ARGV[3])
+local out = {}
+local function rem(cap, ahead, em)
+  local r = math.floor((cap - ahead) / em)
+  if r < 0 then r = 0 end
+  return r
+end
+local function keep(key, tat)
+  local ttl = math.ceil((tat - now) / 1000)
+  if ttl < 1 then ttl = 1 end
+  redis.call('SET', key, string.format('%.0f', tat), 'PX', string.format('%.0f', ttl))
+end
+if ARGV[1] == 'req' then
+  local T, cap, tat, nt, ok, never, retry, shadow, lmax, lttl, live, ldenied = {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}
+  local reqOk = true
+  local a = 4
+  for i = 1, n do
+    local kind = ARGV[a]
+    local em = tonumber(ARGV[a + 1])
+    local c = tonumber(ARGV[a + 2]) + em
+    local cost = tonumber(ARGV[a + 3])
+    shadow[i] = ARGV[a + 4] == '1'
+    lmax[i] = tonumber(ARGV[a + 5])
+    lttl[i] = tonumber(ARGV[a + 6])
+    a = a + 7
+    local stored = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '')
+    local cur = now
+    local rok, rnever, rretry, rnt
+    if kind == '2' then
+      if stored and stored > now then cur = stored end
+      local need = cost
+      if need < 1 then need = 1 end
+      if need * em > c then
+        rok, rnever, rretry, rnt = false, true, 0, cur
+      else
+        local allowAt = cur + need * em - c
+        if now >= allowAt then rok, rnever, rretry, rnt = true, false, 0, cur + cost * em
+        else rok, rnever, rretry, rnt = false, false, allowAt - now, cur end
+      end
+    else
+      if stored then
+        if stored < now then cur = now elseif stored > now + c then cur = now + c else cur = stored end
+      end
+      local inc = cost * em
+      if inc > c then
+        rok, rnever, rretry, rnt = false, true, 0, cur
+      else
+        local allowAt = cur + inc - c
+        if now >= allowAt then rok, rnever, rretry, rnt = true, false, 0, cur + inc
+        else rok, rnever, rretry, rnt = false, false, allowAt - now, cur end
+      end
+    end
+    live[i] = 0
+    ldenied[i] = false
+    if lmax[i] > 0 then
+      redis.call('ZREMRANGEBYSCORE', KEYS[2 * i], '-inf', string.format('%.0f', now))
+      live[i] = redis.call('ZCARD', KEYS[2 * i])
+      ldenied[i] = live[i] >= lmax[i]
+    end
+    if ldenied[i] and not rnever and rretry < 1000000 then rretry = 1000000 end
+    ok[i] = rok and not ldenied[i]
+    if ok[i] then rretry = 0 end
+    T[i], cap[i], tat[i], nt[i], never[i], retry[i] = em, c, cur, rnt, rnever, rretry
+    if not ok[i] and not shadow[i] then reqOk = false end
+  end
+  local deciding = -1
+  local fewest = nil
+  out[1] = reqOk and 1 or 0
+  local o = 2
+  for i = 1, n do
+    local final = tat[i]
+    local inFlight = live[i]
+    if reqOk and ok[i] then
+      final = nt[i]
+      if final > now and final ~= tat[i] then keep(KEYS[2 * i - 1], final) end
+      if lmax[i] > 0 then
+        local expiry = now + lttl[i]
+        redis.call('ZADD', KEYS[2 * i], string.format('%.0f', expiry), id)
+        local ms = math.ceil(lttl[i] / 1000)
+        if redis.call('PTTL', KEYS[2 * i]) < ms then redis.call('PEXPIRE', KEYS[2 * i], string.format('%.0f', ms)) end
+        inFlight = inFlight + 1
+      end
+    end
+    local remaining = rem(cap[i], final - now, T[i])
+    if not shadow[i] then
+      if reqOk then
+        if fewest == nil or remaining < fewest then fewest, deciding = remaining, i - 1 end
+      elseif deciding == -1 and not ok[i] then
+        deciding = i - 1
+      end
+    end
+    out[o + 1] = ok[i] and 1 or 0
+    out[o + 2] = never[i] and 1 or 0
+    out[o + 3] = retry[i]
+    out[o + 4] = remaining
+    out[o + 5] = final - now
+    out[o + 6] = ldenied[i] and 1 or 0
+    out[o + 7] = inFlight
+    o = o + 7
+  end
+  out[2] = deciding
+  return out
+end
+local a = 4
+for i = 1, n do
+  local kind = ARGV[a]
+  local em = tonumber(ARGV[a + 1])
+  local c = tonumber(ARGV[a + 2]) + em
+  local est = tonumber(ARGV[a + 3])
+  local act = tonumber(ARGV[a + 4])
+  local lease = ARGV[a + 5] == '1'
+  a = a + 6
+  local stored = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '')
+  local released = 0
+  if lease then
+    local expiry = redis.call('ZSCORE', KEYS[2 * i], id)
+    if expiry then
+      redis.call('ZREM', KEYS[2 * i], id)
+      if tonumber(expiry) > now then released = 1 end
+    end
+  end
+  local cur = now
+  if stored and stored > now then cur = stored end
+  if kind == '2' and act >= 0 then
+    local next = cur + (act - est) * em
+    if next < now then next = now end
+    if next > now + 2 * c then next = now + 2 * c end
+    if next > now then keep(KEYS[2 * i - 1], next) elseif stored then redis.call('DEL', KEYS[2 * i - 1]) end
+    cur = next
+  end
+  out[3 * i - 2] = released
+  out[3 * i - 1] = rem(c, cur - now, em)
+  out[3 * i] = cur - now
+end
+return out
+`;
