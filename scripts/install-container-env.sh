@@ -205,7 +205,18 @@ if ! have haproxy:3.2 || ! have valkey:9; then
   prepare_root "$ROOTS/sid"
   have root:sid || import_root "$ROOTS/sid" root:sid
   have haproxy:3.2 || derive haproxy:3.2 root:sid "${HAPROXY[@]}"
-  have valkey:9 || derive valkey:9 root:sid 'CMD ["valkey-server"]' "USER valkey" "WORKDIR /data" "EXPOSE 6379"
+  if ! have valkey:9; then
+    # The official valkey image builds valkey-server with protected mode off (it listens on the
+    # container network without a password); Debian's keeps it on. This entrypoint restores the
+    # official image's behaviour for a command line that does not set it.
+    mkdir -p "$work/empty"
+    printf '%s\n' '#!/bin/sh' '# Like the official valkey image: protected mode off unless the command sets it.' \
+      'case "$*" in *protected-mode*) exec "$@" ;; esac' \
+      '[ "$1" = valkey-server ] && exec "$@" --protected-mode no' 'exec "$@"' >"$work/empty/docker-entrypoint.sh"
+    chmod 755 "$work/empty/docker-entrypoint.sh"
+    derive valkey:9 root:sid "COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh" \
+      'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'CMD ["valkey-server"]' "USER valkey" "WORKDIR /data" "EXPOSE 6379"
+  fi
 fi
 
 pod images --filter "label=$LABEL" --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sed 's/^/install-container-env: /'

@@ -36,7 +36,8 @@ describe("the default metrics address", () => {
     expect(read("Containerfile")).toMatch(new RegExp(`EXPOSE .*\\b${port}\\b`));
     const compose = read("deploy/compose.yaml");
     expect(compose).toContain(`METRICS_ADDR: 0.0.0.0:${port}`);
-    expect(compose).toContain(`"127.0.0.1:${port}:${port}"`);
+    // The host side is a variable (METRICS_PORT) defaulting to the same port.
+    expect(compose).toContain(`"127.0.0.1:\${METRICS_PORT:-${port}}:${port}"`);
   });
 
   test("the Kubernetes sidecar sets METRICS_ADDR=0.0.0.0:<port> explicitly, so Prometheus can scrape the pod", () => {
