@@ -6,7 +6,7 @@
  * error (`set-on-error`: timeout processing, a dead agent), 502 no decision at all.
  * @module
  */
-import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "./haproxy.ts";
+import { type HaproxyProcess, spoeFrontendConfig, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "./haproxy.ts";
 import { httpRequest } from "./http-client.ts";
 import { freePort, waitFor } from "./ports.ts";
 
@@ -24,32 +24,18 @@ export async function startHaproxyFor(agentPort: number): Promise<{ haproxy: Hap
   const port = await freePort();
   const spoe = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG });
   const cfg = writeTempFiles({
-    "haproxy.cfg": `
-global
-    maxconn 1000
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${port}
-    filter spoe engine ratelimit config ${spoe["spoe.conf"]}
-    http-request return status 503 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }
-    http-request return status 502 content-type text/plain string "no decision" if !{ var(sess.rl.ip_score) -m found }
-    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 203 content-type text/plain string "degraded" if { var(txn.rl.degraded) -m int eq 1 }
-    http-request return status 200 content-type text/plain string "ok"
-
-backend be_spoa
-    mode tcp
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 127.0.0.1:${agentPort} check inter 1s
-`,
+    "haproxy.cfg": spoeFrontendConfig({
+      frontendPort: port,
+      server: `127.0.0.1:${agentPort}`,
+      spoeFile: spoe["spoe.conf"],
+      rules: [
+        `http-request return status 503 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }`,
+        `http-request return status 502 content-type text/plain string "no decision" if !{ var(sess.rl.ip_score) -m found }`,
+        `http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }`,
+        `http-request return status 203 content-type text/plain string "degraded" if { var(txn.rl.degraded) -m int eq 1 }`,
+        `http-request return status 200 content-type text/plain string "ok"`,
+      ],
+    }),
   });
   const haproxy = await startHaproxy({ configFile: cfg["haproxy.cfg"], waitPort: port });
   await waitFor("HAProxy to pass a request", async () => [200, 203].includes((await httpRequest({ port })).status), 10_000);
