@@ -28,25 +28,51 @@ export function valkeyTarget(valkey: ValkeyStoreOptions): string {
 
 const ms = (fromMs: number) => (performance.now() - fromMs).toFixed(1);
 
+/** The fix for a connection error the probe met, in the settings' own names; undefined when there is no obvious one. */
+export function probeHint(error: string): string | undefined {
+  if (/NOAUTH/.test(error)) return "fix: Valkey wants a password — set VALKEY_PASSWORD or store.valkey.passwordFile (--valkey-password-file), and store.valkey.username for an ACL user";
+  if (/WRONGPASS|invalid username-password/i.test(error)) return "fix: Valkey refused the user name or password — check VALKEY_PASSWORD / the password file and store.valkey.username (--valkey-username)";
+  if (/ECONNREFUSED/.test(error)) return "fix: nothing listens there — start Valkey, or correct the address (--valkey-url / VALKEY_URL, --valkey-nodes, --valkey-sentinels)";
+  if (/ENOTFOUND|EAI_AGAIN/.test(error)) return "fix: the host name does not resolve — correct the address (--valkey-url / VALKEY_URL)";
+  if (/^no answer$/.test(error)) return "fix: something accepts connections there but does not answer: is it Valkey (a TLS port needs rediss://), or a firewall holding the connection?";
+  return undefined;
+}
+
 /** Probes the Valkey of `config`; never throws for Valkey trouble (it is the report). */
 export async function probeValkey(config: AgentConfig): Promise<ProbeReport> {
   const valkey = config.store.valkey;
   if (valkey === undefined) return { ok: true, lines: ["Valkey probe: no Valkey configured (in-memory store); nothing to probe"] };
   const target = valkeyTarget(valkey);
   const errors: string[] = [];
+  // A refused connection or a refused login will not heal within the wait: report it at once.
+  // (Standalone only: a cluster seed node may refuse while the others answer.)
+  let fatal = (): void => {};
+  const fatalError = new Promise<undefined>((resolve) => (fatal = () => resolve(undefined)));
   const { createValkeyStore } = await import("../ratelimit/valkey/store.ts");
-  const store = await createValkeyStore({ ...valkey, keyPrefix: "", deadlineMs: Math.max(valkey.deadlineMs, PROBE_WAIT_MS), connections: 1 }, {
+  const begun = performance.now();
+  const opening = createValkeyStore({ ...valkey, keyPrefix: "", deadlineMs: Math.max(valkey.deadlineMs, PROBE_WAIT_MS), connections: 1 }, {
     clock: systemClock,
     connectWaitMs: PROBE_WAIT_MS,
-    log: (_level, msg, fields) => errors.push(`${msg}: ${String(fields.error ?? fields.code ?? "")}`),
+    log: (_level, msg, fields) => {
+      const text = `${msg}: ${String(fields.error ?? fields.code ?? "")}`;
+      errors.push(text);
+      if (valkey.url !== undefined && /NOAUTH|WRONGPASS|invalid username-password|ECONNREFUSED|ENOTFOUND/i.test(text)) fatal();
+    },
   });
   const failed = (what: string): ProbeReport => {
     const why = errors.length > 0 ? errors[errors.length - 1] : "no answer";
-    return { ok: false, lines: [`Valkey probe: FAILED (${target})`, `  ${what}: ${why}`] };
+    const hint = probeHint(why);
+    return { ok: false, lines: [`Valkey probe: FAILED (${target})`, `  ${what}: ${why}`, ...(hint === undefined ? [] : [`  ${hint}`])] };
   };
+  const store = await Promise.race([opening, fatalError]);
+  if (store === undefined) {
+    void opening.then((s) => s.close()).catch(() => undefined);
+    return failed(`connection failed after ${ms(begun)} ms`);
+  }
   try {
     let started = performance.now();
-    if (!(await store.ping())) return failed(`PING unanswered after ${ms(started)} ms`);
+    // Unanswered: the time since the connection was opened, the first connection's wait included.
+    if (!(await store.ping())) return failed(`PING unanswered after ${ms(begun)} ms`);
     const pingMs = ms(started);
     // A hash-tagged key of its own, so a cluster routes it like any limit key; deleted below.
     const key = `${config.store.keyPrefix}{probe:${crypto.randomUUID()}}`;
