@@ -13,6 +13,9 @@ import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { LimitDefinition } from "../ratelimit/policy/types.ts";
 import { type KeyAdmin, keyView, type KeyView, type StoredKey } from "../ratelimit/store-admin.ts";
 import type { Clock } from "../ratelimit/store.ts";
+import { parseIp } from "../ratelimit/identity/ip.ts";
+import { neededArgs, SHIPPED_SPOE_ARGS } from "../config/limit-args.ts";
+import { closest } from "../config/suggest.ts";
 
 /** The deny cache as the admin sees it (DenyCache implements it). */
 export interface DenialsAdmin {
@@ -63,19 +66,35 @@ export function describeRequest(pairs: Iterable<readonly [string, string]>, conf
   let limit: string | undefined;
   const keys: string[] = [];
   const args: NamedData[] = [];
+  const { sourceArg, forwardedArg, xffArg } = config.identity;
+  // Bare names are the arguments the shipped SPOE config sends and those the identity and the
+  // limits read; anything else is a typo (`ipp=`), which would otherwise inspect the "unknown"
+  // client and answer 200.
+  const known = new Set([sourceArg, forwardedArg, xffArg, ...SHIPPED_SPOE_ARGS.keys(), ...config.limits.flatMap((l) => neededArgs(l).map((n) => n.arg))]);
   for (const [rawName, value] of pairs) {
     if (rawName === "message") name = value;
     else if (rawName === "limit") limit = value;
     else if (rawName === "key") keys.push(value);
-    else if (rawName === "ip") args.push({ name: config.identity.sourceArg, kind: "string", value });
-    else {
+    else if (rawName === "ip") {
+      if (parseIp(value) === undefined) throw new AdminRequestError(`ip ${JSON.stringify(value)} is not an IPv4 or IPv6 address (for example ip=203.0.113.7 or ip=2001:db8::1)`);
+      args.push({ name: sourceArg, kind: "string", value });
+    } else {
       const argName = rawName.startsWith("arg.") ? rawName.slice(4) : rawName;
       if (argName === "") throw new AdminRequestError(`"${rawName}" names no argument (write arg.NAME=value)`);
+      if (argName === rawName && !known.has(argName)) {
+        const guess = closest(rawName, ["ip", "message", "limit", "key", ...known]);
+        throw new AdminRequestError(
+          `unknown parameter "${rawName}"${guess === undefined ? "" : ` (did you mean ${guess}?)`}: use ip, message, limit, key, an argument HAProxy sends (${[...known].join(", ")}), or arg.NAME for any other`,
+        );
+      }
       args.push({ name: argName, kind: "string", value });
     }
   }
   if (limit !== undefined && !config.limits.some((l) => l.name === limit)) {
     throw new AdminRequestError(`no limit is called "${limit}" (limits: ${config.limits.map((l) => l.name).join(", ")})`);
+  }
+  if (keys.length === 0 && !args.some((a) => a.name === sourceArg || a.name === forwardedArg || a.name === xffArg)) {
+    throw new AdminRequestError(`name the client: ip=ADDRESS (or ${forwardedArg}/${xffArg} with a trusted proxy's ip); without it every limit keyed by identity reads the "unknown" client's key`);
   }
   return { message: { name, args }, ...(limit === undefined ? {} : { limit }), keys };
 }
