@@ -142,10 +142,19 @@ describe("architecture", () => {
     for (const spec of specs) expect(spec).not.toMatch(/src\/(runtime|app|cli)\//);
   });
 
-  test("package.json and deno.json export the same entry points", () => {
+  test("package.json and deno.json name and export the same entry points", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
-    expect(pkg.exports).toEqual(deno.exports);
-    expect(pkg.version).toEqual(deno.version);
+    const sources = Object.fromEntries(Object.entries(pkg.exports as Record<string, { bun: string }>).map(([entry, targets]) => [entry, targets.bun]));
+    expect(sources).toEqual(deno.exports);
+    expect([pkg.name, pkg.version]).toEqual([deno.name, deno.version]);
+  });
+
+  test("each npm entry ships its source to Bun and its build (JavaScript, declarations) to everything else", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    for (const [entry, targets] of Object.entries(pkg.exports as Record<string, Record<string, string>>)) {
+      const built = targets.bun.replace(/^\.\//, "./dist/npm/").replace(/\.ts$/, "");
+      expect({ entry, ...targets } as Record<string, string>).toEqual({ entry, types: `${built}.d.ts`, bun: targets.bun, default: `${built}.js` });
+    }
   });
 });

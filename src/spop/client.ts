@@ -1,21 +1,42 @@
 /**
- * The HAProxy side of SPOP for tests: builds HELLO/NOTIFY/DISCONNECT frames with the codec and
- * parses the agent's replies. Independent of any transport: `SpopClient` sends through a
- * callback and is fed received bytes, so the same code drives an in-memory transport or a socket.
+ * The HAProxy side of SPOP, for testing agents: builds HELLO/NOTIFY/DISCONNECT frames with the
+ * codec and parses the agent's replies. Independent of any transport: `SpopClient` sends
+ * through a callback and is fed received bytes, so the same code drives an in-memory
+ * transport or a socket.
  * @module
  */
-import { type DecodedFrame, decodeFrame } from "../../src/spop/codec.ts";
-import { type HaproxyHello, writeDisconnect, writeHaproxyHello, writeNotify } from "../../src/spop/frame.ts";
-import { type Message, FrameFlag, FrameType } from "../../src/spop/types.ts";
-import { Writer } from "../../src/spop/writer.ts";
+import { type DecodedFrame, decodeFrame } from "./codec.ts";
+import { type HaproxyHello, writeDisconnect, writeHaproxyHello, writeNotify } from "./frame.ts";
+import { type Message, FrameFlag, FrameType } from "./types.ts";
+import { Writer } from "./writer.ts";
 
-/** Stream-id and frame-id of a NOTIFY; bigints for ids ≥ 2^53. */
+/**
+ * Stream-id and frame-id of a NOTIFY; bigints for ids ≥ 2^53.
+ *
+ * @example The ids of the first NOTIFY of stream 7
+ * ```ts
+ * import type { NotifyIds } from "@spoa-gcra/spoa-gcra/testing";
+ *
+ * const ids: NotifyIds = { streamId: 7, frameId: 1 };
+ * console.assert(ids.frameId === 1);
+ * ```
+ */
 export interface NotifyIds {
   readonly streamId: number | bigint;
   readonly frameId: number | bigint;
 }
 
-/** The HELLO a 3.1+ HAProxy sends at runtime (vector V1 content). */
+/**
+ * The HELLO a 3.1+ HAProxy sends at runtime (spop-protocol.md §11 vector V1): version 2.0,
+ * max-frame-size 16380, pipelining. `SpopClient.hello()` sends it unless told otherwise.
+ *
+ * @example What the engine negotiates against
+ * ```ts
+ * import { RUNTIME_HELLO } from "@spoa-gcra/spoa-gcra/testing";
+ *
+ * console.assert(RUNTIME_HELLO.maxFrameSize === 16380 && RUNTIME_HELLO.capabilities.includes("pipelining"));
+ * ```
+ */
 export const RUNTIME_HELLO: HaproxyHello = Object.freeze({
   supportedVersions: ["2.0"],
   maxFrameSize: 16380,
@@ -62,7 +83,17 @@ export function message(name: string, key = "k"): Message {
   return { name, args: [{ name: "key", kind: "string", value: key }] };
 }
 
-/** One decoded agent frame plus its exact bytes (length prefix included). */
+/**
+ * One decoded agent frame plus its exact bytes (length prefix included).
+ *
+ * @example Tell ACKs from other replies
+ * ```ts
+ * import type { AgentReply } from "@spoa-gcra/spoa-gcra/testing";
+ *
+ * const describe = (reply: AgentReply) => (reply.type === "ack" ? `ACK ${reply.streamId}/${reply.frameId}` : reply.type);
+ * console.assert(typeof describe === "function");
+ * ```
+ */
 export type AgentReply = DecodedFrame & { readonly bytes: Uint8Array };
 
 /** Splits a byte stream into whole frames; keeps an incomplete tail for the next push. */
@@ -101,7 +132,24 @@ export function parseReplies(bytes: Uint8Array): AgentReply[] {
   return replies;
 }
 
-/** A HAProxy-side session: sends frames via `send`, collects replies fed to `receive`. */
+/**
+ * A HAProxy-side session: sends frames via `send`, collects the agent's replies fed to
+ * `receive`, and resolves `waitForReplies` as they arrive.
+ *
+ * @example Ask an agent in memory and read its ACK
+ * ```ts
+ * import { Agent, setVar } from "@spoa-gcra/spoa-gcra";
+ * import { timers } from "@spoa-gcra/spoa-gcra/bun";
+ * import { connectInMemory } from "@spoa-gcra/spoa-gcra/testing";
+ *
+ * const agent = new Agent({ handler: { handle: () => [setVar("txn", "ok", true)], failureActions: () => [] }, timers });
+ * const { client } = connectInMemory(agent);
+ * client.hello();
+ * client.notify({ streamId: 1, frameId: 1 }, [{ name: "check", args: [] }]);
+ * await client.waitForReplies(2);
+ * console.assert(JSON.stringify(client.acks()[0].actions) === JSON.stringify([setVar("txn", "ok", true)]));
+ * ```
+ */
 export class SpopClient {
   /** Every reply received so far, in order. */
   readonly replies: AgentReply[] = [];
@@ -109,31 +157,52 @@ export class SpopClient {
   readonly #parser = new ReplyParser();
   #waiters: Array<{ count: number; resolve: () => void }> = [];
 
+  /**
+   * A session that writes through `send`.
+   * @param send Delivers bytes to the agent (e.g. `MemoryTransport.send` or a socket's write).
+   */
   constructor(send: (bytes: Uint8Array) => void) {
     this.#send = send;
   }
 
-  /** Sends raw bytes (one or several frames, or a fragment of one). */
+  /**
+   * Sends raw bytes (one or several frames, or a fragment of one).
+   * @param bytes Anything, malformed frames included.
+   */
   sendRaw(bytes: Uint8Array): void {
     this.#send(bytes);
   }
 
-  /** Sends a HAPROXY-HELLO. */
+  /**
+   * Sends a HAPROXY-HELLO.
+   * @param overrides Fields that differ from `RUNTIME_HELLO` (e.g. `{ healthcheck: true }`).
+   */
   hello(overrides: Partial<HaproxyHello> = {}): void {
     this.#send(helloFrame(overrides));
   }
 
-  /** Sends a NOTIFY. */
+  /**
+   * Sends a NOTIFY.
+   * @param ids Its stream-id and frame-id; the ACK carries the same.
+   * @param messages The messages HAProxy would send (name and typed arguments).
+   */
   notify(ids: NotifyIds, messages: readonly Message[]): void {
     this.#send(notifyFrame(ids, messages));
   }
 
-  /** Sends a HAPROXY-DISCONNECT. */
+  /**
+   * Sends a HAPROXY-DISCONNECT.
+   * @param status The status code (0: normal).
+   * @param message The text; defaults to HAProxy's for the status.
+   */
   disconnect(status = 0, message?: string): void {
     this.#send(disconnectFrame(status, message));
   }
 
-  /** Feed bytes received from the agent. */
+  /**
+   * Feed bytes received from the agent.
+   * @param bytes Any slice of the agent's output; incomplete frames wait for the rest.
+   */
   receive(bytes: Uint8Array): void {
     this.replies.push(...this.#parser.push(bytes));
     this.#waiters = this.#waiters.filter((w) => {
@@ -143,7 +212,11 @@ export class SpopClient {
     });
   }
 
-  /** Resolves once `count` replies in total have arrived. */
+  /**
+   * Resolves once `count` replies in total have arrived.
+   * @param count Replies since the session began, the AGENT-HELLO included.
+   * @returns Every reply so far.
+   */
   waitForReplies(count: number): Promise<AgentReply[]> {
     if (this.replies.length >= count) return Promise.resolve(this.replies);
     return new Promise((resolve) => {
@@ -151,7 +224,10 @@ export class SpopClient {
     });
   }
 
-  /** The ACK replies received so far. */
+  /**
+   * The ACK replies received so far.
+   * @returns The ACKs in arrival order.
+   */
   acks(): Array<Extract<AgentReply, { type: "ack" }>> {
     return this.replies.filter((r): r is Extract<AgentReply, { type: "ack" }> => r.type === "ack");
   }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { AckBatch, PADDING_ACTIONS } from "../../src/agent/ack-batch.ts";
 import { viewFrame } from "../../src/spop/frame-view.ts";
 import type { Action } from "../../src/spop/types.ts";
-import { parseReplies } from "../helpers/spop-client.ts";
+import { parseReplies } from "../../src/spop/client.ts";
 import { settle } from "./harness.ts";
 
 const ids = { idBytes: new Uint8Array([1, 1]) };

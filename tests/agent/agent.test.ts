@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Agent } from "../../src/agent/agent.ts";
 import { DRAIN_QUIET_MS } from "../../src/agent/connection.ts";
-import { MemoryTransport } from "../helpers/memory-transport.ts";
-import { message, notifyFrame } from "../helpers/spop-client.ts";
+import { MemoryTransport } from "../../src/agent/memory-transport.ts";
+import { message, notifyFrame } from "../../src/spop/client.ts";
 import { answerFor, deferred, FakeTimers, handlerOf, harness, settle } from "./harness.ts";
 import { V1, V14, V5 } from "./vectors.ts";
 

@@ -5,7 +5,7 @@ import { isPromiseLike } from "../../src/agent/promise-like.ts";
 import { safeEvents } from "../../src/agent/events.ts";
 import type { NotifyHandler } from "../../src/agent/handler.ts";
 import type { Action } from "../../src/spop/types.ts";
-import { parseReplies } from "../helpers/spop-client.ts";
+import { parseReplies } from "../../src/spop/client.ts";
 import { FAILURE_ACTIONS } from "./harness.ts";
 
 const ids = { idBytes: new Uint8Array([5, 1]) };

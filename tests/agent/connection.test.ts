@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Writer } from "../../src/spop/writer.ts";
 import type { Action, Message } from "../../src/spop/types.ts";
-import { helloFrame, message, notifyFrame, rawFrame } from "../helpers/spop-client.ts";
+import { helloFrame, message, notifyFrame, rawFrame } from "../../src/spop/client.ts";
 import { answerFor, FAILURE_ACTIONS, deferred, handlerOf, harness, type Peer, settle } from "./harness.ts";
 import { V1, V12, V14, V1B, V2, V3, V4B, V5, V5_CLASSIC } from "./vectors.ts";
 

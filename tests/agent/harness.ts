@@ -8,8 +8,8 @@ import type { AgentEvents, CloseReason } from "../../src/agent/events.ts";
 import type { HandlerResult, NotifyContext, NotifyHandler } from "../../src/agent/handler.ts";
 import type { Timers } from "../../src/agent/transport.ts";
 import type { Action, Message } from "../../src/spop/types.ts";
-import { MemoryTransport } from "../helpers/memory-transport.ts";
-import { parseReplies, SpopClient } from "../helpers/spop-client.ts";
+import { MemoryTransport } from "../../src/agent/memory-transport.ts";
+import { parseReplies, SpopClient } from "../../src/spop/client.ts";
 
 /** Timers that only fire when the test says so. */
 export class FakeTimers implements Timers {

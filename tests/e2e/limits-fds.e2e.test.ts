@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net";
 import type { AgentRuntime } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { scrape, sumOf, valueOf } from "../helpers/prometheus.ts";
-import { helloFrame } from "../helpers/spop-client.ts";
+import { helloFrame } from "../../src/spop/client.ts";
 import { connectMany, loadIp } from "../helpers/spop-load.ts";
 import { startWrappedAgent } from "../helpers/wrapped-agent.ts";
 

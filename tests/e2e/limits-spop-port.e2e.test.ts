@@ -6,7 +6,7 @@ import { connect, type Socket } from "node:net";
 import { type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort } from "../helpers/ports.ts";
 import { scrape, valueOf } from "../helpers/prometheus.ts";
-import { helloFrame } from "../helpers/spop-client.ts";
+import { helloFrame } from "../../src/spop/client.ts";
 
 /** Connects from `localAddress`, sends HAPROXY-HELLO, and reports what came back before the close. */
 function helloFrom(port: number, localAddress: string): Promise<{ bytes: number; closed: boolean }> {

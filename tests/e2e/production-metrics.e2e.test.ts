@@ -8,7 +8,7 @@ import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { getPath, portOf, scrape, sumOf, valueOf } from "../helpers/prometheus.ts";
-import { rawFrame } from "../helpers/spop-client.ts";
+import { rawFrame } from "../../src/spop/client.ts";
 import { connectLoad, type LoadConnection, loadIp, withDeadline } from "../helpers/spop-load.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 

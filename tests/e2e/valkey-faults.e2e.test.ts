@@ -26,7 +26,7 @@ import {
 import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { type AgentReply, SpopClient } from "../helpers/spop-client.ts";
+import { type AgentReply, SpopClient } from "../../src/spop/client.ts";
 import { openSocket } from "../helpers/spop-load.ts";
 import { checkRateMessage, clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";

@@ -9,7 +9,7 @@ import { connect, type Socket } from "node:net";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { portOf, scrape, sumOf } from "../helpers/prometheus.ts";
-import { type AgentReply, ReplyParser } from "../helpers/spop-client.ts";
+import { type AgentReply, ReplyParser } from "../../src/spop/client.ts";
 import { connectLoad } from "../helpers/spop-load.ts";
 import { FUZZ_REGRESSIONS } from "../fixtures/fuzz-regressions.ts";
 import { hex } from "../fixtures/spop-vectors.ts";

@@ -6,7 +6,7 @@
  */
 import { FUZZ_REGRESSIONS } from "../fixtures/fuzz-regressions.ts";
 import { hex, NEGATIVE_VECTORS, VECTORS } from "../fixtures/spop-vectors.ts";
-import { disconnectFrame, helloFrame, notifyFrame } from "../helpers/spop-client.ts";
+import { disconnectFrame, helloFrame, notifyFrame } from "../../src/spop/client.ts";
 import { checkRateMessage } from "../helpers/spop-socket.ts";
 import type { Message } from "../../src/spop/types.ts";
 import { concat } from "./mutate.ts";

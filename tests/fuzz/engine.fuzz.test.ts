@@ -12,7 +12,7 @@ import { readVarint } from "../../src/spop/varint.ts";
 import { answerFor, handlerOf, harness } from "../agent/harness.ts";
 import { FUZZ_REGRESSIONS } from "../fixtures/fuzz-regressions.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
-import { parseReplies } from "../helpers/spop-client.ts";
+import { parseReplies } from "../../src/spop/client.ts";
 import { fuzz, hexOf, LEGAL_STATUSES, type Random } from "./fuzz-kit.ts";
 import { randomChunks } from "./mutate.ts";
 import { pick, sessionBytes } from "./sessions.ts";

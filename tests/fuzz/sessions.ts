@@ -5,7 +5,7 @@
  * @module
  */
 import { FrameType } from "../../src/spop/types.ts";
-import { helloFrame } from "../helpers/spop-client.ts";
+import { helloFrame } from "../../src/spop/client.ts";
 import { SPOP_CORPUS } from "./corpus.ts";
 import type { Random } from "./fuzz-kit.ts";
 import { concat, mutateFrameBody, randomBytes, spopInput } from "./mutate.ts";

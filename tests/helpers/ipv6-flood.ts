@@ -6,7 +6,7 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import { helloFrame, notifyFrame } from "./spop-client.ts";
+import { helloFrame, notifyFrame } from "../../src/spop/client.ts";
 
 /** Options of a flood; every field but `port` has a default. */
 export interface FloodOptions {

@@ -7,7 +7,7 @@
 import { connect, type Socket } from "node:net";
 import type { Action, Message, TypedData } from "../../src/spop/types.ts";
 import type { AgentProcess } from "./agent-process.ts";
-import { type AgentReply, helloFrame, notifyFrame, ReplyParser } from "./spop-client.ts";
+import { type AgentReply, helloFrame, notifyFrame, ReplyParser } from "../../src/spop/client.ts";
 
 /** One SPOP connection to the agent after a successful HELLO. */
 export interface SpopConnection {

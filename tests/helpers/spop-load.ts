@@ -5,7 +5,7 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import { type AgentReply, SpopClient } from "./spop-client.ts";
+import { type AgentReply, SpopClient } from "../../src/spop/client.ts";
 import { checkRateMessage, verdictOf } from "./spop-socket.ts";
 
 /** Where the agent listens: a loopback TCP port or a unix socket path. */

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from "node:net";
 import type { Action, Message, TypedData } from "../../src/spop/types.ts";
-import { type AgentReply, SpopClient } from "./spop-client.ts";
+import { type AgentReply, SpopClient } from "../../src/spop/client.ts";
 
 /** One decision as HAProxy would see it: the ACK's variables plus when it was sent and answered. */
 export interface Verdict {

@@ -90,7 +90,7 @@ function mentionedTypes(declaration: ts.Node): ts.Symbol[] {
 describe("the library's documented surface", () => {
   test("the entries export something to check", () => {
     expect(exports.filter((e) => e.entry === ".").length).toBeGreaterThan(50);
-    for (const entry of ["./bun", "./deno", "./node", "./valkey"]) expect(exports.some((e) => e.entry === entry)).toBe(true);
+    for (const entry of ["./bun", "./deno", "./node", "./valkey", "./serve", "./testing"]) expect(exports.some((e) => e.entry === entry)).toBe(true);
   });
 
   test("every export has a doc comment", () => {

@@ -26,9 +26,10 @@ export interface DocExample {
   readonly code: string;
 }
 
-/** The subpath → file map of package.json. */
+/** The subpath → TypeScript source map of package.json (the "bun" condition; the others are its build). */
 export function entries(): Record<string, string> {
-  return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).exports;
+  const exports: Record<string, { readonly bun: string }> = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).exports;
+  return Object.fromEntries(Object.entries(exports).map(([entry, targets]) => [entry, targets.bun]));
 }
 
 /** A program over every entry file, typed with the project's compiler options. */

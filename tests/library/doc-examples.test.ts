@@ -43,7 +43,7 @@ function collectExamples(): DocExample[] {
 
 /** The example with its package imports pointed at this checkout's entry files. */
 function localise(code: string): string {
-  return code.replace(/(["'])@spoa-gcra\/spoa-gcra(\/(bun|deno|node|valkey))?\1/g, (_m, quote, _sub, name) =>
+  return code.replace(/(["'])@spoa-gcra\/spoa-gcra(\/(bun|deno|node|valkey|serve|testing))?\1/g, (_m, quote, _sub, name) =>
     `${quote}${name === undefined ? join(ROOT, "mod.ts") : join(ROOT, "exports", `${name}.ts`)}${quote}`);
 }
 
@@ -82,9 +82,9 @@ const files = examples.map((example, i) => {
 describe("documented examples", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("there are examples for the core, every runtime entry, the Valkey entry and the docs", () => {
+  test("there are examples for the core, every runtime entry, the Valkey, serve and testing entries and the docs", () => {
     const sources = examples.map((e) => `${e.where} ${e.code}`).join("\n");
-    const needles = ["mod.ts", `${PACKAGE}/bun"`, `${PACKAGE}/deno"`, `${PACKAGE}/node"`, `${PACKAGE}/valkey"`, "README.md", "docs/library.md"];
+    const needles = ["mod.ts", `${PACKAGE}/bun"`, `${PACKAGE}/deno"`, `${PACKAGE}/node"`, `${PACKAGE}/valkey"`, `${PACKAGE}/serve"`, `${PACKAGE}/testing"`, "README.md", "docs/library.md"];
     expect(needles.filter((needle) => !sources.includes(needle))).toEqual([]);
   });
 
