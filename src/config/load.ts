@@ -32,11 +32,25 @@ export interface LoadInput {
 function yamlProblem(message: string, text: string, line: number | undefined): string {
   const what = message.split("\n")[0].replace(/ at line \d+, column \d+:?\s*$/, "").replace(/:\s*$/, "");
   const source = line === undefined ? undefined : text.split("\n")[line - 1];
-  return source === undefined || source.trim() === "" ? what : `${what}, in line ${line}: ${JSON.stringify(source)}`;
+  if (source === undefined || source.trim() === "") return what;
+  // A line is quoted to show where; a minified or generated file's line can be kilobytes.
+  return `${what}, in line ${line}: ${JSON.stringify(source.length > LINE_SHOWN ? `${source.slice(0, LINE_SHOWN)}…` : source)}`;
+}
+
+const LINE_SHOWN = 120;
+/** YAML problems listed per file; a file that is not YAML at all would list hundreds. */
+const YAML_PROBLEMS_SHOWN = 5;
+
+/** Why `text` is not a config file at all (a binary, a NUL byte), or undefined. */
+function notTextProblem(text: string): string | undefined {
+  if (text.includes("\u0000")) return "is not a text file (it contains NUL bytes); expected a YAML or JSON config file";
+  return text.includes("\uFFFD") ? "is not UTF-8 text (it holds bytes that decode to nothing); expected a YAML or JSON config file" : undefined;
 }
 
 /** Parses config file text: JSON when the name ends in `.json`, YAML otherwise. Throws ConfigError naming the line. */
 export function parseConfigText(text: string, fileName: string): unknown {
+  const notText = notTextProblem(text);
+  if (notText !== undefined) throw new ConfigError([{ path: fileName, message: notText, fix: "pass the policy file (--config FILE or CONFIG_FILE)" }]);
   if (fileName.endsWith(".json")) {
     try {
       return JSON.parse(text);
@@ -46,13 +60,13 @@ export function parseConfigText(text: string, fileName: string): unknown {
   }
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((error) => {
-        const at = error.linePos?.[0];
-        return { path: at === undefined ? fileName : `${fileName}:${at.line}:${at.col}`, message: `invalid YAML: ${yamlProblem(error.message, text, at?.line)}` };
-      }),
-      { cause: document.errors[0] },
-    );
+    const issues = document.errors.slice(0, YAML_PROBLEMS_SHOWN).map((error) => {
+      const at = error.linePos?.[0];
+      return { path: at === undefined ? fileName : `${fileName}:${at.line}:${at.col}`, message: `invalid YAML: ${yamlProblem(error.message, text, at?.line)}` };
+    });
+    const more = document.errors.length - issues.length;
+    if (more > 0) issues.push({ path: fileName, message: `and ${more} more YAML problem${more === 1 ? "" : "s"} (is it the policy file?)` });
+    throw new ConfigError(issues, { cause: document.errors[0] });
   }
   return document.toJS({ maxAliasCount: 100 });
 }

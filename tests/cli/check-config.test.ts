@@ -92,3 +92,27 @@ describe("check-config runs the checks serve runs before listening", () => {
     expect(served.stderr.toString()).toContain(line);
   });
 });
+
+describe("check-config on a file that is not a config file", () => {
+  test("a binary (the bun executable) is one line, not kilobytes of its bytes", () => {
+    let stderr = "";
+    const code = checkConfigCommand(parseCliArgs(["check-config", process.execPath]), {
+      env: {},
+      readFile: (path) => readFileSync(path, "utf8"),
+      stdout: () => {},
+      stderr: (s) => (stderr += s),
+    });
+    expect(code).toBe(2);
+    expect(stderr).toBe(`Configuration invalid (1 problem):\n  ${process.execPath}: is not a text file (it contains NUL bytes); expected a YAML or JSON config file — pass the policy file (--config FILE or CONFIG_FILE)\n`);
+  });
+
+  test("a text file that is not YAML lists at most 5 problems, each line quoted to at most 120 characters", () => {
+    const junk = Array.from({ length: 40 }, (_, i) => `${"x".repeat(500)} : : ${i}\n  - [`).join("\n");
+    const { code, stderr } = run(["/junk.yaml"], { files: { "/junk.yaml": junk } });
+    expect(code).toBe(2);
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(7);
+    expect(lines.at(-1)).toMatch(/^ {2}\/junk\.yaml: and \d+ more YAML problems \(is it the policy file\?\)$/);
+    for (const line of lines) expect(line.length).toBeLessThan(300);
+  });
+});
