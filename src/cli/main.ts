@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isHelpTopic, parseCliArgs, UsageError } from "./args.ts";
+import { flagsNpmTook } from "./npm-flags.ts";
 import { adminCommand } from "./admin-commands.ts";
 import { checkConfigCommand, probeCommand } from "./check-config.ts";
 import { helpText } from "./help.ts";
@@ -16,6 +17,12 @@ import { hostProcess } from "../runtime/process.ts";
 async function main(): Promise<number> {
   const host = hostProcess();
   const write = (stream: "out" | "err") => (text: string) => host.write(stream, text.endsWith("\n") ? text : text + "\n");
+  const lost = flagsNpmTook(host.env());
+  if (lost.length > 0) {
+    const flags = lost.map((f) => `--${f}`).join(", ");
+    write("err")(`spoa-gcra: npm took ${flags} for itself and never passed ${lost.length === 1 ? "it" : "them"} on: put the agent's flags after --, e.g. npm start -- --${lost[0]} ...`);
+    return 2;
+  }
   let args;
   try {
     args = parseCliArgs(host.args());

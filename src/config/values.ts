@@ -30,7 +30,7 @@ export function kindText(kind: FieldKind): string {
       return `a whole number${unit} ${range}`;
     }
     case "string": return kind.expected === undefined ? "a string" : `a string of ${kind.expected}`;
-    case "bool": return "true or false";
+    case "bool": return "true or false (1/0, yes/no, on/off)";
     case "enum": return kind.values.map((v) => `"${v}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
     case "list": return `a list of ${{ cidr: "CIDRs", url: "redis:// URLs", "host-port": "host:port addresses", name: "names", variable: "variable names" }[kind.item]}`;
     case "url": return "a redis://, rediss://, valkey:// or valkeys:// URL";
@@ -119,9 +119,11 @@ export function parseValue(raw: unknown, kind: FieldKind): Parsed {
     }
     case "bool": {
       if (typeof raw === "boolean") return ok(raw);
-      if (raw === "true" || raw === "1") return ok(true);
-      if (raw === "false" || raw === "0") return ok(false);
-      return fail(`expected true or false, got ${shown(raw)}`);
+      // Env vars and flags are text: every spelling people use for a switch is accepted.
+      const word = typeof raw === "string" ? raw.trim().toLowerCase() : raw;
+      if (word === "true" || word === "1" || word === "yes" || word === "on") return ok(true);
+      if (word === "false" || word === "0" || word === "no" || word === "off") return ok(false);
+      return fail(`expected true or false (also 1/0, yes/no, on/off), got ${shown(raw)}`);
     }
     case "enum":
       return typeof raw === "string" && kind.values.includes(raw) ? ok(raw) : fail(`expected ${kindText(kind)}, got ${shown(raw)}`);

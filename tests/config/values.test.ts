@@ -60,7 +60,12 @@ describe("parseValue()", () => {
   test("reads booleans from text and YAML", () => {
     expect(parseValue("false", { type: "bool" })).toEqual({ ok: true, value: false });
     expect(parseValue(true, { type: "bool" })).toEqual({ ok: true, value: true });
-    expect(parseValue("yes", { type: "bool" }).ok).toBe(false);
+    expect(parseValue("maybe", { type: "bool" })).toEqual({ ok: false, message: `expected true or false (also 1/0, yes/no, on/off), got "maybe"` });
+  });
+
+  test("accepts 1/0, yes/no, on/off and true/false in any case, as the docs' SPOA_ADMIN=1 writes it", () => {
+    for (const word of ["1", "yes", "YES", "on", "true", "True"]) expect(parseValue(word, { type: "bool" })).toEqual({ ok: true, value: true });
+    for (const word of ["0", "no", "off", "false", "FALSE"]) expect(parseValue(word, { type: "bool" })).toEqual({ ok: true, value: false });
   });
 });
 
