@@ -31,13 +31,23 @@ export function paramsHash(params: GcraParams): string {
 /**
  * Makes any identity safe inside `{…}`: `%` → `%25`, `{` → `%7B`, `}` → `%7D`, and the empty
  * identity → `%`. The mapping is injective (no escaped text ends in a lone `%` except the
- * empty identity's), so distinct identities never share a key, and the result never contains a
- * brace nor is empty, so the tag is exactly the escaped identity (`{}` would hash the whole key).
+ * empty identity's), so distinct identities never share a key, and the result is never empty
+ * (`{}` would hash the whole key).
+ *
+ * A key of several parts (policy key-text.ts joins them with `|`, each part escaped so it holds
+ * no `|`) gets its first part braced alone: `a|b|c` → `a}|{b|c`, so the key reads
+ * `rl:{a}|{b|c}:limit:hash` and Valkey Cluster hashes only `a`. Every limit keyed by
+ * `[identity, …]` therefore lands in the slot of the identity, with the limits keyed by
+ * `[identity]` alone: the keys of one request never span slots on that account. The only brace
+ * the result can hold is that `}|{`, which only the first `|` produces: still injective.
  */
 export function escapeIdentity(identity: string): string {
   if (identity.length === 0) return "%";
-  if (identity.indexOf("{") < 0 && identity.indexOf("}") < 0 && identity.indexOf("%") < 0) return identity;
-  return identity.replaceAll("%", "%25").replaceAll("{", "%7B").replaceAll("}", "%7D");
+  const escaped = identity.indexOf("{") < 0 && identity.indexOf("}") < 0 && identity.indexOf("%") < 0
+    ? identity
+    : identity.replaceAll("%", "%25").replaceAll("{", "%7B").replaceAll("}", "%7D");
+  const bar = escaped.indexOf("|");
+  return bar < 0 ? escaped : `${escaped.slice(0, bar)}}|{${escaped.slice(bar + 1)}`;
 }
 
 /**
@@ -90,13 +100,13 @@ export function limitKeyShape(prefix: string, limit: { readonly name: string; re
 
 /**
  * escapeIdentity without allocating when nothing needs escaping (the usual address identity):
- * one scan for `%`, `{`, `}` instead of three indexOf.
+ * one scan for `%`, `{`, `|`, `}` instead of four indexOf.
  */
 export function keyTag(identity: string): string {
   if (identity.length === 0) return "%";
   for (let i = 0; i < identity.length; i++) {
     const c = identity.charCodeAt(i);
-    if (c === 37 || c === 123 || c === 125) return escapeIdentity(identity); // % { }
+    if (c === 37 || c === 123 || c === 124 || c === 125) return escapeIdentity(identity); // % { | }
   }
   return identity;
 }

@@ -16,6 +16,7 @@ import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
 import type { KeyAdmin, StoredKey } from "../store-admin.ts";
 import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
+import { mergeDecisions, tagGroups } from "./cross-slot.ts";
 import { openConnection, type ValkeyConnection } from "./connection.ts";
 import { errorMessage, ValkeyStoreError } from "./errors.ts";
 import { type LogFn, throttledLog } from "./log-throttle.ts";
@@ -178,6 +179,10 @@ class ValkeyLimiterStore implements ValkeyStore {
     if (checks.length === 0) return { allowed: true, decidingIndex: -1, results: [], degraded: false };
     if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
     validate(checks);
+    if (this.#byTag && checks.length > 1) {
+      const groups = tagGroups(checks, this.#options.keyPrefix);
+      if (groups !== undefined) return this.#acrossSlots(checks, groups);
+    }
     return new Promise<Decision>((resolve, reject) => {
       const pending: Pending = { checks, resolve, reject, done: false, queuedMs: performance.now() };
       const routeKey = this.#options.keyPrefix + checks[0].key;
@@ -196,6 +201,16 @@ class ValkeyLimiterStore implements ValkeyStore {
         else setImmediate(() => this.#flush());
       }
     });
+  }
+
+  /** A cluster request over several hash tags (cross-slot.ts): one call per tag, denied if any denies. */
+  async #acrossSlots(checks: readonly LimitCheck[], groups: readonly number[][]): Promise<Decision> {
+    this.#report("cross-slot", "limits of one request live in different cluster slots: decided per slot (not atomically across them)", {
+      // The limit part of each key (`name:paramsHash`), not the client's identity.
+      limits: checks.map((c) => c.key.slice(c.key.lastIndexOf("}") + 2)),
+    });
+    const decisions = await Promise.all(groups.map((group) => this.check(group.map((i) => checks[i]))));
+    return mergeDecisions(checks, groups, decisions);
   }
 
   #flush(): void {

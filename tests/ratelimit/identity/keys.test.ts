@@ -57,10 +57,21 @@ describe("escapeIdentity()", () => {
   test("leaves ordinary identities untouched", () => {
     expect(escapeIdentity("203.0.113.7")).toBe("203.0.113.7");
   });
+
+  test("braces the first part of a multi-part key alone, so a cluster hashes every [identity, …] key with [identity]", () => {
+    const alone = limitKey("rl:", "203.0.113.7", "per-ip", P);
+    const withHost = limitKey("rl:", "203.0.113.7|example.com", "login", P);
+    const withPath = limitKey("rl:", "203.0.113.7|/api/v1|x", "api", P);
+    expect(withHost).toBe(`rl:{203.0.113.7}|{example.com}:login:${paramsHash(P)}`);
+    expect(new Set([alone, withHost, withPath].map(hashTagOf))).toEqual(new Set(["203.0.113.7"]));
+    // Still one key per tuple: the brace pair comes from the first separator only.
+    expect(escapeIdentity("a|b|c")).not.toBe(escapeIdentity("a|b}|{c"));
+    expect(escapeIdentity("a{b|c")).toBe("a%7Bb}|{c");
+  });
 });
 
 describe("keyTag()", () => {
-  test.each(["203.0.113.7", "", "%", "{", "}", "a{b}c%d", "ключ", "2001:db8::/64"])("equals escapeIdentity for %p", (identity) => {
+  test.each(["203.0.113.7", "", "%", "{", "}", "a{b}c%d", "ключ", "2001:db8::/64", "a|b|c", "{|}"])("equals escapeIdentity for %p", (identity) => {
     expect(keyTag(identity)).toBe(escapeIdentity(identity));
   });
 });

@@ -66,6 +66,30 @@ describe("ValkeyStore on a cluster", () => {
     expect(new Set(ids.map((id) => store.nodeOf(checksFor(id)))).size).toBe(3);
   });
 
+  test("a request whose limits have two hash tags is decided per tag (no CROSSSLOT), denied when either denies", async () => {
+    const logs: string[] = [];
+    const split = await createValkeyStore(
+      { nodes: cluster.urls, keyPrefix: "rl:", deadlineMs: 200, connections: 1, batch: true },
+      { clock, log: (_level, msg) => void logs.push(msg) },
+    );
+    try {
+      // A per-client limit (3 an hour) and a per-API-key limit (2 an hour): tags on different slots.
+      const request = (client: string): LimitCheck[] => [
+        { key: `{${client}}:per-client`, params: SLOW, cost: 1, shadow: false },
+        { key: "{key-7}:api-key", params: { emissionIntervalUs: HOUR_US, burstToleranceUs: HOUR_US }, cost: 1, shadow: false },
+      ];
+      expect(await cluster.nodes[0].cli("CLUSTER", "KEYSLOT", "rl:{client-x}:per-client")).not.toBe(await cluster.nodes[0].cli("CLUSTER", "KEYSLOT", "rl:{key-7}:api-key"));
+      const decisions: Decision[] = [];
+      for (const client of ["client-x", "client-y", "client-z"]) decisions.push(await split.check(request(client)));
+      expect(decisions.map((d) => [d.allowed, d.decidingIndex, d.degraded])).toEqual([[true, 1, false], [true, 1, false], [false, 1, false]]);
+      // Each part ran atomically on its own slot: client-z's per-client limit committed although the API key denied.
+      expect(decisions[2].results[0].allowed).toBe(true);
+      expect(logs.filter((m) => m.includes("different cluster slots"))).toHaveLength(1);
+    } finally {
+      await split.close();
+    }
+  });
+
   test("a killed primary answers with the policy within the deadline, other slots keep deciding, and it recovers", async () => {
     const resilient = new ResilientStore({
       primary: store,
