@@ -10,6 +10,12 @@ import type { Timers } from "../agent/transport.ts";
 export const PING_INTERVAL_MS = 2_000;
 /** Consecutive failed PINGs before Valkey counts as unreachable: one lost PING is not an outage. */
 export const FAILURES_TO_DOWN = 2;
+/**
+ * PING interval while Valkey is unknown (startup) or unreachable: readiness must turn to "not
+ * ready" within a moment of starting against a dead Valkey, and back to "reachable" within a
+ * moment of it healing, not a whole PING_INTERVAL_MS later.
+ */
+export const RECHECK_INTERVAL_MS = 500;
 
 /** What the pinger knows. */
 export interface ValkeyHealth {
@@ -39,7 +45,8 @@ export function watchValkey(options: {
 
   const settle = (answered: boolean) => {
     failures = answered ? 0 : failures + 1;
-    const next = answered ? true : failures >= FAILURES_TO_DOWN ? false : reachable;
+    // Before the first answer there is no "up" to smooth over: the first failure means down.
+    const next = answered ? true : failures >= FAILURES_TO_DOWN || reachable === undefined ? false : reachable;
     if (next !== reachable) {
       const first = reachable === undefined;
       reachable = next;
@@ -52,7 +59,7 @@ export function watchValkey(options: {
     // One PING in flight at a time: the next is scheduled when this one settles (the store's
     // ping has its own timeout), so a hung Valkey never piles PINGs up.
     options.ping().then(settle, () => settle(false)).finally(() => {
-      if (!stopped) handle = options.timers.schedule(tick, intervalMs);
+      if (!stopped) handle = options.timers.schedule(tick, reachable === true && failures === 0 ? intervalMs : Math.min(intervalMs, RECHECK_INTERVAL_MS));
     });
   };
   tick();
@@ -79,6 +86,7 @@ export function valkeyReadiness(state: {
   readonly health: Pick<ValkeyHealth, "reachable" | "sinceMs">;
 }): { readonly ok: boolean; readonly reason?: string } {
   const problems: string[] = [];
+  if (state.health.reachable === undefined) problems.push("not answered yet (first PING pending)");
   if (state.health.reachable === false) problems.push(`unreachable for ${Math.round(state.health.sinceMs() / 1000)} s (PING unanswered)`);
   if (state.breaker !== "closed") problems.push(`circuit breaker ${state.breaker}`);
   if (problems.length === 0) return { ok: true };

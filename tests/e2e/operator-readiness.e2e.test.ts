@@ -58,3 +58,20 @@ describe("readiness with Valkey and no traffic", () => {
     await waitFor("local agent no longer reports Valkey down", async () => (await readyz(local)).body.reason === undefined, 15_000);
   }, 60_000);
 });
+
+describe("readiness when the agent starts with Valkey already down", () => {
+  test("deny: /readyz is 503 naming Valkey from the moment the agent listens, never a 'ready' while the first PINGs fail", async () => {
+    const agent = await startAgent({
+      runtime: "bun",
+      args: ["serve", "--listen", `127.0.0.1:${await freePort()}`, "--valkey-url", `redis://127.0.0.1:${await freePort()}`, "--failure-policy", "deny", "--metrics", "127.0.0.1:0"],
+    });
+    agents.push(agent);
+    const metrics = String((await agent.waitForLog("listening")).metrics);
+    for (let i = 0; i < 5; i++) {
+      const answer = await readyz(metrics);
+      expect(answer.status).toBe(503);
+      expect(answer.body.reason).toMatch(/^valkey .*failure policy is deny$/);
+      await Bun.sleep(200);
+    }
+  }, 30_000);
+});
