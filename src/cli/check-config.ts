@@ -4,14 +4,15 @@
  * @module
  */
 import { probeValkey } from "../app/valkey-probe.ts";
-import { ConfigError, formatIssue } from "../config/errors.ts";
+import { ConfigError, formatIssueIn } from "../config/errors.ts";
 import { type LoadInput, loadConfig } from "../config/load.ts";
 import { configWarnings } from "../config/warnings.ts";
 import { checkHaproxy } from "../config/haproxy/check.ts";
 import { formatFinding } from "../config/haproxy/findings.ts";
 import { formatRate } from "../ratelimit/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import type { KeyPart, LimitDefinition } from "../ratelimit/policy/types.ts";
+import type { ArgMatcher, KeyPart, LimitDefinition } from "../ratelimit/policy/types.ts";
+import { AGENT_VARIABLES } from "../ratelimit/answer/variable-names.ts";
 import type { ParsedArgs } from "./args.ts";
 
 /** Host access for check-config; output goes through `stdout`/`stderr` so tests can capture it. */
@@ -30,14 +31,39 @@ function keyText(part: KeyPart): string {
   }
 }
 
+/** A condition as the file states it: `path prefix "/login"`, `method in [POST]`. */
+function matcherText(m: ArgMatcher): string {
+  switch (m.kind) {
+    case "exact": case "prefix": return `${m.arg} ${m.kind} ${JSON.stringify(m.value)}`;
+    case "regex": return `${m.arg} regex /${m.pattern}/`;
+    case "in": return `${m.arg} in [${m.values.join(", ")}]`;
+    case "cidr": return `${m.arg} cidr [${m.cidrs.join(", ")}]`;
+  }
+}
+
+/** The variables each ACK sets, with their full HAProxy names. */
+function variablesText(config: AgentConfig): string {
+  const prefix = config.haproxy.varPrefix;
+  return AGENT_VARIABLES.filter((v) => config.haproxy.variables.includes(v.name)).map((v) => `${v.scope}.${prefix}.${v.name}`).join(", ");
+}
+
 function limitLine(limit: LimitDefinition): string {
   const { emissionIntervalUs: t, burstToleranceUs: tau } = limit.params;
-  const cost = limit.cost.kind === "constant" ? `${limit.cost.value}` : `arg ${limit.cost.arg} (default ${limit.cost.default}, max ${limit.cost.max})`;
-  const match = limit.match.length === 0 ? "every request" : limit.match.map((m) => `${m.arg} ${m.kind}`).join(" and ");
+  const c = limit.cost;
+  const cost = c.kind === "constant"
+    ? `${c.value}`
+    : c.kind === "arg"
+    ? `arg ${c.arg} (default ${c.default}, max ${c.max})`
+    : `from the response's ${c.arg} (estimate ${c.estimate}, max ${c.max}; admitted while not in debt)`;
+  const inFlight = limit.concurrency === undefined
+    ? []
+    : [`    at most ${limit.concurrency.max} in flight per key (lease ${limit.concurrency.leaseTtlSeconds} s, refused with ${limit.concurrency.denyStatus})`];
+  const match = limit.match.length === 0 ? "every request" : limit.match.map(matcherText).join(" and ");
   return [
     `  ${limit.name}${limit.shadow ? " (shadow: reports, never denies)" : ""}`,
     `    rate ${formatRate(limit)} burst ${limit.burst} (T = ${t} µs, τ = ${tau} µs), cost ${cost}`,
     `    on ${limit.messages.join(", ")} when ${match}, keyed by ${limit.key.map(keyText).join(" + ")}`,
+    ...inFlight,
   ].join("\n");
 }
 
@@ -50,7 +76,8 @@ export function configSummary(config: AgentConfig): string {
     `Configuration OK${config.source.file === undefined ? " (no config file)" : ` (${config.source.file})`}`,
     `  listen ${config.listen}, metrics ${config.metrics}, workers ${config.workers === 0 ? "auto" : config.workers}, log level ${config.logLevel}`,
     `  store ${store}`,
-    `  messages ${config.haproxy.messages.join(", ")}, variables txn.${config.haproxy.varPrefix}.*`,
+    `  messages ${config.haproxy.messages.join(", ")}`,
+    `  sets ${variablesText(config)}`,
     `${config.limits.length} limit${config.limits.length === 1 ? "" : "s"}:`,
     ...config.limits.map(limitLine),
     "",
@@ -60,7 +87,7 @@ export function configSummary(config: AgentConfig): string {
 /** Every problem of an invalid configuration, one per line, as check-config and serve print them. */
 export function configErrorText(error: ConfigError): string {
   const count = error.issues.length === 1 ? "1 problem" : `${error.issues.length} problems`;
-  return `Configuration invalid (${count}):\n${error.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`;
+  return `Configuration invalid (${count}):\n${error.issues.map((i) => `  ${formatIssueIn(i, error.file)}`).join("\n")}\n`;
 }
 
 /** Runs check-config; returns the exit code: 0 valid (summary on stdout), 2 invalid (every problem on stderr). */
@@ -75,7 +102,7 @@ export function checkConfigCommand(args: ParsedArgs, io: CheckConfigIo): number 
   }
   io.stdout(configSummary(config));
   const warnings = configWarnings(config, { spoeKnown: typeof args.flags.haproxy === "string" });
-  if (warnings.length > 0) io.stderr(warnings.map((w) => `Warning: ${formatIssue(w)}`).join("\n") + "\n");
+  if (warnings.length > 0) io.stderr(warnings.map((w) => `Warning: ${formatIssueIn(w, config.source.file)}`).join("\n") + "\n");
   return haproxyCheck(args, config, io);
 }
 

@@ -20,16 +20,28 @@ export function formatIssue(issue: ConfigIssue): string {
     : `${issue.path}: ${issue.message} — ${issue.fix}`;
 }
 
+/**
+ * One issue as a line, a file key's path preceded by the config file it is in
+ * (`/etc/spoa/policy.yaml: limits[2].rate: …`); flags, env vars and the file's own problems as they are.
+ */
+export function formatIssueIn(issue: ConfigIssue, file: string | undefined): string {
+  const fileKey = file !== undefined && !issue.path.startsWith(file) && !issue.path.startsWith("--") && !issue.path.startsWith("env ") && !issue.path.startsWith("(");
+  return formatIssue(fileKey ? { ...issue, path: `${file}: ${issue.path}` } : issue);
+}
+
 /** The configuration is invalid; `issues` lists every problem, not only the first. */
 export class ConfigError extends Error {
   /** Every problem found, in the order found. */
   readonly issues: readonly ConfigIssue[];
+  /** The config file the file-key paths (`limits[2].rate`) are in, when one was read. */
+  readonly file?: string;
 
-  constructor(issues: readonly ConfigIssue[], options?: { readonly cause?: unknown }) {
+  constructor(issues: readonly ConfigIssue[], options?: { readonly cause?: unknown; readonly file?: string }) {
     const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
-    super(`Invalid configuration (${count}):\n${issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`, options);
+    super(`Invalid configuration (${count}):\n${issues.map((i) => `  ${formatIssueIn(i, options?.file)}`).join("\n")}`, options);
     this.name = "ConfigError";
     this.issues = issues;
+    if (options?.file !== undefined) this.file = options.file;
   }
 }
 

@@ -11,6 +11,7 @@ import { resolve } from "./resolved.ts";
 import { envLayer, fileLayer, flagLayer } from "./sources.ts";
 import { valkeyOptions } from "./valkey.ts";
 import { adminOptions } from "./admin.ts";
+import { ticketSecretOf } from "./ticket-secret.ts";
 import { variableProblems } from "./variables.ts";
 
 /** The parts of the parsed command line the loader reads (cli's ParsedArgs fits). */
@@ -125,8 +126,9 @@ export function loadConfig(input: LoadInput): AgentConfig {
   const keyPrefix = r.get<string>("store.keyPrefix");
   const valkey = valkeyOptions(r, { keyPrefix, readFile: input.readFile, sink });
   const admin = adminOptions(r, { readFile: input.readFile, sink });
+  const ticketSecret = ticketSecretOf(r, { readFile: input.readFile, sink });
 
-  if (sink.issues.length > 0) throw new ConfigError(sink.issues);
+  if (sink.issues.length > 0) throw new ConfigError(sink.issues, file === undefined ? {} : { file });
   return {
     listen: r.get("listen"),
     ...(r.getOptional("socketMode") === undefined ? {} : { socketMode: r.get<number>("socketMode") }),
@@ -142,6 +144,7 @@ export function loadConfig(input: LoadInput): AgentConfig {
       maxInFlight: r.get("haproxy.maxInFlight"),
       messages,
       variables: r.get<readonly string[]>("haproxy.variables"),
+      ...(ticketSecret === undefined ? {} : { ticketSecret }),
     },
     shutdownGraceMs: r.get("shutdownGraceMs"),
     identity: {

@@ -116,3 +116,19 @@ describe("check-config on a file that is not a config file", () => {
     for (const line of lines) expect(line.length).toBeLessThan(300);
   });
 });
+
+describe("check-config's summary and errors say everything they mean", () => {
+  test("the summary shows each condition's value and every variable the ACK sets, with its full name", () => {
+    const { stdout } = run(["/p.yaml", "--variables", "ip_score,allowed,remaining"], {
+      files: { "/p.yaml": "limits:\n  - { name: login, rate: 5/m, match: { path: { prefix: /login }, method: { in: [POST, PUT] }, ip_src: { cidr: [10.0.0.0/8] } } }\n" },
+    });
+    expect(stdout).toContain(`on check-rate when path prefix "/login" and method in [POST, PUT] and ip_src cidr [10.0.0.0/8], keyed by identity`);
+    expect(stdout).toContain("  sets sess.rl.ip_score, txn.rl.allowed, txn.rl.remaining\n");
+  });
+
+  test("a file key's problem names the file it is in; flags and env vars stay as they are", () => {
+    const { stderr } = run(["--config", "/etc/spoa/p.yaml", "--rate-burst", "x"], { files: { "/etc/spoa/p.yaml": "limits:\n  - { name: a, rate: 100 per s }\n" } });
+    expect(stderr).toContain(`  /etc/spoa/p.yaml: limits[0].rate: expected "<count>/<unit>", got "100 per s"`);
+    expect(stderr).toContain("  --rate-burst: expected a whole number");
+  });
+});

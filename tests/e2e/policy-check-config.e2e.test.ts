@@ -53,7 +53,8 @@ describe("spoa-gcra check-config", () => {
     const problems = lines.slice(1).map((line) => line.trim());
     expect(problems).toHaveLength(EXPECTED_PROBLEMS.length);
     for (const [path, detail] of EXPECTED_PROBLEMS) {
-      const line = problems.find((p) => p.startsWith(`${path}: `));
+      // Each file key's path follows the file it is in.
+      const line = problems.find((p) => p.startsWith(`tests/e2e/fixtures/policy-errors.yaml: ${path}: `));
       expect(line, `no problem reported for ${path}:\n${run.stderr}`).toBeDefined();
       expect(line).toContain(detail);
     }
