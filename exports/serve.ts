@@ -1,7 +1,9 @@
 /**
  * Serve an agent on the runtime that runs it: `serve()` detects Bun, Deno or Node and loads
  * only that runtime's socket adapter, so one entry point runs everywhere. Use a runtime entry
- * (`/bun`, `/deno`, `/node`) instead when you want the adapter itself.
+ * (`/bun`, `/deno`, `/node`) to fix the runtime at build time; `runtimeAdapter()` gives this
+ * runtime's adapter for anything else (an HTTP endpoint for metrics, say), and `clock` and
+ * `timers` are the host's, as in every runtime entry.
  *
  * @example Serve a handler wherever this runs
  * ```ts
@@ -18,4 +20,6 @@
  * @module
  */
 export { serve, type ServedAgent, type ServeOptions } from "../src/runtime/serve.ts";
-export type { Listener, ListenOptions, RuntimeName } from "../src/runtime/types.ts";
+export { loadAdapter as runtimeAdapter } from "../src/runtime/detect.ts";
+export { systemClock as clock, systemTimers as timers } from "../src/runtime/host-time.ts";
+export type { AcceptHandler, HttpHandler, Listener, ListenOptions, RuntimeAdapter, RuntimeName } from "../src/runtime/types.ts";

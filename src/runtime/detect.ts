@@ -17,6 +17,20 @@ export function detectRuntime(): RuntimeName {
  * Loads the adapter for `name` (default: the detected runtime). Literal `import()` paths let
  * `bun build --compile` bundle all three; each file parses on any runtime (structural types, no
  * top-level runtime calls), and only the chosen adapter's functions ever run.
+ *
+ * @param name The runtime whose adapter to load; default the one running this code.
+ * @returns The socket and HTTP adapter of that runtime.
+ *
+ * @example Serve /metrics with whichever runtime runs this
+ * ```ts
+ * import { runtimeAdapter } from "@spoa-gcra/spoa-gcra/serve";
+ *
+ * const adapter = await runtimeAdapter();
+ * const server = await adapter.serveHttp({ kind: "tcp", hostname: "127.0.0.1", port: 0 }, () => new Response("up 1\n"));
+ * const body = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+ * console.assert(adapter.name === "bun" && body === "up 1\n");
+ * await server.close();
+ * ```
  */
 export async function loadAdapter(name: RuntimeName = detectRuntime()): Promise<RuntimeAdapter> {
   switch (name) {

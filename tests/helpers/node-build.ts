@@ -1,5 +1,6 @@
 // Node 20 runs no TypeScript: bundle an entry for it with `bun build --target=node` into a
-// temporary directory, then run the output with the system `node`.
+// temporary directory, then run the output with the system `node`. The "bun" export condition
+// resolves this package's own name to its TypeScript sources, so examples need no build first.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,7 +18,7 @@ export interface NodeBundle {
 export function buildForNode(entry: string): NodeBundle {
   const dir = mkdtempSync(join(tmpdir(), "spoa-node-"));
   const file = join(dir, "main.mjs");
-  const run = Bun.spawnSync([BUN, "build", entry, "--target=node", "--format=esm", `--outfile=${file}`], { cwd: ROOT });
+  const run = Bun.spawnSync([BUN, "build", entry, "--target=node", "--format=esm", "--conditions=bun", `--outfile=${file}`], { cwd: ROOT });
   if (run.exitCode !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`bun build ${entry} failed: ${run.stderr.toString()}${run.stdout.toString()}`);

@@ -60,8 +60,7 @@ export function verdictOf(actions: readonly Action[], sentAt: number, receivedAt
 }
 
 interface Waiter {
-  readonly sentAt: number;
-  readonly resolve: (v: Verdict) => void;
+  readonly resolve: (actions: readonly Action[], receivedAt: number) => void;
   readonly reject: (e: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -126,20 +125,36 @@ export class SpopSocket {
     if (!w) return;
     this.#waiters.delete(id);
     clearTimeout(w.timer);
-    w.resolve(verdictOf(reply.actions, w.sentAt, now));
+    w.resolve(reply.actions, now);
   }
 
   /** Sends one `check-rate` NOTIFY for `ipSrc` and resolves with its ACK's verdict. */
-  check(ipSrc: number, options: { readonly message?: string } = {}): Promise<Verdict> {
+  async check(ipSrc: number, options: { readonly message?: string } = {}): Promise<Verdict> {
+    const sentAt = performance.now();
+    let receivedAt = sentAt;
+    const actions = await this.#notify([checkRateMessage(ipSrc, options.message)], (at) => (receivedAt = at));
+    return verdictOf(actions, sentAt, receivedAt);
+  }
+
+  /** Sends one NOTIFY with any messages and resolves with its ACK's actions. */
+  request(messages: readonly Message[]): Promise<readonly Action[]> {
+    return this.#notify(messages, () => {});
+  }
+
+  #notify(messages: readonly Message[], answeredAt: (at: number) => void): Promise<readonly Action[]> {
     if (this.#closed) return Promise.reject(this.#closed);
     const streamId = this.#nextStream++;
-    return new Promise<Verdict>((resolve, reject) => {
+    return new Promise<readonly Action[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(streamId);
         reject(new Error(`no ACK for stream ${streamId} within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#waiters.set(streamId, { sentAt: performance.now(), resolve, reject, timer });
-      this.#client.notify({ streamId, frameId: 1 }, [checkRateMessage(ipSrc, options.message)]);
+      const answered = (actions: readonly Action[], at: number) => {
+        answeredAt(at);
+        resolve(actions);
+      };
+      this.#waiters.set(streamId, { resolve: answered, reject, timer });
+      this.#client.notify({ streamId, frameId: 1 }, messages);
     });
   }
 
