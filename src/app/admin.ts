@@ -9,6 +9,7 @@ import { formatRate } from "../ratelimit/rate.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { Message, NamedData } from "../spop/types.ts";
 import { compileIdentity } from "../ratelimit/identity/identity.ts";
+import { escapeIdentity } from "../ratelimit/identity/keys.ts";
 import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { LimitDefinition } from "../ratelimit/policy/types.ts";
 import { type KeyAdmin, keyView, type KeyView, type StoredKey } from "../ratelimit/store-admin.ts";
@@ -185,6 +186,11 @@ function isLive(stored: StoredKey): boolean {
 export interface Admin {
   inspect(request: RequestDescription): Promise<InspectReport>;
   reset(request: RequestDescription): Promise<ResetReport>;
+  /**
+   * Every key the request's client has in the store, under any limit name or rate (so also the
+   * keys of agents configured differently); undefined when the store cannot list keys.
+   */
+  identityKeys(request: RequestDescription): Promise<{ readonly identity: string; readonly keys: readonly string[] } | undefined>;
 }
 
 /** Builds the operations; `config()` is read per call, so a reload's limits apply at once. */
@@ -228,6 +234,13 @@ export function createAdmin(deps: { readonly config: () => AgentConfig; readonly
   };
 
   return {
+    async identityKeys(request) {
+      if (stores.primary.listKeys === undefined) return undefined;
+      const config = deps.config();
+      const identity = compileIdentity(config.identity).resolve(request.message.args);
+      return { identity, keys: await stores.primary.listKeys(`${config.store.keyPrefix}{${escapeIdentity(identity)}}`) };
+    },
+
     async inspect(request) {
       const { identity, matched, notMatched } = match(deps.config(), request);
       const limits = await Promise.all(matched.map(inspectOne));

@@ -70,8 +70,10 @@ export async function adminCommand(command: "inspect" | "reset", args: ParsedArg
   }
   let pairs: [string, string][];
   let description;
+  // `inspect ip=… keys`: list every key of that client, whatever limit or rate wrote it.
+  const listKeys = command === "inspect" && args.positionals.includes("keys");
   try {
-    pairs = pairsOf(args.positionals, command);
+    pairs = pairsOf(args.positionals.filter((w) => !(listKeys && w === "keys")), command);
     if (pairs.length === 0) throw new AdminRequestError(`describe the request, e.g. spoa-gcra ${command} ip=203.0.113.7 path=/login method=POST`);
     description = describeRequest(pairs, config);
   } catch (error) {
@@ -90,10 +92,20 @@ export async function adminCommand(command: "inspect" | "reset", args: ParsedArg
   let opened;
   try {
     opened = await openValkeyAdmin(config, { nowUs: () => Date.now() * 1000 });
+    if (listKeys) {
+      io.stdout(JSON.stringify(await opened.admin.identityKeys(description), null, 2));
+      return 0;
+    }
     const report = command === "inspect" ? await opened.admin.inspect(description) : await opened.admin.reset(description);
     io.stdout(JSON.stringify(report, null, 2));
     const states = "limits" in report ? report.limits.map((l) => l.state?.tatUs ?? null) : report.keys.map((k) => k.tatUs);
-    if (states.length > 0 && states.every((tat) => tat === null)) io.stderr(`spoa-gcra ${command}: warning: ${noStateHint(config)}`);
+    if (states.length > 0 && states.every((tat) => tat === null)) {
+      const found = await opened.admin.identityKeys(description);
+      io.stderr(`spoa-gcra ${command}: warning: ${noStateHint(config)}`);
+      if (found !== undefined && found.keys.length > 0) {
+        io.stderr(`  ${found.identity} has these keys in Valkey (other limits or rates): ${found.keys.join(", ")} — reset one with spoa-gcra reset KEY`);
+      }
+    }
     return 0;
   } catch (error) {
     if (error instanceof AdminRequestError) {

@@ -77,7 +77,11 @@ const PER_COMMAND: Readonly<Record<Exclude<Command, "serve">, readonly string[]>
     "message=NAME, limit=NAME (only that limit), arg.NAME=VALUE or NAME=VALUE for any argument",
     `(path, method, host, api_key, ip_xff, ...). Reads the same config as serve. With the in-memory store`,
     "only the running agent's admin endpoint can answer; the command prints the curl for it.",
+    "Keys are computed from the limits' names and rates: run it with the agents' config (their",
+    "--config file or SPOA_RATE_* values). The word `keys` lists every key the client has in Valkey,",
+    "whatever limit or rate wrote it (a reset takes such a key as it is).",
     `Example: ${NAME} inspect --config policy.yaml ip=203.0.113.7 path=/login method=POST`,
+    `Example: ${NAME} inspect ip=203.0.113.7 keys`,
   ],
   reset: [
     `Usage: ${NAME} reset [flags] NAME=VALUE... | KEY...`,

@@ -51,6 +51,8 @@ export interface KeyAdmin {
   deleteKey(key: string): number | undefined | Promise<number | undefined>;
   /** Tells every agent sharing the store that these keys were reset (shared stores only). */
   announceReset?(keys: readonly string[]): Promise<void>;
+  /** Every key starting with `head` (`rl:{10.0.0.7}`: one client's keys under any limit or rate; shared stores only). */
+  listKeys?(head: string): Promise<readonly string[]>;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { KeyAdmin } from "../store-admin.ts";
 import { openConnection } from "./connection.ts";
 import { errorMessage, ValkeyStoreError } from "./errors.ts";
-import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
+import { announceReset, deleteKey, peekKey, scanKeys } from "./key-admin.ts";
 import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
 
 /** KeyAdmin over its own connection; close it when done. */
@@ -43,6 +43,7 @@ export async function openValkeyKeyAdmin(
   return {
     peekKey: (key) => peekKey(conn, key).catch(explain),
     deleteKey: (key) => deleteKey(conn, key).catch(explain),
+    listKeys: (head) => scanKeys(conn, head).catch(explain),
     ...(deps.resetChannel === undefined ? {} : { announceReset: (keys: readonly string[]) => announceReset(conn, deps.resetChannel!, keys).catch(explain) }),
     close: () => conn.close(),
   };

@@ -41,3 +41,20 @@ export async function deleteKey(conn: ValkeyConnection, key: string): Promise<nu
 export async function announceReset(conn: ValkeyConnection, channel: string, keys: readonly string[]): Promise<void> {
   await Promise.all(keys.map((key) => conn.send(key, ["PUBLISH", channel, key])));
 }
+
+/**
+ * Every key starting with `head`, which holds a hash tag (`rl:{10.0.0.7}`): all of them live on
+ * the slot of that tag, so SCAN on the node `head` routes to finds them all, in a cluster too.
+ */
+export async function scanKeys(conn: ValkeyConnection, head: string): Promise<string[]> {
+  const pattern = `${head.replace(/[*?[\]\\]/g, "\\$&")}*`;
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const reply = await conn.send(head, ["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]);
+    if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw new ValkeyStoreError("reply", `Cannot decode the SCAN reply for ${head}`);
+    cursor = String(reply[0]);
+    for (const key of reply[1] as unknown[]) keys.push(String(key));
+  } while (cursor !== "0");
+  return keys.sort();
+}
