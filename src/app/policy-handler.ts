@@ -10,6 +10,9 @@ import { ackSelection } from "../ratelimit/answer/ack-selection.ts";
 import { createRateLimitHandler, type DecisionInfo } from "../ratelimit/handler.ts";
 import { compilePolicies } from "../ratelimit/policy/compile.ts";
 import type { Clock, LimiterStore } from "../ratelimit/store.ts";
+import type { PhaseStore } from "../ratelimit/response/memory-phases.ts";
+import type { ResponseIssue } from "../ratelimit/response/phase-handler.ts";
+import { ticketSealer } from "../ratelimit/response/ticket.ts";
 import { monotonicClock } from "../runtime/host-time.ts";
 import type { Telemetry } from "./telemetry.ts";
 
@@ -25,10 +28,30 @@ function resultOf(info: DecisionInfo): "allow" | "deny" | "shadow_deny" {
   return info.shadowDenied.length > 0 ? "shadow_deny" : "allow";
 }
 
+/**
+ * The ticket key when SPOA_TICKET_SECRET is unset: random, made once per process, so a reload
+ * keeps honouring the tickets of requests still in flight.
+ */
+let processTicketKey: Uint8Array | undefined;
+
+function ticketKey(config: AgentConfig): Uint8Array {
+  const secret = config.haproxy.ticketSecret;
+  if (secret !== undefined) return new TextEncoder().encode(secret);
+  return (processTicketKey ??= crypto.getRandomValues(new Uint8Array(32)));
+}
+
 /** Creates the swappable handler for `config`; `clock` times the store calls (default: the host's monotonic clock). */
 export function createPolicyHandler(
   config: AgentConfig,
-  deps: { readonly store: LimiterStore; readonly telemetry: Telemetry; readonly clock?: Clock },
+  deps: {
+    readonly store: LimiterStore;
+    readonly telemetry: Telemetry;
+    readonly clock?: Clock;
+    /** The two phases of limits that see the response (BuiltStore.phases). */
+    readonly phases?: PhaseStore;
+    /** Response-phase input refused (a forged ticket, a bad cost): for a metric and a throttled log line. */
+    readonly onResponseIssue?: (issue: ResponseIssue) => void;
+  },
 ): PolicyHandler {
   const { store, telemetry } = deps;
   const clock = deps.clock ?? monotonicClock;
@@ -49,6 +72,7 @@ export function createPolicyHandler(
       onDecision,
       clock,
       variables: ackSelection(c.haproxy.variables),
+      ...(deps.phases === undefined ? {} : { phases: { phases: deps.phases, tickets: ticketSealer(ticketKey(c)), onIssue: deps.onResponseIssue } }),
     });
 
   let current = build(config);

@@ -9,7 +9,9 @@ import { DenyCache } from "../ratelimit/resilience/deny-cache.ts";
 import { MemoryStore } from "../ratelimit/memory/store.ts";
 import { ResilientStore, type StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
+import { MemoryPhaseStore, type PhaseStore } from "../ratelimit/response/memory-phases.ts";
 import { systemClock, systemTimers } from "../runtime/host-time.ts";
+import { loadDialer } from "../runtime/dial.ts";
 import { valkeyReadiness, watchValkey } from "./valkey-health.ts";
 import { resetChannel } from "../ratelimit/store-admin.ts";
 import type { AdminStores } from "./admin.ts";
@@ -27,6 +29,8 @@ export interface BuiltStore {
   readonly valkeyReachable?: () => boolean | undefined;
   /** The in-memory store: the store itself, or the `local` failure policy's fallback. */
   readonly memory: MemoryStore;
+  /** The two phases of limits that see the response, over the same state as `store`. */
+  readonly phases: PhaseStore;
   close(): Promise<void>;
 }
 
@@ -42,11 +46,13 @@ export async function buildStore(
   },
 ): Promise<BuiltStore> {
   const memory = new MemoryStore({ clock: systemClock, maxKeys: deps.memoryMaxKeys ?? config.store.memory.maxKeys });
+  const memoryPhases = new MemoryPhaseStore({ memory, clock: systemClock });
   const valkeyOptions = config.store.valkey;
   if (config.store.kind === "memory" || valkeyOptions === undefined) {
     return {
       store: memory,
       memory,
+      phases: memoryPhases,
       canDecide: () => ({ ok: true }),
       clearCaches: () => {},
       admin: { kind: "memory", primary: memory, clock: systemClock },
@@ -59,8 +65,11 @@ export async function buildStore(
   // denyCacheMaxKeys 0 turns the cache off (a DenyCache holds at least one key).
   const denyCache = config.store.denyCacheMaxKeys > 0 ? new DenyCache({ maxKeys: config.store.denyCacheMaxKeys }) : undefined;
   // Policy keys already start with store.keyPrefix (so memory and Valkey keys read alike).
+  // Script calls leave on this runtime's own sockets (Bun.connect, Deno.connect; node:net on Node).
+  const dial = await loadDialer();
   const primary = await createValkeyStore({ ...valkeyOptions, keyPrefix: "" }, {
     clock: systemClock,
+    ...(dial === undefined ? {} : { dial }),
     log: (level, msg, fields) => deps.logger.log(level, msg, fields),
     onEvent: deps.onEvent,
     // A key reset anywhere (another agent's admin endpoint, `spoa-gcra reset`) is reset here too.
@@ -90,10 +99,12 @@ export async function buildStore(
     breaker: config.store.breaker,
     denyCache,
     onEvent: deps.onEvent,
+    fallbackPhases: memoryPhases,
   });
   return {
     store: resilient,
     memory,
+    phases: resilient,
     canDecide: () => valkeyReadiness({ policy: config.store.failurePolicy, breaker: resilient.breakerState, health }),
     valkeyReachable: () => health.reachable,
     clearCaches: () => resilient.clearDenyCache(),

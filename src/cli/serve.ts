@@ -119,7 +119,16 @@ async function runAgent(
   if (valkeyReachable !== undefined) {
     registry.gauge({ name: "spoa_valkey_reachable", help: "1 while Valkey answers the background PING (every 2 s), 0 after two unanswered.", collect: () => (valkeyReachable() === false ? 0 : 1) });
   }
-  const policyHandler = createPolicyHandler(config, { store: built.store, telemetry });
+  const responseRefused = registry.counter({ name: "spoa_response_refused_total", help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
+  const policyHandler = createPolicyHandler(config, {
+    store: built.store,
+    telemetry,
+    phases: built.phases,
+    onResponseIssue: (issue) => {
+      responseRefused.labels(issue.kind).inc();
+      logger.throttled(`response-${issue.kind}`, "warn", "response message refused: no key's state changed", { reason: issue.kind, ...("limit" in issue ? { limit: issue.limit } : {}) });
+    },
+  });
 
   const agent = new Agent({
     handler: policyHandler.handler,

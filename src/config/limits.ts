@@ -8,6 +8,7 @@ import { type IssueSink, shown } from "./errors.ts";
 import { isRecord, parseCost, parseKey, parseMatch } from "./match.ts";
 import { gcraParams, parseRate, rateFromSeed } from "../ratelimit/rate.ts";
 import { closest } from "./suggest.ts";
+import { parseConcurrency } from "./response-limits.ts";
 
 /** The keys of one `limits[]` item, with their meaning (drives unknown-key errors and the docs). */
 export const LIMIT_FIELDS: readonly { readonly key: string; readonly type: string; readonly default: string; readonly description: string }[] = [
@@ -17,8 +18,11 @@ export const LIMIT_FIELDS: readonly { readonly key: string; readonly type: strin
   { key: "messages", type: "list of message names", default: "`haproxy.messages`", description: "SPOE messages the limit applies to; each must be in `haproxy.messages`." },
   { key: "match", type: "map arg → matcher", default: "matches all", description: "Every condition must hold: `{exact: s}`, `{prefix: s}`, `{regex: s}`, `{in: [..]}`, `{cidr: [..]}`." },
   { key: "key", type: "list", default: "`[identity]`", description: "Parts of the counter key: `identity`, `arg:<name>`, `{pathPrefix: <arg>, segments: n}`." },
-  { key: "cost", type: "whole number ≥ 0 or `{arg, default, max}`", default: "1", description: "Units one request takes; from an argument with `{arg: name, default: 1, max: 100}`." },
+  { key: "cost", type: "whole number ≥ 0, `{arg, default, max}` or `{response, estimate, max}`", default: "1", description: "Units one request takes; from an argument with `{arg: name, default: 1, max: 100}`; from the response with `{response: tokens, estimate: 0, max: 1000000000}` (post-paid: the request is admitted while the key is not in debt, the response message's argument is charged)." },
   { key: "shadow", type: "boolean", default: "false", description: "Evaluate and report (`txn.<prefix>.shadow_denied`) but never deny." },
+  { key: "concurrency", type: "whole number ≥ 1", default: "none", description: "Requests of one key in flight at once: a lease from the request to its response message, or `leaseTtl` at most." },
+  { key: "leaseTtl", type: "duration (`30s`, `2m`, `500ms`)", default: "`30s`", description: "Longest a lease is held when no response message comes (client abort, HAProxy reload or crash); at least HAProxy's `timeout server`." },
+  { key: "denyStatus", type: "429 or 503", default: "429", description: "Status for a request refused by `concurrency` (the agent sets `txn.<prefix>.deny_status`)." },
 ];
 const KEYS = LIMIT_FIELDS.map((f) => f.key);
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -63,6 +67,7 @@ function parseLimit(raw: unknown, path: string, messages: readonly string[], sin
     sink.add(`${path}.burst`, `expected a whole number from 1 to 1000000000, got ${shown(raw.burst)}`);
   }
   const cost = parseCost(raw.cost, `${path}.cost`, sink);
+  const concurrency = parseConcurrency(raw, path, sink);
   const shadow = raw.shadow ?? false;
   if (typeof shadow !== "boolean") sink.add(`${path}.shadow`, `expected true or false, got ${shown(shadow)}`);
   const definition = {
@@ -72,11 +77,12 @@ function parseLimit(raw: unknown, path: string, messages: readonly string[], sin
     key: parseKey(raw.key, `${path}.key`, sink),
     cost,
     shadow: shadow === true,
+    ...(concurrency === undefined ? {} : { concurrency }),
   };
   if (sink.issues.length > before || rate === undefined) return undefined;
-  const unitCost = cost.kind === "constant" ? cost.value : cost.default;
+  const unitCost = cost.kind === "constant" ? cost.value : cost.kind === "arg" ? cost.default : cost.estimate;
   if (unitCost > (burst as number)) {
-    const what = cost.kind === "constant" ? "cost" : "cost.default";
+    const what = cost.kind === "constant" ? "cost" : cost.kind === "arg" ? "cost.default" : "cost.estimate";
     sink.add(`${path}.${what}`, `${what} ${unitCost} exceeds burst ${burst}: such a request can never pass`, `raise burst to at least ${unitCost} or lower ${what}`);
     return undefined;
   }

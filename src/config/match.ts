@@ -6,6 +6,7 @@ import type { ArgMatcher, CostSpec, KeyPart } from "../ratelimit/policy/types.ts
 import { type IssueSink, shown } from "./errors.ts";
 import { cidrProblem, normaliseCidr } from "./net.ts";
 import { closest } from "./suggest.ts";
+import { isResponseCost, parseResponseCost } from "./response-limits.ts";
 
 const ARG = /^[A-Za-z0-9_.-]+$/;
 const MATCH_KINDS = ["exact", "prefix", "regex", "in", "cidr"] as const;
@@ -127,6 +128,7 @@ export function parseCost(raw: unknown, path: string, sink: IssueSink): CostSpec
     sink.add(path, `expected a whole number ≥ 0, got ${shown(raw)}`);
     return { kind: "constant", value: 1 };
   }
+  if (isResponseCost(raw)) return parseResponseCost(raw, path, sink);
   if (isRecord(raw) && typeof raw.arg === "string" && ARG.test(raw.arg)) {
     const unknown = Object.keys(raw).filter((k) => !["arg", "default", "max"].includes(k));
     for (const k of unknown) sink.add(`${path}.${k}`, `unknown key "${k}"`, `cost takes arg, default and max`);
@@ -138,6 +140,6 @@ export function parseCost(raw: unknown, path: string, sink: IssueSink): CostSpec
     if (whole(def) && whole(max) && (def as number) > (max as number)) sink.add(`${path}.default`, `default ${def} exceeds max ${max}`);
     return { kind: "arg", arg: raw.arg, default: whole(def) ? (def as number) : 1, max: whole(max) ? (max as number) : 100 };
   }
-  sink.add(path, `expected a whole number ≥ 0 or {arg: <name>, default: 1, max: 100}, got ${shown(raw)}`);
+  sink.add(path, `expected a whole number ≥ 0, {arg: <name>, default: 1, max: 100} or {response: <name>}, got ${shown(raw)}`);
   return { kind: "constant", value: 1 };
 }

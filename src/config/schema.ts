@@ -32,6 +32,8 @@ export interface AgentConfig {
     readonly messages: readonly string[];
     /** The variables each ACK sets (names from ratelimit/variable-names.ts). */
     readonly variables: readonly string[];
+    /** HMAC key of the response tickets (a secret: never logged); undefined: random per process. */
+    readonly ticketSecret?: string;
   };
   readonly shutdownGraceMs: number;
   readonly identity: IdentityOptions;
@@ -82,5 +84,6 @@ function redactValkey(valkey: ValkeyStoreOptions): unknown {
 export function redactedConfig(config: AgentConfig): unknown {
   const valkey = config.store.valkey;
   const admin = config.admin?.token === undefined ? config.admin : { ...config.admin, token: REDACTED };
-  return valkey === undefined ? { ...config, admin } : { ...config, admin, store: { ...config.store, valkey: redactValkey(valkey) } };
+  const haproxy = config.haproxy.ticketSecret === undefined ? config.haproxy : { ...config.haproxy, ticketSecret: REDACTED };
+  return valkey === undefined ? { ...config, admin, haproxy } : { ...config, admin, haproxy, store: { ...config.store, valkey: redactValkey(valkey) } };
 }

@@ -15,6 +15,8 @@ import type { IdentityOptions, LimitDefinition } from "./policy/types.ts";
 import type { Clock, Decision, LimiterStore } from "./store.ts";
 import { ALL_ACK_VARIABLES, type AckSelection } from "./answer/ack-selection.ts";
 import { decisionActions, failureActions, shadowDenials } from "./answer/variables.ts";
+import { createPhaseHandler, type PhaseHandlerOptions, RESPONSE_MESSAGE_NAME } from "./response/phase-handler.ts";
+import { phaseSpecOf } from "./response/phase-checks.ts";
 
 /**
  * The SPOE message name the default limit listens to.
@@ -86,6 +88,11 @@ export interface RateLimitHandlerOptions {
   readonly clock?: Clock;
   /** The variables the ACKs set (default: every one); the others are not computed. */
   readonly variables?: AckSelection;
+  /**
+   * The two-phase store and the ticket sealer, for limits with a response cost or a concurrency
+   * limit (response/); required when the policies have such a limit.
+   */
+  readonly phases?: PhaseHandlerOptions;
 }
 
 const NO_ACTIONS: readonly Action[] = Object.freeze([]);
@@ -128,6 +135,11 @@ export function createRateLimitHandler(options: RateLimitHandlerOptions): Notify
   const identity = compileIdentity(options.identity);
   const variables = options.variables ?? ALL_ACK_VARIABLES;
   const failure = failureActions(options.failure, variables);
+  const phased = options.phases === undefined ? undefined : createPhaseHandler(options.phases);
+  const needsPhases = set.limits.find((l) => phaseSpecOf(l) !== undefined);
+  if (needsPhases !== undefined && phased === undefined) {
+    throw new RangeError(`Limit "${needsPhases.name}" sees the response (a response cost or concurrency): the handler needs options.phases`);
+  }
 
   const finish = (message: Message, who: string, matched: MatchedLimits, decision: Decision, startUs: number): readonly Action[] => {
     if (onDecision !== undefined) {
@@ -148,11 +160,24 @@ export function createRateLimitHandler(options: RateLimitHandlerOptions): Notify
   };
 
   const decide = (message: Message): readonly Action[] | PromiseLike<readonly Action[]> => {
+    if (phased !== undefined && message.name === RESPONSE_MESSAGE_NAME) {
+      const settled = phased.response(message);
+      return isPromiseLike(settled) ? settled.then(() => NO_ACTIONS) : NO_ACTIONS;
+    }
     if (!set.handles(message.name)) return NO_ACTIONS;
     const who = identity.resolve(message.args);
     const matched = set.checksFor(message, who);
     if (matched === undefined) return NO_ACTIONS;
     const startUs = onDecision === undefined || clock === undefined ? 0 : clock.nowUs();
+    const phaseChecks = matched.phaseChecks;
+    if (phased !== undefined && phaseChecks !== undefined) {
+      const answer = phased.request({ ...matched, phaseChecks });
+      const actions = (a: { decision: Decision; extra: readonly Action[] }) => {
+        const base = finish(message, who, matched, a.decision, startUs);
+        return a.extra.length === 0 ? base : [...base, ...a.extra];
+      };
+      return isPromiseLike(answer) ? answer.then(actions) : actions(answer);
+    }
     const answer = store.check(matched.checks);
     if (isPromiseLike(answer)) return answer.then((decision) => finish(message, who, matched, decision, startUs));
     return finish(message, who, matched, answer, startUs);

@@ -71,7 +71,7 @@ describe("check-config --haproxy", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("HAProxy configuration does not fit this policy (1 error, 0 warnings):");
     expect(stderr).toContain(`/h.cfg:${line}: error: reads txn.rl.remaining, but this configuration's ACK does not set it`);
-    expect(stderr).toContain("— add remaining to haproxy.variables (--variables or SPOA_VARIABLES ip_score,allowed,retry_after,degraded,ratelimit,ratelimit_policy,remaining)");
+    expect(stderr).toContain("— add remaining to haproxy.variables (--variables or SPOA_VARIABLES ip_score,allowed,retry_after,degraded,ratelimit,ratelimit_policy,ticket,deny_status,remaining)");
   });
 
   test("--spoe without --haproxy and a malformed --haproxy-version are refused with the fix", () => {

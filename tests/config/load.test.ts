@@ -10,7 +10,7 @@ describe("loadConfig defaults", () => {
     expect(config.workers).toBe(1);
     expect(config.logLevel).toBe("info");
     expect(config.haproxy).toEqual({ varPrefix: "rl", maxFrameSize: 16380, helloTimeoutMs: 10000, maxInFlight: 10000, messages: ["check-rate"],
-      variables: ["ip_score", "allowed", "retry_after", "degraded", "ratelimit", "ratelimit_policy"] });
+      variables: ["ip_score", "allowed", "retry_after", "degraded", "ratelimit", "ratelimit_policy", "ticket", "deny_status"] });
     expect(config.identity).toEqual({ trustedProxies: [], ipv6PrefixLength: 64, forwardedArg: "ip_fwd", xffArg: "ip_xff", sourceArg: "ip_src" });
     expect(config.store.kind).toBe("memory");
     expect(config.store.valkey).toBeUndefined();

@@ -42,7 +42,8 @@ export const ACK_VARIABLE_NAMES: readonly string[] = Object.freeze(AGENT_VARIABL
  * What the shipped HAProxy configs (deploy/haproxy) and the seed's deny rule read: the verdict
  * (`sess.ip_score`, `txn.allowed`), `txn.retry_after` for the 429, the two RateLimit headers;
  * plus `txn.degraded`, which is only sent when the failure policy decided, so it costs nothing
- * while the store answers and makes a fallback decision visible in HAProxy's logs.
+ * while the store answers and makes a fallback decision visible in HAProxy's logs; and
+ * `txn.ticket` / `txn.deny_status`, sent only for limits that see the response.
  */
 export const DEFAULT_ACK_VARIABLES: readonly string[] = Object.freeze([
   VarName.ipScore,
@@ -51,6 +52,9 @@ export const DEFAULT_ACK_VARIABLES: readonly string[] = Object.freeze([
   VarName.degraded,
   VarName.ratelimit,
   VarName.ratelimitPolicy,
+  // Sent only by limits that see the response (response/phase-handler.ts), whatever the selection.
+  VarName.ticket,
+  VarName.denyStatus,
 ]);
 
 /** Names that are not variables the agent sets (empty when all are known). */

@@ -17,6 +17,10 @@ export const VarName = {
   ratelimit: "ratelimit",
   ratelimitPolicy: "ratelimit_policy",
   shadowDenied: "shadow_denied",
+  /** The opaque value HAProxy sends back in the response message (response/ticket.ts); set only when a limit sees the response. */
+  ticket: "ticket",
+  /** On a denial by a concurrency limit: the status it asks for (429 or 503). */
+  denyStatus: "deny_status",
 } as const;
 
 /** One variable the agent sets: `<scope>.<varPrefix>.<name>` in HAProxy. */

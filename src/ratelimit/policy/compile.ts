@@ -15,6 +15,8 @@ import { PolicyError } from "./errors.ts";
 import { keyPartText } from "./key-text.ts";
 import { compileMatcher, type Predicate } from "./matchers.ts";
 import { policyItem } from "../answer/ratelimit-headers.ts";
+import { asPhaseCheck, type PhaseSpec, phaseSpecOf, REQUEST_ONLY } from "../response/phase-checks.ts";
+import type { PhaseCheck } from "../response/phase.ts";
 
 export { PolicyError } from "./errors.ts";
 
@@ -38,6 +40,11 @@ export interface MatchedLimits {
   readonly limits: readonly LimitDefinition[];
   /** Pre-formatted `RateLimit-Policy` items of the same limits (see ratelimit-headers.ts). */
   readonly policyItems: readonly string[];
+  /**
+   * The same checks for the two-phase path (response/phase.ts), present only when some matched
+   * limit has a response cost or a concurrency limit.
+   */
+  readonly phaseChecks?: readonly PhaseCheck[];
 }
 
 /**
@@ -67,6 +74,8 @@ interface CompiledLimit {
   readonly keyText: (args: readonly NamedData[], identity: string) => string;
   readonly cost: CostFn;
   readonly policyItem: string;
+  /** Set when the limit needs the response phase. */
+  readonly phase: PhaseSpec | undefined;
 }
 
 /** The first `segments` `/`-separated segments of a path: ("/api/v1/x", 2) → "/api/v1". */
@@ -153,6 +162,7 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
       keyText: compileKey(definition.key),
       cost: compileCost(definition.cost),
       policyItem: policyItem(definition),
+      phase: phaseSpecOf(definition),
     };
     for (const message of new Set(definition.messages)) {
       const list = byMessage.get(message);
@@ -186,6 +196,8 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
       const checks: SplitKeyCheck[] = [];
       // Own arrays only once some candidate did not match.
       let own: { limits: LimitDefinition[]; items: string[] } | undefined;
+      // The phase spec of each check, once some matched limit needs the response phase.
+      let specs: PhaseSpec[] | undefined;
       outer: for (let i = 0; i < list.length; i++) {
         const limit = list[i];
         for (let p = 0; p < limit.predicates.length; p++) {
@@ -199,11 +211,17 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
           own.limits.push(d);
           own.items.push(limit.policyItem);
         }
+        if (limit.phase !== undefined && specs === undefined) specs = new Array<PhaseSpec>(checks.length - 1).fill(REQUEST_ONLY);
+        specs?.push(limit.phase ?? REQUEST_ONLY);
       }
       if (checks.length === 0) return undefined;
-      return own === undefined
+      const matched = own === undefined
         ? { checks, limits: candidates.limits, policyItems: candidates.items }
         : { checks, limits: own.limits, policyItems: own.items };
+      if (specs === undefined) return matched;
+      // Some limit sees the response: every check of the request goes the two-phase way (all-or-nothing).
+      const phaseSpecs = specs;
+      return { ...matched, phaseChecks: checks.map((c, i) => asPhaseCheck(c, phaseSpecs[i])) };
     },
   };
 }

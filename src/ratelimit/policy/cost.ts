@@ -1,5 +1,6 @@
 /**
- * The cost of one request: a constant, or an argument clamped to [0, max].
+ * The cost of one request: a constant, an argument clamped to [0, max], or (post-paid) the
+ * estimate the request phase charges.
  * @module
  */
 import type { NamedData } from "../../spop/types.ts";
@@ -21,8 +22,9 @@ function clampInt(value: number, max: number): number {
  * text that is not a decimal integer, and other kinds take the default. Integers are clamped to [0, max].
  */
 export function compileCost(spec: CostSpec): CostFn {
-  if (spec.kind === "constant") {
-    const value = spec.value;
+  if (spec.kind === "constant" || spec.kind === "response") {
+    // A response cost charges its estimate in the request phase; the rest comes with the response.
+    const value = spec.kind === "constant" ? spec.value : spec.estimate;
     return () => value;
   }
   const { arg, max } = spec;

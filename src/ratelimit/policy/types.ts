@@ -58,7 +58,31 @@ export type KeyPart =
  */
 export type CostSpec =
   | { readonly kind: "constant"; readonly value: number }
-  | { readonly kind: "arg"; readonly arg: string; readonly default: number; readonly max: number };
+  | { readonly kind: "arg"; readonly arg: string; readonly default: number; readonly max: number }
+  /**
+   * Post-paid: the cost is the response message's argument `arg` (e.g. `tokens=res.hdr(x-tokens-used)`);
+   * the request phase charges `estimate` and admits only a key not in debt (response/postpaid.ts).
+   */
+  | { readonly kind: "response"; readonly arg: string; readonly estimate: number; readonly max: number };
+
+/**
+ * A concurrency limit: at most `max` requests of one key in flight; a lease lives from the
+ * request until its response, or `leaseTtlSeconds` at most (response/lease.ts).
+ *
+ * @example 10 in flight, refused with 503
+ * ```ts
+ * import type { ConcurrencySpec } from "@spoa-gcra/spoa-gcra";
+ *
+ * const inFlight: ConcurrencySpec = { max: 10, leaseTtlSeconds: 30, denyStatus: 503 };
+ * console.assert(inFlight.max === 10);
+ * ```
+ */
+export interface ConcurrencySpec {
+  readonly max: number;
+  readonly leaseTtlSeconds: number;
+  /** The status HAProxy answers a request refused by this limit with (via `txn.<p>.deny_status`). */
+  readonly denyStatus: 429 | 503;
+}
 
 /**
  * A validated limit: what the config loader builds from a `limits:` entry.
@@ -91,6 +115,8 @@ export interface LimitDefinition {
   readonly params: GcraParams;
   readonly cost: CostSpec;
   readonly shadow: boolean;
+  /** Requests of one key in flight at once; absent: no concurrency limit. */
+  readonly concurrency?: ConcurrencySpec;
 }
 
 /**

@@ -12,6 +12,8 @@ import type { BreakerOptions, BreakerState, CircuitBreaker } from "./breaker.ts"
 import { NodeBreakers } from "./node-breakers.ts";
 import type { DenyCache } from "./deny-cache.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore, LimitResult } from "../store.ts";
+import type { PhaseStore } from "../response/memory-phases.ts";
+import type { PhaseCheck, PhaseDecision, Settlement, SettleResult } from "../response/phase.ts";
 
 /**
  * What the wrapper does when the shared store cannot answer in time.
@@ -84,7 +86,7 @@ export type StoreEvent =
  * console.assert(sharded.nodeOf?.([{ key: "rl:{10.0.0.1}:api", params: { emissionIntervalUs: 1, burstToleranceUs: 0 }, cost: 1, shadow: false }]) === "shard-a");
  * ```
  */
-export interface NodeAwareStore extends LimiterStore {
+export interface NodeAwareStore extends LimiterStore, Partial<PhaseStore> {
   /** The node `checks` go to; "" when there is one node. */
   nodeOf?(checks: readonly LimitCheck[]): string;
 }
@@ -122,6 +124,8 @@ export interface ResilientStoreOptions {
   readonly breaker?: BreakerOptions;
   readonly denyCache?: DenyCache;
   readonly onEvent?: (event: StoreEvent) => void;
+  /** The two phases (response/phase.ts) in memory, used by the `local` policy when the primary's phases fail. */
+  readonly fallbackPhases?: PhaseStore;
 }
 
 /** Retry-After the `deny` policy announces: the store's state is unknown, so a short fixed wait. */
@@ -286,6 +290,74 @@ export class ResilientStore implements LimiterStore {
     const local = this.#o.fallback.check(checks);
     const mark = (d: Decision): Decision => ({ ...d, degraded: true });
     return isPromiseLike(local) ? local.then(mark) : mark(local);
+  }
+
+  /**
+   * The request phase (response/phase.ts) through the shared store, or by the failure policy.
+   * No deny cache: a response may refund, so a denial here is not sure to last its Retry-After.
+   */
+  request(checks: readonly PhaseCheck[], leaseId: string): PhaseDecision | Promise<PhaseDecision> {
+    const phases = this.#phases(checks);
+    if (phases === undefined) return this.#degradePhase(checks, leaseId, "error");
+    const { store, breaker } = phases;
+    if (!breaker.tryAcquire()) return this.#degradePhase(checks, leaseId, "breaker-open");
+    const failed = (error: unknown) => {
+      this.#emit({ kind: "store-error", error });
+      if (isTimeout(error)) breaker.timeout();
+      else breaker.failure();
+      return this.#degradePhase(checks, leaseId, isTimeout(error) ? "timeout" : "error");
+    };
+    try {
+      const answer = store.request(checks, leaseId);
+      if (!isPromiseLike(answer)) return (breaker.success(), answer);
+      return answer.then((decision) => (breaker.success(), decision), failed);
+    } catch (error) {
+      return failed(error);
+    }
+  }
+
+  /**
+   * The response phase through the shared store; when it fails, the `local` policy settles in
+   * memory and the others drop the settlement (counted as a store error; a lease then frees at its ttl).
+   */
+  response(settlements: readonly Settlement[], leaseId: string): SettleResult[] | Promise<SettleResult[]> {
+    const checks = settlements.map((s): LimitCheck => ({ key: s.key, params: s.params, cost: 0, shadow: true }));
+    const phases = this.#phases(checks);
+    const fallback = () => (this.#o.policy === "local" && this.#o.fallbackPhases !== undefined ? this.#o.fallbackPhases.response(settlements, leaseId) : []);
+    if (phases === undefined || !phases.breaker.tryAcquire()) return fallback();
+    const { store, breaker } = phases;
+    const failed = (error: unknown) => {
+      this.#emit({ kind: "store-error", error });
+      if (isTimeout(error)) breaker.timeout();
+      else breaker.failure();
+      return fallback();
+    };
+    try {
+      const answer = store.response(settlements, leaseId);
+      if (!isPromiseLike(answer)) return (breaker.success(), answer);
+      return answer.then((results) => (breaker.success(), results), failed);
+    } catch (error) {
+      return failed(error);
+    }
+  }
+
+  #phases(checks: readonly LimitCheck[]): { readonly store: PhaseStore; readonly breaker: CircuitBreaker } | undefined {
+    const primary = this.#o.primary;
+    if (primary.request === undefined || primary.response === undefined) return undefined;
+    const breaker = this.#breakers.of(primary.nodeOf === undefined ? "" : primary.nodeOf(checks));
+    return { store: primary as PhaseStore, breaker };
+  }
+
+  #degradePhase(checks: readonly PhaseCheck[], leaseId: string, reason: DegradedReason): PhaseDecision | Promise<PhaseDecision> {
+    this.#emit({ kind: "degraded", reason });
+    const fallback = this.#o.fallbackPhases;
+    if (this.#o.policy === "local" && fallback !== undefined) {
+      const local = fallback.request(checks, leaseId);
+      const mark = (d: PhaseDecision): PhaseDecision => ({ ...d, degraded: true });
+      return isPromiseLike(local) ? local.then(mark) : mark(local);
+    }
+    const decision = policyDecision(checks, this.#o.policy !== "deny");
+    return { ...decision, results: decision.results.map((r) => ({ ...r, leaseDenied: false, inFlight: 0 })) };
   }
 
   /** Closes both stores. */

@@ -21,8 +21,8 @@ const allowed: Decision = { allowed: true, decidingIndex: 0, results: [allow(20,
 const denied: Decision = { allowed: false, decidingIndex: 0, results: [deny(10_000, 210_000)], degraded: false };
 
 describe("ackSelection", () => {
-  test("the default is what the shipped HAProxy configs and the seed's deny rule read, plus degraded", () => {
-    expect([...DEFAULT_ACK_VARIABLES]).toEqual(["ip_score", "allowed", "retry_after", "degraded", "ratelimit", "ratelimit_policy"]);
+  test("the default is what the shipped HAProxy configs and the seed's deny rule read, plus degraded, ticket and deny_status", () => {
+    expect([...DEFAULT_ACK_VARIABLES]).toEqual(["ip_score", "allowed", "retry_after", "degraded", "ratelimit", "ratelimit_policy", "ticket", "deny_status"]);
   });
 
   test("names the agent does not set are refused, with the known ones in the message", () => {

@@ -1,5 +1,6 @@
 // The ACL user the shipped Kubernetes manifests give the agents must allow everything the agent
-// and `spoa-gcra inspect/reset` do: the decision script, the read-only peek script, GETDEL,
+// and `spoa-gcra inspect/reset` do: the decision script, the two-phase script of limits that see
+// the response, the read-only peek script, GETDEL,
 // and publishing and hearing resets. Runs a real valkey-server with the rules read from the
 // manifests, so a narrowed ACL fails here instead of in a cluster.
 import { afterAll, describe, expect, test } from "bun:test";
@@ -57,6 +58,11 @@ describe("the shipped ACL of the agents' Valkey user", () => {
         const key = "rl:{10.0.0.1}:login:abcd";
         expect((await store.check([{ key, params: HOUR, cost: 1, shadow: false }])).allowed).toBe(true);
         expect((await store.check([{ key, params: HOUR, cost: 1, shadow: false }])).allowed).toBe(false);
+        // Both phases of a limit that sees the response: a post-paid charge and a lease, acquired and released.
+        const phased = { key: "rl:{10.0.0.1}:tokens:abcd", params: HOUR, cost: 0, shadow: false, rate: "postpaid" as const, lease: { max: 1, ttlUs: 30_000_000 } };
+        expect((await store.request([phased], "lease-1")).allowed).toBe(true);
+        expect((await store.request([phased], "lease-2")).results[0].leaseDenied).toBe(true);
+        expect((await store.response([{ ...phased, estimate: 0, actual: 3, lease: true }], "lease-1"))[0].released).toBe(true);
         const peek = await admin.peekKey(key);
         expect(keyView(HOUR, 1, peek)).toMatchObject({ remaining: 0, allowed: false });
         expect(peek.ttlMs).toBeGreaterThan(0);
