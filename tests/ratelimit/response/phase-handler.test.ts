@@ -46,7 +46,7 @@ const keyed = (key?: string): Message => ({
     ...(key === undefined ? [{ name: "api_key_count", kind: "int64", value: 0 } as NamedData] : [{ name: "api_key", kind: "string", value: key } as NamedData, { name: "api_key_count", kind: "int64", value: 1 } as NamedData]),
   ],
 });
-const response = (ticket: unknown, tokens?: NamedData["value"] | null, kind: NamedData["kind"] = "string"): Message => ({
+const response = (ticket: unknown, tokens?: string | number | null, kind: "string" | "int64" = "string"): Message => ({
   name: RESPONSE_MESSAGE_NAME,
   args: [
     ...(ticket === undefined ? [] : [{ name: "ticket", kind: "string", value: ticket } as NamedData]),
@@ -101,7 +101,7 @@ describe("createRateLimitHandler with limits that see the response", () => {
 
   test("a missing, negative, non-numeric or huge cost is reported, charges nothing beyond the estimate, and still frees the slot", () => {
     const { run, issues } = fixture();
-    const costs: (NamedData["value"] | null | undefined)[] = [undefined, null, "-5", "many", "99999999999999999999", 10_000_001];
+    const costs: (string | number | null | undefined)[] = [undefined, null, "-5", "many", "99999999999999999999", 10_000_001];
     for (const cost of costs) {
       const ticket = vars(run(keyed(KEY))).get("ticket");
       run(response(ticket, cost, typeof cost === "number" ? "int64" : "string"));
