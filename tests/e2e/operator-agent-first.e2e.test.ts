@@ -11,7 +11,7 @@ import { freePort, waitFor } from "../helpers/ports.ts";
 const ROOT = resolve(import.meta.dir, "../..");
 /** Twice the shipped downinter + fastinter (1.5 s), for a busy machine; the former config needed up to 10 s. */
 const UP_WITHIN_MS = 4_000;
-const started: { stop(): Promise<void> }[] = [];
+const started: { stop(): Promise<unknown> }[] = [];
 
 afterAll(async () => {
   for (const s of started.reverse()) await s.stop();
