@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { parseCliArgs } from "../../src/cli/args.ts";
 import { checkConfigCommand } from "../../src/cli/check-config.ts";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 
 function run(argv: readonly string[], options: { env?: Record<string, string>; files?: Record<string, string> } = {}) {
@@ -94,16 +95,18 @@ describe("check-config runs the checks serve runs before listening", () => {
 });
 
 describe("check-config on a file that is not a config file", () => {
-  test("a binary (the bun executable) is one line, not kilobytes of its bytes", () => {
+  test("a binary (the start of an ELF executable) is one line, not kilobytes of its bytes", () => {
+    const elf = resolve(mkdtempSync(resolve(tmpdir(), "spoa-elf-")), "agent");
+    writeFileSync(elf, Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i < 4 ? [0x7f, 0x45, 0x4c, 0x46][i] : (i * 7919) % 256)));
     let stderr = "";
-    const code = checkConfigCommand(parseCliArgs(["check-config", process.execPath]), {
+    const code = checkConfigCommand(parseCliArgs(["check-config", elf]), {
       env: {},
       readFile: (path) => readFileSync(path, "utf8"),
       stdout: () => {},
       stderr: (s) => (stderr += s),
     });
     expect(code).toBe(2);
-    expect(stderr).toBe(`Configuration invalid (1 problem):\n  ${process.execPath}: is not a text file (it contains NUL bytes); expected a YAML or JSON config file — pass the policy file (--config FILE or CONFIG_FILE)\n`);
+    expect(stderr).toBe(`Configuration invalid (1 problem):\n  ${elf}: is not a text file (it contains NUL bytes); expected a YAML or JSON config file — pass the policy file (--config FILE or CONFIG_FILE)\n`);
   });
 
   test("a text file that is not YAML lists at most 5 problems, each line quoted to at most 120 characters", () => {

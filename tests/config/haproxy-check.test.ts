@@ -123,7 +123,7 @@ const BROKEN: readonly Broken[] = [
   },
   {
     name: "the message name differs from the agent's",
-    spoe: (t) => t.replace("messages check-rate", "messages rate-limit").replace("spoe-message check-rate", "spoe-message rate-limit"),
+    spoe: (t) => t.replace(/^    messages .*$/m, "    messages rate-limit").replace("spoe-message check-rate", "spoe-message rate-limit"),
     expected: [["spoe", "messages rate-limit", "error", "sends the messages rate-limit, but the agent answers only check-rate"]],
   },
   {

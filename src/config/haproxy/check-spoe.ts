@@ -12,7 +12,8 @@ import type { SpoeEngine, SpoeMessage } from "./spoe-model.ts";
 
 /** The event whose variables the frontend's http-request rules can read. */
 export const FRONTEND_EVENT = "on-frontend-http-request";
-const HTTP_EVENTS = [FRONTEND_EVENT, "on-backend-http-request"];
+/** Events that run before HAProxy has parsed an HTTP request: its path, method and headers are empty then. */
+const PRE_HTTP_EVENTS = ["on-client-session", "on-server-session", "on-frontend-tcp-request", "on-backend-tcp-request"];
 
 function checkMessages(engine: SpoeEngine, config: AgentConfig, sink: FindingSink): SpoeMessage[] {
   const at = engine.messagesLine ?? engine.agentLine;
@@ -39,7 +40,7 @@ function checkMessages(engine: SpoeEngine, config: AgentConfig, sink: FindingSin
     sections.push(section);
     if (section.event === undefined) {
       sink.error(section.line, `spoe-message ${name} has no event: HAProxy sends it only from a send-spoe-group rule, so requests are not rate limited`, `add \`event ${FRONTEND_EVENT}\``);
-    } else if (!HTTP_EVENTS.includes(section.event.name)) {
+    } else if (PRE_HTTP_EVENTS.includes(section.event.name)) {
       sink.warning(section.event.line, `event ${section.event.name} runs before HAProxy has parsed the HTTP request: path, method and headers are empty`, `use \`event ${FRONTEND_EVENT}\``);
     }
   }
