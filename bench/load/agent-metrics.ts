@@ -4,6 +4,8 @@
  * window, the difference says what share of that window's decisions were not the store's.
  * @module
  */
+import { sumOf } from "../../tests/helpers/prometheus.ts";
+import { parsePrometheus } from "../../tests/observe/prom-parser.ts";
 
 /** Decision counters of one /metrics scrape. */
 export interface DecisionCounts {
@@ -21,18 +23,9 @@ export interface FailurePolicyShare {
   readonly share: number;
 }
 
-/** Sums every sample of `name` in a Prometheus text exposition. */
+/** Sums every sample of `name` in a Prometheus text exposition (parsed by the tests' one strict parser). */
 export function sumSamples(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.charCodeAt(name.length);
-    // The name must end here: "{" (labels) or " " (value); spoa_decisions_total_x is another metric.
-    if (rest !== 0x7b && rest !== 0x20) continue;
-    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-    if (Number.isFinite(value)) sum += value;
-  }
-  return sum;
+  return sumOf(parsePrometheus(text), name);
 }
 
 /** Scrapes http://`address`/metrics (bounded to 2 s); undefined when the agent does not answer. */
@@ -58,13 +51,10 @@ export function failurePolicyShare(start: DecisionCounts | undefined, end: Decis
 /** Cumulative counts of a Prometheus histogram: upper bound (seconds, Infinity for +Inf) → count. */
 export function histogramBuckets(text: string, name: string): Map<number, number> {
   const buckets = new Map<number, number>();
-  const prefix = `${name}_bucket{`;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(prefix)) continue;
-    const m = /le="([^"]+)"\}\s+(\S+)$/.exec(line);
-    if (m === null) continue;
-    const le = m[1] === "+Inf" ? Infinity : Number(m[1]);
-    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+  for (const sample of parsePrometheus(text).get(name)?.samples ?? []) {
+    if (sample.name !== `${name}_bucket`) continue;
+    const le = sample.labels.le === "+Inf" ? Infinity : Number(sample.labels.le);
+    buckets.set(le, (buckets.get(le) ?? 0) + sample.value);
   }
   return buckets;
 }

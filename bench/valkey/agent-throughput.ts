@@ -17,7 +17,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentProcess, startAgent } from "../../tests/helpers/agent-process.ts";
 import { freePort } from "../../tests/helpers/ports.ts";
-import { metricSum } from "../../tests/helpers/spop-socket.ts";
+import { metricSum } from "../../tests/helpers/prometheus.ts";
 import { startValkey, tempDir, type ValkeyProcess } from "../../tests/helpers/valkey.ts";
 import { GCRA_LUA } from "../../src/ratelimit/gcra-lua.ts";
 import { BUN, ROOT } from "../lib/processes.ts";

@@ -1,3 +1,5 @@
+// The exposition below is what an agent serves (HELP and TYPE before each family): the bench
+// reads it with the tests' one strict parser.
 import { describe, expect, test } from "bun:test";
 import { failurePolicyShare, histogramBuckets, shareAbove, sumSamples } from "../../bench/load/agent-metrics.ts";
 
@@ -5,12 +7,20 @@ const TEXT = `# HELP spoa_decisions_total Rate-limit decisions by deciding limit
 # TYPE spoa_decisions_total counter
 spoa_decisions_total{limit="default",result="allow"} 900
 spoa_decisions_total{limit="default",result="deny"} 100
+# HELP spoa_decisions_total_other A metric whose name starts with another's.
+# TYPE spoa_decisions_total_other gauge
 spoa_decisions_total_other 5
+# HELP spoa_degraded_decisions_total Decisions the failure policy made.
+# TYPE spoa_degraded_decisions_total counter
 spoa_degraded_decisions_total{reason="timeout"} 3
 spoa_degraded_decisions_total{reason="breaker-open"} 7
+# HELP spoa_store_duration_seconds Store round trips.
+# TYPE spoa_store_duration_seconds histogram
 spoa_store_duration_seconds_bucket{le="0.01"} 90
 spoa_store_duration_seconds_bucket{le="0.025"} 98
 spoa_store_duration_seconds_bucket{le="+Inf"} 100
+spoa_store_duration_seconds_sum 0.9
+spoa_store_duration_seconds_count 100
 `;
 
 describe("agent metrics for the load generator", () => {

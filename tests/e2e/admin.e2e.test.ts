@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { agentCommand, type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
 import { startValkey, VALKEY_VERSIONS, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const TOKEN = "e2e-admin-token-4f1c9a7d2b";
@@ -17,10 +17,10 @@ const LIMIT_ENV = { SPOA_RATE_INTERVAL: "60000000", SPOA_RATE_BURST: "120000000"
 const ADMIN_ENV = { SPOA_ADMIN: "1", SPOA_ADMIN_TOKEN: TOKEN };
 
 const started: AgentProcess[] = [];
-const sockets: SpopSocket[] = [];
+const sockets: SpopConnection[] = [];
 const valkeys: ValkeyProcess[] = [];
 
-async function agentWith(env: Record<string, string>, extraArgs: string[] = [], runtime: AgentRuntime = "bun"): Promise<{ agent: AgentProcess; spop: SpopSocket; http: string }> {
+async function agentWith(env: Record<string, string>, extraArgs: string[] = [], runtime: AgentRuntime = "bun"): Promise<{ agent: AgentProcess; spop: SpopConnection; http: string }> {
   const port = await freePort();
   const agent = await startAgent({
     runtime,
@@ -39,7 +39,7 @@ function admin(http: string, method: "GET" | "POST", path: string, token: string
 }
 
 /** Three allowed requests, then a denial with a retry-after of 60 s (one per minute once the burst of 3 is spent). */
-async function driveIntoDenial(spop: SpopSocket, ip: number): Promise<void> {
+async function driveIntoDenial(spop: SpopConnection, ip: number): Promise<void> {
   for (let i = 0; i < 3; i++) expect((await spop.check(ip)).allowed).toBe(true);
   const denied = await spop.check(ip);
   expect([denied.allowed, denied.degraded]).toEqual([false, false]);

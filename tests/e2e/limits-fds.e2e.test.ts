@@ -9,7 +9,8 @@ import type { AgentRuntime } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { scrape, sumOf, valueOf } from "../helpers/prometheus.ts";
 import { helloFrame } from "../../src/spop/client.ts";
-import { connectMany, loadIp } from "../helpers/spop-load.ts";
+import { clientIp } from "../helpers/spop-socket.ts";
+import { connectMany } from "../helpers/spop-load.ts";
 import { startWrappedAgent } from "../helpers/wrapped-agent.ts";
 
 const NOFILE = 64;
@@ -47,7 +48,7 @@ for (const runtime of ["bun", "binary", "deno"] as const satisfies readonly Agen
         expect(waitingAtLimit).toBeGreaterThan(0);
 
         // The connections it already has still get every decision.
-        for (const [i, c] of served.entries()) c.notify(loadIp(i));
+        for (const [i, c] of served.entries()) c.notify(clientIp(i));
         await Promise.all(served.map((c) => c.waitForAcks(1, 5_000)));
 
         // Free descriptors: the waiting connections are accepted and answered. Each answered one

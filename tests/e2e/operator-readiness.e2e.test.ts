@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { metricSum } from "../helpers/spop-socket.ts";
+import { metricSum } from "../helpers/prometheus.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
 let valkey: ValkeyProcess;

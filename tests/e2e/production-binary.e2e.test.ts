@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { missingFromDistrolessCc } from "../deploy/distroless-libs.ts";
 import { binaryPath } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { connectLoad, loadIp, withDeadline } from "../helpers/spop-load.ts";
+import { clientIp, connectSpop, withDeadline } from "../helpers/spop-socket.ts";
 
 const UID = 12345;
 const GID = 12345;
@@ -69,9 +69,9 @@ describe("the compiled binary under an arbitrary UID in a read-only directory", 
       const listening = JSON.parse(output.split("\n").find((l) => l.includes('"msg":"listening"')) ?? "{}");
       expect(listening.pid).toBe(child.pid);
 
-      const c = await connectLoad({ port });
+      const c = await connectSpop({ port });
       try {
-        c.notify(loadIp(1));
+        c.notify(clientIp(1));
         await c.waitForAcks(1, 5_000);
         expect(c.denied).toBe(0);
       } finally {

@@ -9,7 +9,8 @@ import { DisconnectStatus } from "../../src/spop/types.ts";
 import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { portOf, scrape, valueOf } from "../helpers/prometheus.ts";
-import { connectLoad, connectMany, type LoadConnection, loadIp, openSocket, startLoad, withDeadline } from "../helpers/spop-load.ts";
+import { clientIp, connectSpop, openSocket, type SpopConnection, withDeadline } from "../helpers/spop-socket.ts";
+import { connectMany, startLoad } from "../helpers/spop-load.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const GRACE_MS = 8_000;
@@ -18,7 +19,7 @@ const VALKEY_DEADLINE_MS = 1_500;
 const PAUSE_MS = 3_000;
 
 /** Every connection: all NOTIFYs ACKed, then AGENT-DISCONNECT 0 as the very last frame, then a clean close. */
-async function expectCleanDrain(connections: readonly LoadConnection[], timeoutMs: number): Promise<void> {
+async function expectCleanDrain(connections: readonly SpopConnection[], timeoutMs: number): Promise<void> {
   const ends = await withDeadline(Promise.all(connections.map((c) => c.ended)), timeoutMs, "every connection to be closed by the agent");
   for (const [i, c] of connections.entries()) {
     const unanswered = c.sent.filter((id) => !c.acked.has(id));
@@ -36,7 +37,7 @@ async function expectCleanDrain(connections: readonly LoadConnection[], timeoutM
 async function expectRefused(port: number): Promise<void> {
   const deadline = Date.now() + 3_000;
   for (;;) {
-    const late = await connectLoad({ port }, 500).then(
+    const late = await connectSpop({ port }, { timeoutMs: 500 }).then(
       (c) => c,
       (error: NodeJS.ErrnoException) => error,
     );
@@ -97,7 +98,7 @@ for (const runtime of ["bun", "deno"] as const satisfies readonly AgentRuntime[]
       await valkey?.stop();
     });
 
-    async function startHeld(): Promise<{ agent: AgentProcess; port: number; connections: LoadConnection[]; held: number }> {
+    async function startHeld(): Promise<{ agent: AgentProcess; port: number; connections: SpopConnection[]; held: number }> {
       const port = await freePort();
       const agent = await startAgent({
         runtime,
@@ -109,11 +110,11 @@ for (const runtime of ["bun", "deno"] as const satisfies readonly AgentRuntime[]
       const metricsPort = portOf(String((await agent.waitForLog("listening")).metrics));
       const connections = await connectMany({ port }, 3);
       // Warm up: decisions come from Valkey.
-      for (const c of connections) c.notify(loadIp(1));
+      for (const c of connections) c.notify(clientIp(1));
       await Promise.all(connections.map((c) => c.waitForAcks(1, 5_000)));
       // WRITE mode holds the limiter script but lets valkey-cli UNPAUSE through at cleanup.
       await valkey.cli("CLIENT", "PAUSE", String(PAUSE_MS), "WRITE");
-      for (const [i, c] of connections.entries()) for (let k = 0; k < 10; k++) c.notify(loadIp(1_000 + i * 100 + k));
+      for (const [i, c] of connections.entries()) for (let k = 0; k < 10; k++) c.notify(clientIp(1_000 + i * 100 + k));
       const held = connections.length * 10;
       await waitFor("NOTIFYs to be held in flight", async () => valueOf(await scrape(metricsPort), "spoa_notifies_in_flight") === held, 5_000);
       return { agent, port, connections, held };

@@ -9,7 +9,7 @@ import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { getPath, portOf, scrape, sumOf, valueOf } from "../helpers/prometheus.ts";
 import { rawFrame } from "../../src/spop/client.ts";
-import { connectLoad, type LoadConnection, loadIp, withDeadline } from "../helpers/spop-load.ts";
+import { clientIp, connectSpop, type SpopConnection, withDeadline } from "../helpers/spop-socket.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const CONNECTIONS = 3;
@@ -29,7 +29,7 @@ describe("/metrics, /healthz and /readyz of a running in-memory agent", () => {
   let agent: AgentProcess;
   let spopPort = 0;
   let metricsPort = 0;
-  const connections: LoadConnection[] = [];
+  const connections: SpopConnection[] = [];
 
   beforeAll(async () => {
     ({ agent, spopPort, metricsPort } = await startWithMetrics(RATE));
@@ -50,8 +50,8 @@ describe("/metrics, /healthz and /readyz of a running in-memory agent", () => {
   });
 
   test(`${NOTIFIES} NOTIFYs over ${CONNECTIONS} connections show up exactly in the counters`, async () => {
-    for (let i = 0; i < CONNECTIONS; i++) connections.push(await connectLoad({ port: spopPort }));
-    for (let i = 0; i < NOTIFIES; i++) connections[i % CONNECTIONS].notify(loadIp(i % KEYS));
+    for (let i = 0; i < CONNECTIONS; i++) connections.push(await connectSpop({ port: spopPort }));
+    for (let i = 0; i < NOTIFIES; i++) connections[i % CONNECTIONS].notify(clientIp(i % KEYS));
     await Promise.all(connections.map((c) => c.waitForAcks(NOTIFIES / CONNECTIONS, 10_000)));
     const denied = connections.reduce((n, c) => n + c.denied, 0);
     expect(denied).toBeGreaterThan(0);
@@ -74,7 +74,7 @@ describe("/metrics, /healthz and /readyz of a running in-memory agent", () => {
   }, 30_000);
 
   test("a fragmented frame costs its connection an AGENT-DISCONNECT 10, counted by status", async () => {
-    const bad = await connectLoad({ port: spopPort });
+    const bad = await connectSpop({ port: spopPort });
     bad.client.sendRaw(rawFrame(FrameType.NOTIFY, { flags: 0, idBytes: new Uint8Array([1, 1]) }));
     const end = await withDeadline(bad.ended, 5_000, "the agent to close the bad connection");
     expect(end.error).toBeUndefined();
@@ -108,14 +108,14 @@ describe("readiness follows Valkey and the failure policy", () => {
   let valkey: ValkeyProcess;
   let deny: { agent: AgentProcess; spopPort: number; metricsPort: number };
   let local: { agent: AgentProcess; spopPort: number; metricsPort: number };
-  let denyConn: LoadConnection;
-  let localConn: LoadConnection;
+  let denyConn: SpopConnection;
+  let localConn: SpopConnection;
   let key = 1;
 
   // A NOTIFY with a fresh key: the breaker only learns of an outage through decisions.
-  const poke = async (c: LoadConnection) => {
+  const poke = async (c: SpopConnection) => {
     const before = c.acked.size;
-    c.notify(loadIp(100_000 + key++));
+    c.notify(clientIp(100_000 + key++));
     await c.waitForAcks(before + 1, 3_000);
   };
 
@@ -126,8 +126,8 @@ describe("readiness follows Valkey and the failure policy", () => {
       startWithMetrics([...common, "--failure-policy", "deny"]),
       startWithMetrics([...common, "--failure-policy", "local"]),
     ]);
-    denyConn = await connectLoad({ port: deny.spopPort });
-    localConn = await connectLoad({ port: local.spopPort });
+    denyConn = await connectSpop({ port: deny.spopPort });
+    localConn = await connectSpop({ port: local.spopPort });
   }, 60_000);
 
   afterAll(async () => {

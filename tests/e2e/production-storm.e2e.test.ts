@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { portOf, scrape, valueOf } from "../helpers/prometheus.ts";
-import { connectMany, type LoadConnection, loadIp, withDeadline } from "../helpers/spop-load.ts";
+import { clientIp, type SpopConnection, withDeadline } from "../helpers/spop-socket.ts";
+import { connectMany } from "../helpers/spop-load.ts";
 
 const STORM = 1_000;
 const BATCH = 250;
@@ -18,9 +19,9 @@ function openFileLimit(): number {
 }
 
 /** One HAProxy process's worth of connections: HELLO, one NOTIFY each, all ACKed. */
-async function storm(port: number, first: number): Promise<LoadConnection[]> {
+async function storm(port: number, first: number): Promise<SpopConnection[]> {
   const connections = await connectMany({ port }, STORM, { batch: BATCH, timeoutMs: 10_000 });
-  for (const [i, c] of connections.entries()) c.notify(loadIp(first + i));
+  for (const [i, c] of connections.entries()) c.notify(clientIp(first + i));
   await Promise.all(connections.map((c) => c.waitForAcks(1, 10_000)));
   return connections;
 }
@@ -30,7 +31,7 @@ for (const runtime of ["bun", "deno"] as const satisfies readonly AgentRuntime[]
     let agent: AgentProcess;
     let port = 0;
     let metricsPort = 0;
-    let live: LoadConnection[] = [];
+    let live: SpopConnection[] = [];
 
     beforeAll(async () => {
       port = await freePort();

@@ -19,7 +19,7 @@ import {
 } from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
-import { connectLoad, loadIp, openSocket, withDeadline } from "../helpers/spop-load.ts";
+import { clientIp, connectSpop, openSocket, withDeadline } from "../helpers/spop-socket.ts";
 
 // 1/s with burst 5: the 6th request of a fresh client in a row is denied.
 const RATE = ["--rate-interval", "1000000", "--rate-burst", "4000000"];
@@ -92,9 +92,9 @@ for (const version of HAPROXY_VERSIONS) for (const runtime of ["bun", "deno", "b
     }, 30_000);
 
     test("an SPOP client on the socket path is answered directly too", async () => {
-      const c = await connectLoad({ path: socketPath });
+      const c = await connectSpop({ path: socketPath });
       try {
-        c.notify(loadIp(7));
+        c.notify(clientIp(7));
         await c.waitForAcks(1, 5_000);
         expect(c.denied).toBe(0);
       } finally {

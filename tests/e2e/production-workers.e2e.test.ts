@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { scrape, valueOf } from "../helpers/prometheus.ts";
-import { connectMany, loadIp, withDeadline } from "../helpers/spop-load.ts";
+import { clientIp, withDeadline } from "../helpers/spop-socket.ts";
+import { connectMany } from "../helpers/spop-load.ts";
 
 const CONNECTIONS = 24;
 
@@ -49,7 +50,7 @@ for (const runtime of ["bun", "deno"] as const satisfies readonly AgentRuntime[]
         expect([...before.keys()].sort()).toEqual([...workerPids].sort());
 
         connections.push(...(await connectMany({ port: spopPort }, CONNECTIONS, { batch: 8 })));
-        for (const [i, c] of connections.entries()) c.notify(loadIp(i));
+        for (const [i, c] of connections.entries()) c.notify(clientIp(i));
         await Promise.all(connections.map((c) => c.waitForAcks(1, 5_000)));
 
         const after = await scrapeEachWorker(metricsPort, workerPids);

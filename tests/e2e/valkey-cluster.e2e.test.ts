@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
 import { startCluster, VALKEY_VERSIONS, type ValkeyCluster, valkeyLabel } from "../helpers/valkey.ts";
 
 // 1 request/s, burst 3: each key passes 3 at once, the 4th is denied.
@@ -13,7 +13,7 @@ const CLIENTS = 150;
 
 let cluster: ValkeyCluster;
 let agent: AgentProcess;
-let socket: SpopSocket;
+let socket: SpopConnection;
 
 for (const valkeyVersion of VALKEY_VERSIONS) describe(valkeyLabel(valkeyVersion), () => {
   beforeAll(async () => {

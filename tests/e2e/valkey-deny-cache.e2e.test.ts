@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, metricSum, type SpopSocket, type Verdict } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection, type Verdict } from "../helpers/spop-socket.ts";
+import { metricSum } from "../helpers/prometheus.ts";
 import { startValkey, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
 
 // 1 request/s, burst 3. After 3 requests at t0 the key passes again at exactly t0 + T.
@@ -15,7 +16,7 @@ const BURST = 3;
 
 let valkey: ValkeyProcess;
 let agent: AgentProcess;
-let socket: SpopSocket;
+let socket: SpopConnection;
 let metrics = "";
 
 /** EVALSHA + EVAL calls Valkey has served: one per script call (a batch counts once). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { delta, faultMetrics, type Outcome, loadFor, quantile } from "../helpers/fault-scenario.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
 import { startCluster, type ValkeyCluster, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const KEYS = 600;
@@ -57,7 +57,7 @@ describe("a Valkey Cluster with one primary frozen (SIGSTOP)", () => {
   let cluster: ValkeyCluster;
   let agent: AgentProcess;
   let metrics = "";
-  let sockets: SpopSocket[] = [];
+  let sockets: SpopConnection[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster();

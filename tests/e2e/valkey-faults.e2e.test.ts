@@ -27,8 +27,7 @@ import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } f
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { type AgentReply, SpopClient } from "../../src/spop/client.ts";
-import { openSocket } from "../helpers/spop-load.ts";
-import { checkRateMessage, clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
+import { checkRateMessage, clientIp, connectSpop, openSocket, type SpopConnection } from "../helpers/spop-socket.ts";
 import { startValkey, type ValkeyProcess } from "../helpers/valkey.ts";
 
 // HAProxy's `timeout processing` in TEST_SPOE_CONFIG: an ACK later than this is an error there.
@@ -56,7 +55,7 @@ interface Stack {
   readonly agent: AgentProcess;
   readonly agentPort: number;
   readonly metrics: string;
-  connect(count: number): Promise<SpopSocket[]>;
+  connect(count: number): Promise<SpopConnection[]>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +69,7 @@ async function startStack(seed: number): Promise<Stack> {
     env: { VALKEY_URL: `redis://127.0.0.1:${proxy.port}`, SPOA_RATE_INTERVAL: "1000", SPOA_RATE_BURST: "1000000" },
   });
   const metrics = String((await agent.waitForLog("listening")).metrics);
-  const sockets: SpopSocket[] = [];
+  const sockets: SpopConnection[] = [];
   const connect = async (count: number) => {
     const opened = await Promise.all(Array.from({ length: count }, () => connectSpop(agentPort, { timeoutMs: PROCESSING_TIMEOUT_MS })));
     sockets.push(...opened);

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, metricSum, type SpopSocket, type Verdict } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection, type Verdict } from "../helpers/spop-socket.ts";
+import { metricSum } from "../helpers/prometheus.ts";
 import { startValkey, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
 
 // 1 request/s, burst 3: a fresh key passes 3 at once, and no replenishment during a test step.
@@ -22,13 +23,13 @@ const OUTAGE_LOG_MSGS = ["store unavailable: failure policy decided", "store err
 let valkey: ValkeyProcess;
 let local: AgentProcess;
 let deny: AgentProcess;
-let localSocket: SpopSocket;
-let denySocket: SpopSocket;
+let localSocket: SpopConnection;
+let denySocket: SpopConnection;
 let metricsAddress = "";
 let nextKey = 1;
 const freshKey = () => clientIp(nextKey++);
 
-async function start(runtime: "binary" | "bun", policy: "local" | "deny"): Promise<{ agent: AgentProcess; socket: SpopSocket }> {
+async function start(runtime: "binary" | "bun", policy: "local" | "deny"): Promise<{ agent: AgentProcess; socket: SpopConnection }> {
   const port = await freePort();
   const agent = await startAgent({
     runtime,
@@ -44,7 +45,7 @@ async function start(runtime: "binary" | "bun", policy: "local" | "deny"): Promi
 }
 
 /** Sends one request every `everyMs` until stopped; collects verdicts and any missing ACK. */
-function background(socket: SpopSocket, everyMs: number) {
+function background(socket: SpopConnection, everyMs: number) {
   const verdicts: Verdict[] = [];
   const errors: string[] = [];
   let running = true;

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopSocket, type Verdict } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection, type Verdict } from "../helpers/spop-socket.ts";
 import { startValkey, tempDir, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
 
 // Two limits, one per SPOE message. "shared": 50/s with a burst of 50 (T = 20 ms, τ = 49 T ≈ 1 s,
@@ -39,9 +39,9 @@ const dir = tempDir("spoa-runtimes-");
 
 let valkey: ValkeyProcess;
 const agents = new Map<AgentRuntime, AgentProcess>();
-const sockets = new Map<AgentRuntime, SpopSocket>();
+const sockets = new Map<AgentRuntime, SpopConnection>();
 
-async function warmUp(socket: SpopSocket, ip: number): Promise<void> {
+async function warmUp(socket: SpopConnection, ip: number): Promise<void> {
   // The first call of a fresh process loads the script (NOSCRIPT → EVAL) and JIT-compiles the path.
   await waitFor("a decision made by Valkey", async () => !(await socket.check(ip)).degraded, 10_000);
 }

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentProcess, agentCommand, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopSocket } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
 import { makeTlsFiles, startValkey, tempDir, type TlsFiles, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const USER = "spoa-agent";
@@ -19,7 +19,7 @@ let tls: TlsFiles;
 let aclServer: ValkeyProcess;
 let tlsServer: ValkeyProcess;
 const agents: AgentProcess[] = [];
-const sockets: SpopSocket[] = [];
+const sockets: SpopConnection[] = [];
 
 async function agentWith(runtime: "binary" | "deno", args: readonly string[], env: Readonly<Record<string, string>>) {
   const port = await freePort();

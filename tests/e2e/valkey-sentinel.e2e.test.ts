@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopSocket, type Verdict } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection, type Verdict } from "../helpers/spop-socket.ts";
 import { startSentinelGroup, VALKEY_VERSIONS, valkeyLabel, type ValkeySentinelGroup } from "../helpers/valkey.ts";
 
 let group: ValkeySentinelGroup;
 let agent: AgentProcess;
-let socket: SpopSocket;
+let socket: SpopConnection;
 
 /** The Valkey key of client `n` (the default limit at 1/s burst 3). */
 function keyPattern(n: number): string {

@@ -10,7 +10,7 @@ import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { portOf, scrape, sumOf } from "../helpers/prometheus.ts";
 import { type AgentReply, ReplyParser } from "../../src/spop/client.ts";
-import { connectLoad } from "../helpers/spop-load.ts";
+import { connectSpop } from "../helpers/spop-socket.ts";
 import { FUZZ_REGRESSIONS } from "../fixtures/fuzz-regressions.ts";
 import { hex } from "../fixtures/spop-vectors.ts";
 import { fuzzSettings, hexOf, inputRandom, LEGAL_STATUSES, type Random } from "./fuzz-kit.ts";
@@ -135,7 +135,7 @@ describe("the compiled binary under fuzzed connections", () => {
     expect(logLines).toBeLessThan(200);
 
     // Alive, and still a conforming agent.
-    const conn = await connectLoad({ port: agentPort });
+    const conn = await connectSpop({ port: agentPort });
     conn.notify(0x0a000001);
     await conn.waitForAcks(1);
     expect(conn.denied).toBe(0);

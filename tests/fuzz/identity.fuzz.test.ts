@@ -25,6 +25,16 @@ const HEADER_CORPUS = [
   "unknown",
   "",
 ];
+/** Headers with the client they name when every hop is trusted (RFC 7239 §7; the leftmost address wins). */
+const KNOWN_HEADERS: readonly (readonly [arg: "ip_fwd" | "ip_xff", value: string, client: string])[] = [
+  ["ip_fwd", "for=192.0.2.60;proto=http;by=203.0.113.43", "192.0.2.60"],
+  ["ip_fwd", 'For="[2001:db8:cafe::17]:4711"', "2001:db8:cafe::/64"],
+  ["ip_fwd", "for=192.0.2.43, for=198.51.100.17", "192.0.2.43"],
+  ["ip_fwd", 'for=unknown, for="[2001:db8::1]";host=example.com, for=10.1.2.3:8080', "2001:db8::/64"],
+  ["ip_xff", "203.0.113.195, 70.41.3.18, 150.172.238.178", "203.0.113.195"],
+  ["ip_xff", "[2001:db8::1]:443, 10.0.0.1", "2001:db8::/64"],
+  ["ip_xff", "::ffff:192.0.2.128", "192.0.2.128"],
+];
 const TOKENS = ["for=", "For=", ";", ",", " ", "\t", '"', "[", "]", ":", "::", "%eth0", "_hidden", "unknown", "255.255.255.255", "0.0.0.0", "1.2.3", "01.2.3.4", "::1", "fe80::1%1", "ffff:", "by=", "proto=https"];
 const PREFIXES = [0, 1, 48, 56, 64, 96, 127, 128];
 /** Trusted sets: everyone (headers always read), a private range (our test source in it), nobody. */
@@ -113,13 +123,22 @@ function resolveChecked(input: IdentityInput): string {
 }
 
 describe("client identity fuzzing", () => {
-  test("regression vectors still hold", () => {
-    for (const r of FUZZ_REGRESSIONS.filter((x) => x.target === "identity")) {
+  test("known proxy-chain headers name their client when trusted and are ignored when not; regression vectors keep the invariants", () => {
+    const source: NamedData = { name: "ip_src", kind: "ipv4", value: 0x0a000001 };
+    for (const [arg, value, client] of KNOWN_HEADERS) {
+      const args: NamedData[] = [{ name: arg, kind: "string", value }, source];
+      expect(`${value} → ${resolvers[0][PREFIXES.indexOf(64)].resolve(args)}`).toBe(`${value} → ${client}`);
+      expect(`${value} → ${resolvers[2][PREFIXES.indexOf(64)].resolve(args)}`).toBe(`${value} → 10.0.0.1`);
+      for (let t = 0; t < TRUSTED.length; t++) for (const prefix of PREFIXES) resolveChecked({ trusted: t, prefix, args });
+    }
+    const regressions = FUZZ_REGRESSIONS.filter((x) => x.target === "identity");
+    for (const r of regressions) {
       const value = new TextDecoder().decode(hex(r.hex));
       for (let t = 0; t < TRUSTED.length; t++) {
-        resolveChecked({ trusted: t, prefix: 64, args: [{ name: "ip_fwd", kind: "string", value }, { name: "ip_xff", kind: "string", value }, { name: "ip_src", kind: "ipv4", value: 0x0a000001 }] });
+        resolveChecked({ trusted: t, prefix: 64, args: [{ name: "ip_fwd", kind: "string", value }, { name: "ip_xff", kind: "string", value }, source] });
       }
     }
+    expect(KNOWN_HEADERS.length + regressions.length).toBeGreaterThan(0);
   });
 
   test("Forwarded / X-Forwarded-For / source: a well-formed identity, never an exception, headers only from trusted sources", async () => {

@@ -7,7 +7,7 @@
  */
 import { type AgentRuntime, agentCommand } from "./agent-process.ts";
 import { portOf, scrape, sumOf } from "./prometheus.ts";
-import type { SpopSocket } from "./spop-socket.ts";
+import type { SpopConnection } from "./spop-socket.ts";
 
 /** The `--valkey-deadline` default the agent documents in `help serve`. */
 export function defaultDeadlineMs(runtime: AgentRuntime = "binary"): number {
@@ -61,14 +61,14 @@ export interface LoadOptions {
  * Keeps up to `concurrency` NOTIFYs outstanding on each socket (like HAProxy's pipelining),
  * optionally paced, until stopped or `maxRequests` were sent.
  */
-export function startLoad(sockets: readonly SpopSocket[], options: LoadOptions): RunningLoad {
+export function startLoad(sockets: readonly SpopConnection[], options: LoadOptions): RunningLoad {
   const concurrency = options.concurrency ?? 8;
   const max = options.maxRequests ?? 1_000_000;
   const result: LoadResult = { outcomes: [], errors: [] };
   const startedAt = performance.now();
   let running = true;
   let next = 0;
-  const worker = async (socket: SpopSocket) => {
+  const worker = async (socket: SpopConnection) => {
     while (running && next < max) {
       const i = next++;
       if (options.ratePerSecond !== undefined) {
@@ -99,7 +99,7 @@ export function startLoad(sockets: readonly SpopSocket[], options: LoadOptions):
 }
 
 /** Runs the load for `ms` and returns what it saw. */
-export async function loadFor(sockets: readonly SpopSocket[], ms: number, options: LoadOptions): Promise<LoadResult> {
+export async function loadFor(sockets: readonly SpopConnection[], ms: number, options: LoadOptions): Promise<LoadResult> {
   const load = startLoad(sockets, options);
   await Bun.sleep(ms);
   return await load.stop();

@@ -50,3 +50,11 @@ export function valueOf(families: Map<string, ParsedFamily>, name: string, label
   }
   throw new Error(`metric ${name}${JSON.stringify(labels)} is not exposed`);
 }
+
+/**
+ * Sum of the samples named `name` (with `labels`) on the agent's /metrics at `address`
+ * ("host:port"), scraped and parsed like scrape(); 0 when there are none.
+ */
+export async function metricSum(address: string, name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
+  return sumOf(await scrape(portOf(address)), name, labels);
+}

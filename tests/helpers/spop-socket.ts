@@ -1,7 +1,10 @@
 /**
- * SpopClient over a real TCP socket (node:net): HELLO handshake, then pipelined `check-rate`
- * NOTIFYs, each resolved with its own ACK (matched by stream-id) or rejected when no ACK
- * arrives within `timeoutMs` — so a hung agent fails a test instead of hanging it.
+ * The tests' one SPOP socket client: SpopClient over a real socket (node:net, TCP or unix),
+ * playing HAProxy. It completes the HELLO, then either asks (`check`, `request`: each NOTIFY
+ * resolved with its own ACK, matched by stream-id, or rejected when none arrives within
+ * `timeoutMs`, so a hung agent fails a test instead of hanging it) or loads (`notify`: NOTIFYs
+ * written and only counted), and records every frame the agent sent — ACKs by stream-id, the
+ * AGENT-DISCONNECT, how the socket ended — so a test can count exactly what was answered.
  * @module
  */
 import { connect, type Socket } from "node:net";
@@ -59,91 +62,178 @@ export function verdictOf(actions: readonly Action[], sentAt: number, receivedAt
   };
 }
 
+/** Where the agent listens: a loopback TCP port or a unix socket path. */
+export type SpopTarget = { readonly port: number } | { readonly path: string };
+
+/** How a connection ended, seen from the client. */
+export interface ConnectionEnd {
+  /** The socket error (e.g. ECONNRESET), if it ended with one. */
+  readonly error?: string;
+}
+
+/** Rejects with `what` after `ms`, so no wait in a test is unbounded. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Opens a plain socket to `target`; rejects on a refused or failed connect. */
+export function openSocket(target: SpopTarget, timeoutMs = 5_000): Promise<Socket> {
+  return withDeadline(
+    new Promise<Socket>((resolve, reject) => {
+      const socket = "path" in target ? connect({ path: target.path }) : connect({ host: "127.0.0.1", port: target.port, noDelay: true });
+      socket.once("connect", () => {
+        socket.removeListener("error", reject);
+        resolve(socket);
+      });
+      socket.once("error", reject);
+    }),
+    timeoutMs,
+    `connect to ${JSON.stringify(target)}`,
+  );
+}
+
 interface Waiter {
   readonly resolve: (actions: readonly Action[], receivedAt: number) => void;
   readonly reject: (e: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
-/** A HAProxy-like SPOP connection to an agent. */
-export class SpopSocket {
-  readonly #socket: Socket;
-  readonly #client: SpopClient;
-  readonly #waiters = new Map<number, Waiter>();
+/** One HAProxy-like SPOP connection to an agent. */
+export class SpopConnection {
+  readonly socket: Socket;
+  readonly client: SpopClient;
+  /** Stream-ids of every NOTIFY written, in order. */
+  readonly sent: number[] = [];
+  /** Stream-ids whose ACK arrived. */
+  readonly acked = new Set<number>();
+  /** ACKs that said `txn.allowed` false. */
+  denied = 0;
+  /** Every non-ACK frame the agent sent (AGENT-HELLO, AGENT-DISCONNECT…), in order. */
+  readonly control: AgentReply[] = [];
+  /** Resolves when the socket is closed. */
+  readonly ended: Promise<ConnectionEnd>;
+  /** Frames that arrived after the AGENT-DISCONNECT (must stay 0). */
+  framesAfterDisconnect = 0;
   readonly #timeoutMs: number;
+  readonly #waiters = new Map<number, Waiter>();
   #nextStream = 1;
-  #closed: Error | undefined;
+  #error: string | undefined;
+  #isEnded = false;
+  #ackWaiters: Array<{ count: number; resolve: () => void }> = [];
 
-  /** Wraps a connected socket; use `connectSpop` to also do the handshake. */
-  constructor(socket: Socket, timeoutMs: number) {
-    this.#socket = socket;
+  /** Wraps a connected socket; `connectSpop` also does the handshake. ACKs wait `timeoutMs`. */
+  constructor(socket: Socket, timeoutMs = 5_000) {
+    this.socket = socket;
     this.#timeoutMs = timeoutMs;
-    this.#client = new SpopClient((bytes) => socket.write(bytes));
+    this.client = new SpopClient((bytes) => socket.write(bytes));
     socket.on("data", (chunk: Buffer) => this.#onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
-    const fail = (error: Error) => {
-      this.#closed ??= error;
-      for (const [id, w] of this.#waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`stream ${id}: connection ended before its ACK (${error.message})`));
-      }
-      this.#waiters.clear();
-    };
-    socket.on("error", fail);
-    socket.on("close", () => fail(new Error("socket closed")));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      this.#error ??= error.code ?? error.message;
+    });
+    this.ended = new Promise((resolve) => {
+      socket.once("close", () => {
+        this.#isEnded = true;
+        const reason = `connection ended before its ACK (${this.#error ?? "socket closed"})`;
+        for (const [id, w] of this.#waiters) {
+          clearTimeout(w.timer);
+          w.reject(new Error(`stream ${id}: ${reason}`));
+        }
+        this.#waiters.clear();
+        resolve(this.#error === undefined ? {} : { error: this.#error });
+      });
+    });
   }
 
-  /** Sends HAPROXY-HELLO and waits for AGENT-HELLO. */
-  async handshake(): Promise<void> {
-    this.#client.hello();
-    const deadline = setTimeout(() => this.#socket.destroy(new Error("no AGENT-HELLO")), this.#timeoutMs);
-    try {
-      const replies = await Promise.race([
-        this.#client.waitForReplies(1),
-        new Promise<never>((_, reject) => this.#socket.once("close", () => reject(this.#closed ?? new Error("socket closed")))),
-      ]);
-      const first = replies[0];
-      if (first.type !== "agent-hello") throw new Error(`expected AGENT-HELLO, got ${first.type}`);
-    } finally {
-      clearTimeout(deadline);
-    }
+  /** True once the socket closed. */
+  get isEnded(): boolean {
+    return this.#isEnded;
+  }
+
+  /** The AGENT-DISCONNECT received, if any. */
+  get disconnect(): { readonly status: number; readonly message: string } | undefined {
+    const frame = this.control.find((r) => r.type === "agent-disconnect");
+    return frame?.type === "agent-disconnect" ? { status: frame.status, message: frame.message } : undefined;
   }
 
   #onData(bytes: Uint8Array): void {
-    const before = this.#client.replies.length;
-    this.#client.receive(bytes);
+    const before = this.client.replies.length;
+    this.client.receive(bytes);
     const now = performance.now();
-    const replies = this.#client.replies;
-    for (let i = before; i < replies.length; i++) this.#dispatch(replies[i], now);
-    // Keep memory flat under long runs: the ACKs were handed to their waiters.
-    if (replies.length > 1024) replies.splice(1, replies.length - 1);
+    const replies = this.client.replies;
+    for (let i = before; i < replies.length; i++) {
+      const reply = replies[i];
+      if (this.disconnect !== undefined) this.framesAfterDisconnect++;
+      if (reply.type === "ack") {
+        const id = Number(reply.streamId);
+        this.acked.add(id);
+        if (!verdictOf(reply.actions, 0, 0).allowed) this.denied++;
+        const waiter = this.#waiters.get(id);
+        if (waiter !== undefined) {
+          this.#waiters.delete(id);
+          clearTimeout(waiter.timer);
+          waiter.resolve(reply.actions, now);
+        }
+      } else {
+        this.control.push(reply);
+      }
+    }
+    // Keep memory flat under long runs: everything needed was handed out or copied above.
+    replies.length = 0;
+    this.#ackWaiters = this.#ackWaiters.filter((w) => {
+      if (this.acked.size < w.count) return true;
+      w.resolve();
+      return false;
+    });
   }
 
-  #dispatch(reply: AgentReply, now: number): void {
-    if (reply.type !== "ack") return;
-    const id = Number(reply.streamId);
-    const w = this.#waiters.get(id);
-    if (!w) return;
-    this.#waiters.delete(id);
-    clearTimeout(w.timer);
-    w.resolve(reply.actions, now);
+  /** Sends HAPROXY-HELLO and waits for AGENT-HELLO. */
+  async handshake(timeoutMs = this.#timeoutMs): Promise<void> {
+    this.client.hello();
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          const first = this.control[0];
+          if (first?.type === "agent-hello") return resolve();
+          if (first !== undefined) return reject(new Error(`expected AGENT-HELLO, got ${first.type}`));
+          if (this.#isEnded) return reject(new Error(`closed before AGENT-HELLO (${this.#error ?? "no error"})`));
+          setTimeout(check, 2);
+        };
+        check();
+      }),
+      timeoutMs,
+      "AGENT-HELLO",
+    );
+  }
+
+  /** Writes one `check-rate` NOTIFY for `ipSrc` without waiting; returns its stream-id. */
+  notify(ipSrc: number): number {
+    const streamId = this.#nextStream++;
+    this.sent.push(streamId);
+    this.client.notify({ streamId, frameId: 1 }, [checkRateMessage(ipSrc)]);
+    return streamId;
   }
 
   /** Sends one `check-rate` NOTIFY for `ipSrc` and resolves with its ACK's verdict. */
   async check(ipSrc: number, options: { readonly message?: string } = {}): Promise<Verdict> {
     const sentAt = performance.now();
     let receivedAt = sentAt;
-    const actions = await this.#notify([checkRateMessage(ipSrc, options.message)], (at) => (receivedAt = at));
+    const actions = await this.#ask([checkRateMessage(ipSrc, options.message)], (at) => (receivedAt = at));
     return verdictOf(actions, sentAt, receivedAt);
   }
 
   /** Sends one NOTIFY with any messages and resolves with its ACK's actions. */
   request(messages: readonly Message[]): Promise<readonly Action[]> {
-    return this.#notify(messages, () => {});
+    return this.#ask(messages, () => {});
   }
 
-  #notify(messages: readonly Message[], answeredAt: (at: number) => void): Promise<readonly Action[]> {
-    if (this.#closed) return Promise.reject(this.#closed);
+  #ask(messages: readonly Message[], answeredAt: (at: number) => void): Promise<readonly Action[]> {
+    if (this.#isEnded) return Promise.reject(new Error(`connection ended (${this.#error ?? "socket closed"})`));
     const streamId = this.#nextStream++;
+    this.sent.push(streamId);
     return new Promise<readonly Action[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(streamId);
@@ -154,57 +244,61 @@ export class SpopSocket {
         resolve(actions);
       };
       this.#waiters.set(streamId, { resolve: answered, reject, timer });
-      this.#client.notify({ streamId, frameId: 1 }, messages);
+      this.client.notify({ streamId, frameId: 1 }, messages);
     });
+  }
+
+  /** Resolves once `count` ACKs in total have arrived (bounded by `timeoutMs`). */
+  waitForAcks(count: number, timeoutMs = this.#timeoutMs): Promise<void> {
+    if (this.acked.size >= count) return Promise.resolve();
+    return withDeadline(
+      new Promise<void>((resolve) => this.#ackWaiters.push({ count, resolve })),
+      timeoutMs,
+      `${count} ACKs (have ${this.acked.size})`,
+    );
+  }
+
+  /** Resolves once all bytes written so far left the process (are in the kernel). */
+  flushed(): Promise<void> {
+    if (this.socket.writableLength === 0) return Promise.resolve();
+    return withDeadline(new Promise<void>((resolve) => this.socket.write(new Uint8Array(0), () => resolve())), 5_000, "socket flush");
   }
 
   /** Sends HAPROXY-DISCONNECT and closes the socket. */
   close(): void {
-    if (!this.#closed && !this.#socket.destroyed) {
+    if (!this.#isEnded && !this.socket.destroyed) {
       try {
-        this.#client.disconnect(0);
+        this.client.disconnect(0);
       } catch {
         // already closing
       }
     }
-    this.#socket.destroy();
+    this.socket.destroy();
+  }
+
+  /** Ends the socket at once, without a HAPROXY-DISCONNECT. */
+  destroy(): void {
+    this.socket.destroy();
   }
 }
 
-/** Connects to 127.0.0.1:`port` and completes the HELLO handshake; ACKs wait `timeoutMs` (5 s). */
-export async function connectSpop(port: number, options: { readonly timeoutMs?: number } = {}): Promise<SpopSocket> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: "127.0.0.1", port, noDelay: true });
-    s.once("connect", () => resolve(s));
-    s.once("error", reject);
-  });
-  const spop = new SpopSocket(socket, options.timeoutMs ?? 5_000);
+/**
+ * Connects to `target` (a port on 127.0.0.1, or `{ path }` of a unix socket) and completes the
+ * HELLO handshake; ACKs wait `timeoutMs` (5 s).
+ */
+export async function connectSpop(target: number | SpopTarget, options: { readonly timeoutMs?: number } = {}): Promise<SpopConnection> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const connection = new SpopConnection(await openSocket(typeof target === "number" ? { port: target } : target, timeoutMs), timeoutMs);
   try {
-    await spop.handshake();
+    await connection.handshake(timeoutMs);
   } catch (error) {
-    spop.close();
+    connection.destroy();
     throw error;
   }
-  return spop;
+  return connection;
 }
 
 /** The `n`-th test client address, 10.0.0.0 + n as an IPv4 uint32 (distinct keys for tests). */
 export function clientIp(n: number): number {
   return (0x0a000000 + (n & 0xffffff)) >>> 0;
-}
-
-/**
- * Sum of the samples named `name` on the agent's /metrics at `address` ("host:port"), over
- * the samples whose labels include `labels`; 0 when there are none.
- */
-export async function metricSum(address: string, name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
-  const text = await (await fetch(`http://${address}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = m[2] ?? "";
-    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[3]);
-  }
-  return sum;
 }

@@ -8,7 +8,7 @@
 import { type AgentProcess, startAgent } from "./agent-process.ts";
 import type { Outcome } from "./fault-scenario.ts";
 import { freePort, waitFor } from "./ports.ts";
-import { clientIp, connectSpop, type SpopSocket } from "./spop-socket.ts";
+import { clientIp, connectSpop, type SpopConnection } from "./spop-socket.ts";
 
 /** HAProxy's `timeout processing` the scenarios hold the agent to: a later ACK is an error. */
 export const ACK_TIMEOUT_MS = 1_000;
@@ -19,7 +19,7 @@ export interface AgentOnValkey {
   readonly port: number;
   /** "127.0.0.1:port" of /metrics, /readyz. */
   readonly metrics: string;
-  readonly sockets: readonly SpopSocket[];
+  readonly sockets: readonly SpopConnection[];
   stop(): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ export async function startAgentOnValkey(options: {
     env: { SPOA_RATE_INTERVAL: String(limit.intervalUs), SPOA_RATE_BURST: String(limit.burstUs), ...options.env },
   });
   const metrics = String((await agent.waitForLog("listening")).metrics);
-  const sockets: SpopSocket[] = [];
+  const sockets: SpopConnection[] = [];
   try {
     for (let i = 0; i < (options.connections ?? 2); i++) sockets.push(await connectSpop(port, { timeoutMs: ACK_TIMEOUT_MS }));
     await waitFor("a decision made by Valkey", async () => !(await sockets[0].check(clientIp(0xffff00))).degraded, 15_000);

@@ -66,11 +66,18 @@ describe("Counter", () => {
     expect(() => counter.labels("a", "b")).toThrow(RangeError);
   });
 
-  test("labels() refuses more than MAX_CHILDREN label sets", () => {
-    const counter = new Registry().counter({ name: "c_total", help: "h", labelNames: ["k"] });
-    for (let i = 0; i < MAX_CHILDREN; i++) counter.labels(String(i));
+  test("labels() refuses more than MAX_CHILDREN label sets; the sets it holds keep counting", () => {
+    const registry = new Registry();
+    const counter = registry.counter({ name: "c_total", help: "h", labelNames: ["k"] });
+    const first = counter.labels("0");
+    first.inc(3);
+    for (let i = 1; i < MAX_CHILDREN; i++) counter.labels(String(i));
     expect(() => counter.labels("one-too-many")).toThrow(RangeError);
-    expect(counter.labels("0")).toBeDefined();
+    expect(counter.labels("0")).toBe(first);
+    counter.labels("0").inc();
+    expect(first.value()).toBe(4);
+    const samples = registry.render().split("\n").filter((line) => line.startsWith("c_total{"));
+    expect([samples.length, samples[0], samples.some((line) => line.includes("one-too-many"))]).toEqual([MAX_CHILDREN, 'c_total{k="0"} 4', false]);
   });
 });
 

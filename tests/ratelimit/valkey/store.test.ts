@@ -8,6 +8,7 @@ import { ResilientStore, type StoreEvent } from "../../../src/ratelimit/resilien
 import type { Clock, Decision, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import type { ValkeyStoreOptions } from "../../../src/ratelimit/valkey/options.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
+import { ValkeyStoreError } from "../../../src/ratelimit/valkey/errors.ts";
 import { makeTlsFiles, startValkey, tempDir, type TlsFiles, type ValkeyProcess } from "../../helpers/valkey.ts";
 
 const realClock: Clock = { nowUs: () => Date.now() * 1000 };
@@ -200,7 +201,11 @@ describe("ValkeyStore authentication and TLS", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function works(options: Partial<ValkeyStoreOptions>, url = secured.url): Promise<boolean> {
+  /**
+   * "decided", or why not: the error the check threw (code and message) and what the store
+   * logged, so a test can tell a refused login from a server that is not there at all.
+   */
+  async function attempt(options: Partial<ValkeyStoreOptions>, url = secured.url): Promise<string> {
     const logs: string[] = [];
     const s = await createValkeyStore({ ...base(url), ...options }, {
       clock: realClock,
@@ -209,19 +214,21 @@ describe("ValkeyStore authentication and TLS", () => {
     });
     try {
       const d = await s.check([check(`{auth}:${Math.random()}`, SECOND)]);
-      return d.allowed;
-    } catch {
-      return false;
+      return d.allowed ? "decided" : "denied";
+    } catch (error) {
+      const code = error instanceof ValkeyStoreError ? error.code : "unexpected";
+      return `failed: ${code}: ${error instanceof Error ? error.message : String(error)} | ${logs.join(" | ")}`;
     } finally {
       await s.close();
       for (const line of logs) expect(line).not.toContain(password);
       for (const line of logs) expect(line).not.toContain("acl-Pa55");
     }
   }
+  const works = async (options: Partial<ValkeyStoreOptions>, url?: string) => (await attempt(options, url)) === "decided";
 
-  test("a password-only (requirepass) connection decides; a wrong password does not", async () => {
-    expect(await works({ password })).toBe(true);
-    expect(await works({ password: "wrong" })).toBe(false);
+  test("a password-only (requirepass) connection decides; a wrong password is refused by the server", async () => {
+    expect(await attempt({ password })).toBe("decided");
+    expect(await attempt({ password: "wrong" })).toMatch(/^failed: .*(WRONGPASS|invalid username-password)/);
   });
 
   test("an ACL user with a password decides", async () => {
@@ -237,7 +244,7 @@ describe("ValkeyStore authentication and TLS", () => {
 
   test("TLS refuses a server whose CA is not trusted", async () => {
     const other = makeTlsFiles(tempDir());
-    expect(await works({ password, tls: { ca: other.ca } }, `rediss://127.0.0.1:${secured.tlsPort}`)).toBe(false);
+    expect(await attempt({ password, tls: { ca: other.ca } }, `rediss://127.0.0.1:${secured.tlsPort}`)).toMatch(/^failed: .*(certificate|self[- ]signed)/i);
     rmSync(other.dir, { recursive: true, force: true });
   });
 });
