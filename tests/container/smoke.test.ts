@@ -6,7 +6,7 @@
 // idle memory as the cgroup's charge) for docs/deployment.md; nothing here is timed as a pass/fail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../helpers/ports.ts";
-import { connectLoad, loadIp } from "../helpers/spop-load.ts";
+import { clientIp as loadIp, connectSpop as connectLoad } from "../helpers/spop-socket.ts";
 import { connectSpop } from "../helpers/spop-socket.ts";
 import { type AgentImage, buildAgentImage, cgroupMemoryBytes, inspect, PodmanScope, podman, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
 import { docCommand, replaceWord } from "./doc-commands.ts";
