@@ -41,26 +41,13 @@ export const REPLY_PER_CHECK = 5;
 /** Arguments per check in ARGV: T, τ, cost, shadow. */
 export const ARGS_PER_CHECK = 4;
 
-/** The Lua source (Valkey 8 / Lua 5.1). */
-export const GCRA_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {}
-local o = 0
-local a = 2
-local k = 0
-for r = 1, tonumber(ARGV[1]) do
-  local n = tonumber(ARGV[a])
-  a = a + 1
-  local T, cap, tat, newTat, ok, never, retry, shadow = {}, {}, {}, {}, {}, {}, {}, {}
-  local reqOk = true
-  for i = 1, n do
-    local em = tonumber(ARGV[a])
-    local c = tonumber(ARGV[a + 1]) + em
-    local inc = tonumber(ARGV[a + 2]) * em
-    shadow[i] = ARGV[a + 3] == '1'
-    a = a + 4
-    local cur = now
+/**
+ * One check's decision, inside the loop over a request's checks (`for i = 1, n do`): expects
+ * `now`, `em` (T), `c` (capacity τ + T), `inc` (cost × T), `shadow[i]`, `KEYS[k + i]`, and the
+ * per-check tables; sets `T/cap/tat/newTat/ok/never/retry[i]` and clears `reqOk` on a denial.
+ * Shared with the lean path's packed script (valkey/pipeline/packed-lua.ts).
+ */
+export const GCRA_CHECK_LUA = `    local cur = now
     local stored = tonumber(redis.call('GET', KEYS[k + i]) or '')
     if stored then
       if stored < now then cur = now elseif stored > now + c then cur = now + c else cur = stored end
@@ -75,8 +62,13 @@ for r = 1, tonumber(ARGV[1]) do
       if now >= allowAt then ok[i], retry[i] = true, 0 else ok[i], retry[i] = false, allowAt - now end
     end
     if not ok[i] and not shadow[i] then reqOk = false end
-  end
-  local deciding = -1
+`;
+
+/**
+ * After a request's checks: commits (all or nothing), picks the deciding limit and appends the
+ * request's reply; ends with `k = k + n`. Shared like GCRA_CHECK_LUA.
+ */
+export const GCRA_COMMIT_LUA = `  local deciding = -1
   local fewest = nil
   local hdr = o
   o = o + 2
@@ -107,6 +99,28 @@ for r = 1, tonumber(ARGV[1]) do
   out[hdr + 1] = reqOk and 1 or 0
   out[hdr + 2] = deciding
   k = k + n
-end
+`;
+
+/** The Lua source (Valkey 8 / Lua 5.1). */
+export const GCRA_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out = {}
+local o = 0
+local a = 2
+local k = 0
+for r = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  local T, cap, tat, newTat, ok, never, retry, shadow = {}, {}, {}, {}, {}, {}, {}, {}
+  local reqOk = true
+  for i = 1, n do
+    local em = tonumber(ARGV[a])
+    local c = tonumber(ARGV[a + 1]) + em
+    local inc = tonumber(ARGV[a + 2]) * em
+    shadow[i] = ARGV[a + 3] == '1'
+    a = a + 4
+${GCRA_CHECK_LUA}  end
+${GCRA_COMMIT_LUA}end
 return out
 `;

@@ -18,6 +18,9 @@ import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
 import { mergeDecisions, tagGroups } from "./cross-slot.ts";
 import { openConnection, type ValkeyConnection } from "./connection.ts";
+import type { Dialer } from "./pipeline/dial.ts";
+import { nodeDialer } from "./pipeline/node-dial.ts";
+import { leanScriptPath, type ScriptPath } from "./pipeline/script-path.ts";
 import { errorMessage, ValkeyStoreError } from "./errors.ts";
 import { type LogFn, throttledLog } from "./log-throttle.ts";
 import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
@@ -46,6 +49,11 @@ export interface ValkeyStoreDeps {
    * or `spoa-gcra reset` announced, and announceReset announces there.
    */
   readonly resets?: { readonly channel: string; readonly onKey: (key: string) => void };
+  /**
+   * How batched GCRA calls reach Valkey: the runtime's own socket (the app passes it), node:net
+   * when absent, or `false` for node-redis only (pipeline/script-path.ts says what stays there).
+   */
+  readonly dial?: Dialer | false;
 }
 
 /**
@@ -155,6 +163,7 @@ class ValkeyLimiterStore implements ValkeyStore {
   readonly #deps: ValkeyStoreDeps;
   readonly #report: ReturnType<typeof throttledLog>;
   readonly #byTag: boolean;
+  readonly #lean: ScriptPath | undefined;
   #queued = new Map<string, Pending[]>();
   #flushScheduled = false;
   /** Script calls sent and neither answered nor past their deadline. */
@@ -163,8 +172,9 @@ class ValkeyLimiterStore implements ValkeyStore {
   #late = 0;
   #closed = false;
 
-  constructor(connections: readonly ValkeyConnection[], options: ValkeyStoreOptions, deps: ValkeyStoreDeps, byTag: boolean) {
+  constructor(connections: readonly ValkeyConnection[], options: ValkeyStoreOptions, deps: ValkeyStoreDeps, byTag: boolean, lean?: ScriptPath) {
     this.#connections = connections;
+    this.#lean = lean;
     this.#options = options;
     this.#deps = deps;
     this.#byTag = byTag;
@@ -263,7 +273,8 @@ class ValkeyLimiterStore implements ValkeyStore {
     }, Math.max(0, this.#options.deadlineMs - (performance.now() - items[0].queuedMs)));
     const requests = items.map((item) => item.checks);
     const sentMs = performance.now();
-    runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix)).then((reply) => {
+    const classic = () => runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix));
+    (this.#lean === undefined ? classic() : this.#lean.run(routeKey, requests, classic)).then((reply) => {
       clearTimeout(timer);
       release();
       answeredLate?.();
@@ -393,6 +404,7 @@ class ValkeyLimiterStore implements ValkeyStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#lean?.close();
     await Promise.all(this.#connections.map((c) => c.close()));
   }
 }
@@ -450,5 +462,14 @@ export async function createValkeyStore(options: ValkeyStoreOptions, deps: Valke
       if (key.startsWith(prefix)) resets.onKey(key.slice(prefix.length));
     });
   }
-  return new ValkeyLimiterStore(connections, options, deps, topology.kind === "cluster");
+  const lean = deps.dial === false ? undefined : leanScriptPath(topology, {
+    store: options,
+    dial: deps.dial ?? nodeDialer,
+    nodeOf: (routeKey) => connections[0].nodeOf(routeKey),
+    onError: (error) => onError("script-socket", error),
+  });
+  // The raw sockets connect beside node-redis' (a standalone's now, a cluster's on first use);
+  // until one is ready its batches go through node-redis, so this wait is short.
+  await lean?.settle(Math.min(200, deps.connectWaitMs ?? 2000));
+  return new ValkeyLimiterStore(connections, options, deps, topology.kind === "cluster", lean);
 }

@@ -1,0 +1,35 @@
+/**
+ * Outbound TCP for the Valkey store's lean script path (src/ratelimit/valkey/pipeline/dial.ts
+ * has the same shape): Bun and Deno dial with their own sockets (Bun.connect, Deno.connect), as
+ * their SPOP listeners do (engineering-notes §3); on Node the store's own node:net dialer is it.
+ * @module
+ */
+import { detectRuntime } from "./detect.ts";
+import type { RuntimeName } from "./types.ts";
+
+/** Where a dialed socket delivers bytes and its end. */
+export interface OutboundSink {
+  data(chunk: Uint8Array): void;
+  closed(error?: unknown): void;
+}
+
+/** An open client socket: ordered writes, close now. */
+export interface OutboundSocket {
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+/** Connects to host:port with TCP_NODELAY; rejects when it cannot. */
+export type OutboundDialer = (target: { readonly host: string; readonly port: number }, sink: OutboundSink) => Promise<OutboundSocket>;
+
+/** The dialer of `name` (default: the runtime running this code); undefined on Node (the store's node:net). */
+export async function loadDialer(name: RuntimeName = detectRuntime()): Promise<OutboundDialer | undefined> {
+  switch (name) {
+    case "bun":
+      return (await import("./bun-dial.ts")).bunDial;
+    case "deno":
+      return (await import("./deno-dial.ts")).denoDial;
+    case "node":
+      return undefined;
+  }
+}
