@@ -26,6 +26,7 @@ export const SHIPPED_SPOE_ARGS: ReadonlyMap<string, string> = new Map([
   ["method", "method"],
   ["host", "req.hdr(host)"],
   ["api_key", "req.hdr(x-api-key),sha2(256),hex"],
+  ["api_key_count", "req.hdr_cnt(x-api-key)"],
 ]);
 
 /** Every argument a limit reads, in file order. */

@@ -9,7 +9,7 @@ describe("configWarnings()", () => {
   test("names a matcher on an argument the shipped SPOE config does not send, with the name it probably meant", () => {
     const config = load("limits:\n  - { name: login, rate: 5/m, match: { pth: { prefix: /login } } }\n");
     expect(configWarnings(config).map(formatIssue)).toEqual([
-      `limits[0].match.pth: argument "pth" is not one the shipped spoe-ratelimit.conf sends (ip_fwd, ip_xff, ip_src, path, method, host, api_key): unless your SPOE config sends it, the condition never holds, so the limit never applies — did you mean "path"? check against your files with --haproxy haproxy.cfg [--spoe spoe.conf]`,
+      `limits[0].match.pth: argument "pth" is not one the shipped spoe-ratelimit.conf sends (ip_fwd, ip_xff, ip_src, path, method, host, api_key, api_key_count): unless your SPOE config sends it, the condition never holds, so the limit never applies — did you mean "path"? check against your files with --haproxy haproxy.cfg [--spoe spoe.conf]`,
     ]);
   });
 

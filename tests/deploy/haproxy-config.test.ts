@@ -114,10 +114,11 @@ for (const version of HAPROXY_VERSIONS) for (const file of shippedConfigsFor(ver
       expect(response.headers.get("ratelimit-policy")).toBe('"per-ip";q=10;w=1');
       const message = stub.messages.at(-1);
       expect(message?.name).toBe("check-rate");
-      expect(message?.args.map((a) => a.name)).toEqual(["ip_fwd", "ip_xff", "ip_src", "path", "method", "host", "api_key"]);
+      expect(message?.args.map((a) => a.name)).toEqual(["ip_fwd", "ip_xff", "ip_src", "path", "method", "host", "api_key", "api_key_count"]);
       expect(message?.args.map((a) => ("value" in a ? String(a.value) : a.kind))).toEqual([
         "for=192.0.2.1", "192.0.2.9", String(0x7f000001), "/ok", "GET", "test.local",
         new Bun.CryptoHasher("sha256").update("k").digest("hex").toUpperCase(),
+        "1", // api_key_count: one X-Api-Key header
       ]);
     });
 

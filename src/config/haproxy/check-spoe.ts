@@ -9,6 +9,7 @@ import type { AgentConfig } from "../schema.ts";
 import { closest } from "../suggest.ts";
 import type { FindingSink } from "./findings.ts";
 import type { SpoeEngine, SpoeMessage } from "./spoe-model.ts";
+import { RESPONSE_MESSAGE_NAME } from "../../ratelimit/response/phase-handler.ts";
 
 /** The event whose variables the frontend's http-request rules can read. */
 export const FRONTEND_EVENT = "on-frontend-http-request";
@@ -18,11 +19,13 @@ const PRE_HTTP_EVENTS = ["on-client-session", "on-server-session", "on-frontend-
 function checkMessages(engine: SpoeEngine, config: AgentConfig, sink: FindingSink): SpoeMessage[] {
   const at = engine.messagesLine ?? engine.agentLine;
   const answered = config.haproxy.messages.filter((m) => engine.messages.includes(m));
+  // The response message is answered whatever haproxy.messages says (check-response.ts checks it).
+  const requests = engine.messages.filter((m) => m !== RESPONSE_MESSAGE_NAME);
   if (answered.length === 0) {
     sink.error(
       at,
-      `spoe-agent ${engine.agentName} sends ${engine.messages.length === 0 ? "no messages" : `the messages ${engine.messages.join(", ")}`}, but the agent answers only ${config.haproxy.messages.join(", ")}: no request is ever rate limited`,
-      engine.messages.length === 0 ? `add \`messages ${config.haproxy.messages[0]}\`` : `set haproxy.messages (--message) to ${engine.messages.join(",")}, or send ${config.haproxy.messages[0]}`,
+      `spoe-agent ${engine.agentName} sends ${requests.length === 0 ? "no messages" : `the messages ${requests.join(", ")}`}, but the agent answers only ${config.haproxy.messages.join(", ")}: no request is ever rate limited`,
+      requests.length === 0 ? `add \`messages ${config.haproxy.messages[0]}\`` : `set haproxy.messages (--message) to ${requests.join(",")}, or send ${config.haproxy.messages[0]}`,
     );
   }
   config.limits.forEach((limit, i) => {

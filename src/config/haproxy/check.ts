@@ -8,6 +8,7 @@ import type { AgentConfig } from "../schema.ts";
 import { type CfgSection, parseSections } from "./cfg-text.ts";
 import { checkAgentBackend, checkDenyRule, checkVariables } from "./check-cfg.ts";
 import { checkSpoeEngine, FRONTEND_EVENT } from "./check-spoe.ts";
+import { checkResponseSide } from "./check-response.ts";
 import { findingSink, type HaproxyFinding } from "./findings.ts";
 import { spoeEngine } from "./spoe-model.ts";
 
@@ -94,6 +95,7 @@ export function checkHaproxy(input: HaproxyCheckInput): HaproxyFinding[] {
     checkVariables(sections, engine, input.config, cfgSink);
     checkDenyRule(sections, engine, filter.line, cfgSink);
     checkAgentBackend(sections, engine, input.version, cfgSink, spoeSink);
+    checkResponseSide(engine, input.config, { sections, sink: cfgSink }, spoeSink);
   }
   return findings;
 }
