@@ -11,6 +11,7 @@
 #                localhost/spoa-gcra-test/haproxy:2.6     bookworm's haproxy, the official image's paths
 #                localhost/spoa-gcra-test/haproxy:3.2     sid's haproxy
 #                localhost/spoa-gcra-test/valkey:9        sid's valkey-server and valkey-cli
+#                localhost/spoa-gcra-test/pause:catatonit a pod's infra container (podman's own pause image)
 #
 # Idempotent like install-test-env.sh: it checks first and does nothing when everything is present;
 # an image is built only when missing. Facts behind the config (docs/deployment.md, "Verified with"):
@@ -22,13 +23,13 @@ CACHE=${SPOA_TEST_CACHE:-/var/cache/spoa-gcra-test}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CDIR="$CACHE/containers"
 ROOTS="$CACHE/roots"
-PACKAGES=(podman podman-compose runc netavark aardvark-dns iptables qemu-user-static prometheus)
+PACKAGES=(podman podman-compose runc netavark aardvark-dns iptables catatonit qemu-user-static prometheus)
 # Packages the runtime base is made of: what gcr.io/distroless/cc-debian12 holds (base-debian12 +
 # libgcc-s1, libgomp1, libstdc++6), without a shell or a package manager.
 DISTROLESS_DEBS=(libc6 libgcc-s1 libgomp1 libstdc++6 libssl3 ca-certificates tzdata netbase)
 BUN_VERSION=$(sed -n 's/^ *"bun": *"\([0-9.]*\)".*/\1/p' "$HERE/../package.json" | head -1)
 LABEL=spoa-gcra.test=base
-IMAGES=(distroless-cc:debian12 "bun:$BUN_VERSION" haproxy:2.6 haproxy:3.2 valkey:9)
+IMAGES=(distroless-cc:debian12 "bun:$BUN_VERSION" haproxy:2.6 haproxy:3.2 valkey:9 pause:catatonit)
 
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 log() { echo "install-container-env: $*"; }
@@ -54,6 +55,8 @@ runtime = \"runc\"
 cgroup_manager = \"cgroupfs\"
 events_logger = \"file\"
 events_logfile_path = \"$CDIR/events.log\"
+# A pod's infra container, built by the installer (labelled) instead of by podman on first use.
+infra_image = \"localhost/spoa-gcra-test/pause:catatonit\"
 tmp_dir = \"/run/spoa-gcra-test/podman-tmp\"
 
 [network]
@@ -171,6 +174,13 @@ if ! have "bun:$BUN_VERSION"; then
   ln -s bun "$work/bun/usr/local/bin/bunx"
   import_root "$work/bun" "bun:$BUN_VERSION" "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     "WORKDIR /home/bun/app" "CMD [\"/usr/local/bin/bun\"]"
+fi
+
+if ! have pause:catatonit; then
+  # What podman builds as localhost/podman-pause: Debian's static catatonit, alone.
+  mkdir -p "$work/pause"
+  cp /usr/bin/catatonit "$work/pause/catatonit"
+  import_root "$work/pause" pause:catatonit 'ENTRYPOINT ["/catatonit", "-P"]'
 fi
 
 derive() { # NAME FROM INSTRUCTION…: a small image on top of another, its instructions as in a Containerfile

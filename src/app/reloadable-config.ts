@@ -3,8 +3,13 @@
  * @module
  */
 import type { AgentConfig } from "../config/schema.ts";
+import { withoutTarget } from "../ratelimit/valkey/target.ts";
 
-/** Config fields a reload cannot change in a running process: sockets, the engine's limits, store connections, the logger. */
+/**
+ * Config fields a reload cannot change in a running process: sockets, the engine's limits, the
+ * store's kind and tuning, the logger. Where Valkey is and how to log in (valkey/target.ts) may
+ * change: stores.ts switches the connections.
+ */
 const FIXED_FIELDS = ["listen", "socketMode", "metrics", "workers", "logLevel", "store"] as const;
 const FIXED_HAPROXY_FIELDS = ["maxFrameSize", "helloTimeoutMs", "maxInFlight"] as const;
 
@@ -17,6 +22,10 @@ export function reloadableConfig(running: AgentConfig, next: AgentConfig): { con
   const refused: string[] = [];
   const kept: Record<string, unknown> = {};
   for (const field of FIXED_FIELDS) {
+    if (field === "store" && same(storeWithoutTarget(running), storeWithoutTarget(next))) {
+      kept.store = next.store;
+      continue;
+    }
     if (!same(running[field], next[field])) refused.push(field);
     kept[field] = running[field];
   }
@@ -26,4 +35,9 @@ export function reloadableConfig(running: AgentConfig, next: AgentConfig): { con
     haproxy[field] = running.haproxy[field];
   }
   return { config: { ...next, ...kept, haproxy } as AgentConfig, refused };
+}
+
+function storeWithoutTarget(config: AgentConfig): unknown {
+  const valkey = config.store.valkey;
+  return valkey === undefined ? config.store : { ...config.store, valkey: withoutTarget(valkey) };
 }

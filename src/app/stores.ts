@@ -15,6 +15,9 @@ import { loadDialer } from "../runtime/dial.ts";
 import { valkeyReadiness, watchValkey } from "./valkey-health.ts";
 import { resetChannel } from "../ratelimit/store-admin.ts";
 import type { AdminStores } from "./admin.ts";
+import type { ValkeyStoreOptions } from "../ratelimit/valkey/options.ts";
+import { SwitchableValkeyStore } from "../ratelimit/valkey/switchable.ts";
+import { describeTarget, targetChanged } from "../ratelimit/valkey/target.ts";
 
 /** The store plus what readiness and reload need to know about it. */
 export interface BuiltStore {
@@ -23,6 +26,8 @@ export interface BuiltStore {
   canDecide(): { readonly ok: boolean; readonly reason?: string };
   /** Called on a config reload: cached denials may belong to changed limits. */
   clearCaches(): void;
+  /** Called on a config reload: a new Valkey address or secret is connected to, checked, and switched to. */
+  reconfigure(next: AgentConfig): Promise<void>;
   /** Key-level access for the admin endpoint (inspect, reset). */
   readonly admin: AdminStores;
   /** With Valkey: what the background PING last concluded (undefined before its first answer). */
@@ -55,6 +60,7 @@ export async function buildStore(
       phases: memoryPhases,
       canDecide: () => ({ ok: true }),
       clearCaches: () => {},
+      reconfigure: async () => {},
       admin: { kind: "memory", primary: memory, clock: systemClock },
       close: () => memory.close(),
     };
@@ -67,7 +73,7 @@ export async function buildStore(
   // Policy keys already start with store.keyPrefix (so memory and Valkey keys read alike).
   // Script calls leave on this runtime's own sockets (Bun.connect, Deno.connect; node:net on Node).
   const dial = await loadDialer();
-  const primary = await createValkeyStore({ ...valkeyOptions, keyPrefix: "" }, {
+  const open = (valkey: ValkeyStoreOptions) => createValkeyStore({ ...valkey, keyPrefix: "" }, {
     clock: systemClock,
     ...(dial === undefined ? {} : { dial }),
     log: (level, msg, fields) => deps.logger.log(level, msg, fields),
@@ -81,6 +87,10 @@ export async function buildStore(
       },
     },
   });
+  // Calls already sent to a replaced Valkey get their deadline (and a margin) to answer there.
+  const primary = new SwitchableValkeyStore(await open(valkeyOptions), { graceMs: 2 * valkeyOptions.deadlineMs + 1_000 });
+  let running = valkeyOptions;
+  let switching = Promise.resolve();
   // Readiness must not wait for traffic to notice an outage (see valkey-health.ts).
   const health = watchValkey({
     ping: () => primary.ping(),
@@ -108,6 +118,22 @@ export async function buildStore(
     canDecide: () => valkeyReadiness({ policy: config.store.failurePolicy, breaker: resilient.breakerState, health }),
     valkeyReachable: () => health.reachable,
     clearCaches: () => resilient.clearDenyCache(),
+    // Reloads switch one at a time; a target that fails stays unapplied, so the next reload retries it.
+    reconfigure: (next) => (switching = switching.then(async () => {
+      const wanted = next.store.valkey;
+      if (wanted === undefined || !targetChanged(running, wanted)) return;
+      const candidate = await open(wanted);
+      if (!(await candidate.ping())) {
+        await candidate.close();
+        deps.logger.error("new Valkey settings do not answer PING; the running connections keep serving", { valkey: describeTarget(wanted) });
+        return;
+      }
+      await primary.switchTo(candidate);
+      running = wanted;
+      deps.logger.info("valkey switched", { valkey: describeTarget(wanted) });
+    }).catch((error: unknown) => {
+      deps.logger.error("cannot switch to the new Valkey settings; the running connections keep serving", { error: String(error) });
+    })),
     admin: { kind: "valkey", primary, fallback: memory, ...(denyCache === undefined ? {} : { denials: denyCache }), clock: systemClock },
     close: async () => {
       health.stop();

@@ -199,6 +199,8 @@ async function runAgent(
     }
     policyHandler.apply(effective);
     built.clearCaches();
+    // A new Valkey address or secret: connect there and switch (the running connections serve until then).
+    void built.reconfigure(effective);
     config = effective;
     logger.info("config reloaded", { trigger, limits: next.limits.map((l) => l.name) });
   };

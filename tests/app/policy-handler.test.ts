@@ -107,6 +107,19 @@ describe("reloadableConfig()", () => {
     expect(config.limits.map((l) => l.name)).toEqual(["x"]);
   });
 
+  test("a new Valkey address or password is applied (stores.ts switches); a new Valkey deadline is refused", () => {
+    const secrets = { files: { "/run/secrets/old": "old\n", "/run/secrets/new": "new\n" } };
+    const valkey = (port: number, secret: string, deadline: number) =>
+      load(withFile(`store: { valkey: { url: 'redis://127.0.0.1:${port}', passwordFile: /run/secrets/${secret}, deadlineMs: ${deadline} } }\n`, secrets));
+    const running = valkey(6379, "old", 50);
+    const moved = reloadableConfig(running, valkey(6380, "new", 50));
+    expect(moved.refused).toEqual([]);
+    expect([moved.config.store.valkey?.url, moved.config.store.valkey?.password]).toEqual(["redis://127.0.0.1:6380", "new"]);
+    const retuned = reloadableConfig(running, valkey(6380, "new", 80));
+    expect(retuned.refused).toEqual(["store"]);
+    expect(retuned.config.store.valkey?.url).toBe("redis://127.0.0.1:6379");
+  });
+
   test("an unchanged file refuses nothing", () => {
     const running = load(withFile("listen: 127.0.0.1:1000\n"));
     expect(reloadableConfig(running, load(withFile("listen: 127.0.0.1:1000\n"))).refused).toEqual([]);

@@ -5,21 +5,15 @@
 // RateLimit headers GCRA predicts; with deploy/compose.replicas.yaml two HAProxy + agent replicas
 // share that budget through Valkey; `down` leaves no container running.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { denied, ok, type Seen, seen, series } from "../helpers/gcra-expect.ts";
+import { type Seen, seen, series } from "../helpers/gcra-expect.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { scrape, sumOf } from "../helpers/prometheus.ts";
 import { buildAgentImage, LOCAL_IMAGES, podman, podmanUnavailable, runCommand } from "../helpers/podman.ts";
 import { docCommand } from "./doc-commands.ts";
+import { loginSeries } from "./example-policy.ts";
 
 const unavailable = podmanUnavailable() ?? (Bun.which("podman-compose") === null ? "podman-compose is not installed" : undefined);
-const LOGIN_POLICY = '"per-ip";q=100;w=1, "login";q=5;w=60';
-
-/** What GCRA predicts for `count` POST /login of one fresh client (login: 5/min, burst 5). */
-function loginSeries(count: number): Seen[] {
-  return Array.from({ length: count }, (_, i) =>
-    i < 5 ? ok(`"login";r=${4 - i};t=${12 * (i + 1)}`, LOGIN_POLICY) : denied('"login";r=0;t=60', 12, LOGIN_POLICY));
-}
 
 /** One project of the compose file(s): up, requests, down, and removal of what down leaves. */
 class ComposeProject {

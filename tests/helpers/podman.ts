@@ -5,6 +5,8 @@
 // by label or by ID, never prune, never --all.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ParsedFamily, parsePrometheus } from "../observe/prom-parser.ts";
+import type { HttpRequest, HttpResponse } from "./http-client.ts";
 import { TEST_ENV_CACHE } from "./test-env.ts";
 import { waitFor } from "./ports.ts";
 
@@ -90,16 +92,17 @@ let agentImage: Promise<AgentImage> | undefined;
 /**
  * The shipped Containerfile built once per test process with the local base images (the only
  * difference from a user's `podman build -f Containerfile .`); podman's layer cache makes a rebuild
- * of unchanged sources quick. The image replaced by a new build is removed by its ID.
+ * of unchanged sources quick. Images earlier builds left dangling are removed by their IDs.
  */
 export function buildAgentImage(): Promise<AgentImage> {
   agentImage ??= (async () => {
-    const before = (await podman(["image", "inspect", "--format", "{{.Id}}", AGENT_IMAGE], { allowFailure: true })).stdout.trim();
     const started = performance.now();
     await podman(["build", "--pull=never", "-f", "Containerfile", "--label", `${TEST_LABEL}=image`, "-t", AGENT_IMAGE, ...buildArgs(["BUN_IMAGE", "RUNTIME_IMAGE"]), "."], { timeoutMs: 600_000 });
     const buildSeconds = (performance.now() - started) / 1000;
     const id = await inspect(AGENT_IMAGE, "{{.Id}}", "image");
-    if (before !== "" && before !== id) await podman(["rmi", before], { allowFailure: true });
+    // What earlier builds left untagged (the replaced image, stale stages): by label, by ID.
+    const stale = (await podman(["images", "-q", "--filter", "dangling=true", "--filter", `label=${TEST_LABEL}=image`])).stdout.split("\n").filter((l) => l !== "");
+    for (const old of stale) await podman(["rmi", old], { allowFailure: true });
     const sizeBytes = Number(await inspect(AGENT_IMAGE, "{{.Size}}", "image"));
     return { ref: AGENT_IMAGE, id, buildSeconds, sizeBytes };
   })();
@@ -191,4 +194,26 @@ export async function cgroupMemoryBytes(id: string): Promise<number> {
   const stat = await Bun.file(join(dir, "memory.stat")).text();
   const inactive = Number(/^(?:total_inactive_file|inactive_file) (\d+)$/m.exec(stat)?.[1] ?? 0);
   return usage - inactive;
+}
+
+/**
+ * One HTTP request to a container's own address on a test network (not published on the host),
+ * with the same shape of answer as tests/helpers/http-client.ts gives for 127.0.0.1.
+ */
+export async function httpToContainer(ip: string, request: HttpRequest, timeoutMs = 5_000): Promise<HttpResponse> {
+  const response = await fetch(`http://${ip}:${request.port}${request.path ?? "/"}`, {
+    method: request.method ?? "GET",
+    headers: { Connection: "close", ...request.headers },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const headers = new Map<string, string>();
+  response.headers.forEach((value, name) => headers.set(name.toLowerCase(), value));
+  return { status: response.status, headers, body: await response.text() };
+}
+
+/** /metrics of an agent at a container's address, parsed like tests/helpers/prometheus.ts's scrape(). */
+export async function scrapeContainer(ip: string, port = 12346): Promise<Map<string, ParsedFamily>> {
+  const response = await httpToContainer(ip, { port, path: "/metrics" });
+  if (response.status !== 200) throw new Error(`/metrics at ${ip}:${port} answered ${response.status}`);
+  return parsePrometheus(response.body);
 }
