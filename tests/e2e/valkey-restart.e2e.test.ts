@@ -102,8 +102,9 @@ for (const valkeyVersion of VALKEY_VERSIONS) describe(valkeyLabel(valkeyVersion)
       expect(d.acks).toBe(d.notifies);
       expect(window.degraded).toBeGreaterThan(0);
       expect(window.backOnValkeyMs).toBeLessThan(3_000);
-      // The restarted server learned the script once per connection (on reconnect, or on the
-      // first NOSCRIPT when a call beat it there), never once per call, never by EVAL.
+      // The restarted server learned the script once per socket — node-redis's connections and
+      // the lean script path's (valkey/pipeline), one each per node — on reconnect or on the
+      // first NOSCRIPT when a call beat it there; never once per call, never by EVAL.
       expect(stats.scriptLoad).toBeLessThanOrEqual(2 * CONNECTIONS);
       expect(stats.eval).toBe(0);
       // `local` keeps deciding, so the agent stays ready throughout.
