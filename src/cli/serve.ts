@@ -211,6 +211,13 @@ async function runAgent(
       onError: (error) => logger.throttled("config-watch", "warn", "cannot watch the config file", { error: String(error) }),
     });
   watcher?.start();
+  // Rotated Valkey secrets (a re-mounted Secret: password, client certificate, CA) reload too.
+  const secretWatchers = (config.store.valkey?.secretFiles ?? []).map((file) => new ConfigWatcher({
+    file,
+    onChange: () => reload("secret file"),
+    onError: (error) => logger.throttled("secret-watch", "warn", "cannot watch a Valkey secret file", { file, error: String(error) }),
+  }));
+  for (const w of secretWatchers) w.start();
 
   // Drain on the first SIGTERM/SIGINT; a second one exits at once.
   return await new Promise<number>((resolveExit) => {
@@ -227,6 +234,7 @@ async function runAgent(
       telemetry.setListening(false);
       await agent.drain({ graceMs: config.shutdownGraceMs });
       watcher?.close();
+      for (const w of secretWatchers) w.close();
       await built.close().catch((error: unknown) => logger.warn("store close failed", { error: String(error) }));
       await metricsListener?.close();
       logger.info("stopped", { signal });

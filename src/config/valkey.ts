@@ -41,6 +41,13 @@ function tls(r: Resolved, readFile: (path: string) => string, sink: IssueSink): 
   return used ? defined({ ...options, rejectUnauthorized: r.get<boolean>("store.valkey.tls.rejectUnauthorized") }) : undefined;
 }
 
+/** The password and TLS files in use (watched: a rotated secret reloads), or undefined when none. */
+function secretFiles(r: Resolved): readonly string[] | undefined {
+  const keys = ["store.valkey.passwordFile", "store.valkey.tls.caFile", "store.valkey.tls.certFile", "store.valkey.tls.keyFile"];
+  const files = keys.map((key) => r.getOptional<string>(key)).filter((file): file is string => file !== undefined);
+  return files.length > 0 ? files : undefined;
+}
+
 /** The Valkey options, or undefined when no url, nodes or sentinels are configured (memory store). */
 export function valkeyOptions(
   r: Resolved,
@@ -73,6 +80,7 @@ export function valkeyOptions(
     password: resolveSecret(r, { key: "store.valkey.password", fileKey: "store.valkey.passwordFile" }, { readFile, sink }),
     db,
     tls: tls(r, readFile, sink),
+    secretFiles: secretFiles(r),
     keyPrefix,
     deadlineMs: r.get<number>("store.valkey.deadlineMs"),
     connections: r.get<number>("store.valkey.connections"),

@@ -48,6 +48,11 @@ export interface ValkeyStoreOptions {
     readonly serverName?: string;
     readonly rejectUnauthorized?: boolean;
   };
+  /**
+   * The files the password and TLS material were read from (config layer). The agent watches
+   * them: a rotated secret reloads the config, and the store switches to new connections.
+   */
+  readonly secretFiles?: readonly string[];
   /** Prepended to every key the store sends (default "rl:"). */
   readonly keyPrefix: string;
   /** Per decision; a late reply is counted and ignored (default 50). */

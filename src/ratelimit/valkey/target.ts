@@ -7,7 +7,7 @@
 import type { ValkeyStoreOptions } from "./options.ts";
 
 /** The options naming the target: address, topology, database, credentials, TLS material. */
-export const VALKEY_TARGET_FIELDS = ["url", "nodes", "sentinels", "masterName", "db", "username", "password", "tls"] as const;
+export const VALKEY_TARGET_FIELDS = ["url", "nodes", "sentinels", "masterName", "db", "username", "password", "tls", "secretFiles"] as const;
 
 /** `options` without the target fields (what must stay equal for a reload to need no restart). */
 export function withoutTarget(options: ValkeyStoreOptions): Partial<ValkeyStoreOptions> {
