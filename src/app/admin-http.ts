@@ -2,6 +2,7 @@
  * The admin endpoints on the metrics listener, in front of /metrics, /healthz and /readyz:
  *   GET  /admin/inspect?ip=…&path=…&method=…&arg.NAME=…  → which limits match, keys, state
  *   POST /admin/reset?key=… (or the same request description)  → deletes keys, drops denials
+ *   GET  /admin/top?n=20  → per limit, the most denied and the heaviest identities (all agents)
  * Off unless enabled: then every /admin path answers 404 like any unknown path. When on, a
  * request without `Authorization: Bearer <token>` gets 401; the token is compared in constant
  * time (both sides hashed first, so not even its length leaks) and never logged.
@@ -80,6 +81,8 @@ export function createAdminHttp(o: {
   readonly onError?: (error: unknown) => void;
   /** Every completed reset, for the audit log. */
   readonly onReset?: (report: ResetReport) => void;
+  /** The top lists, `n` entries per list (app/top-lists.ts); /admin/top answers 404 without. */
+  readonly top?: (n: number) => Promise<unknown>;
 }): Handler {
   return async (request) => {
     const url = parseUrl(request.url);
@@ -90,6 +93,12 @@ export function createAdminHttp(o: {
     const given = bearer(request);
     if (given === undefined || !(await tokenMatches(given, settings.token))) {
       return json(401, { error: "a valid Authorization: Bearer token is required" }, { "www-authenticate": 'Bearer realm="spoa-gcra admin"' });
+    }
+    if (path === "/admin/top" && o.top !== undefined) {
+      if (request.method !== "GET") return json(405, { error: "use GET for /admin/top" }, { allow: "GET" });
+      const n = Number(url!.searchParams.get("n") ?? 20);
+      if (!Number.isInteger(n) || n < 1 || n > 64) return json(400, { error: "n must be an integer from 1 to 64" });
+      return json(200, await o.top(n));
     }
     const route = ROUTES[path];
     if (route === undefined) return json(404, { error: `unknown admin path ${path}`, paths: Object.keys(ROUTES) });
@@ -113,6 +122,7 @@ export function withAdminRoutes(
     readonly stores: AdminStores;
     readonly onError?: (error: unknown) => void;
     readonly onReset?: (report: ResetReport) => void;
+    readonly top?: (n: number) => Promise<unknown>;
   },
 ): Handler {
   return createAdminHttp({
@@ -122,5 +132,6 @@ export function withAdminRoutes(
     next,
     onError: deps.onError,
     onReset: deps.onReset,
+    ...(deps.top === undefined ? {} : { top: deps.top }),
   });
 }

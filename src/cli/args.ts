@@ -8,7 +8,7 @@ import { FIELDS } from "../config/fields.ts";
 import { closest } from "../config/suggest.ts";
 
 /** What the agent was asked to do. */
-export type Command = "serve" | "check-config" | "inspect" | "reset" | "help" | "version";
+export type Command = "serve" | "check-config" | "inspect" | "reset" | "top" | "help" | "version";
 
 /** What `help` can explain: a command, or `config` (the config file reference). */
 export type HelpTopic = Command | "config";
@@ -38,6 +38,7 @@ export const COMMANDS: readonly { readonly name: Command; readonly summary: stri
   { name: "check-config", summary: "validate the configuration, print a summary of the limits, exit 0 or 2" },
   { name: "inspect", summary: "show which limits a request matches and their state in Valkey (NAME=VALUE words)" },
   { name: "reset", summary: "delete a client's limit keys in Valkey (NAME=VALUE words or store keys)" },
+  { name: "top", summary: "who is being limited: per limit, the most denied and the heaviest identities of all agents" },
   { name: "help", summary: "show this help, `help <command>`, or `help config` for the config file reference" },
   { name: "version", summary: "print the version" },
 ];
@@ -113,6 +114,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   }
   // inspect/reset describe a request in NAME=VALUE words (or, for reset, name store keys).
   if (command === "inspect" || command === "reset") return { command, flags, positionals: rest };
+  // top takes one optional limit name.
+  if (command === "top" && rest.length <= 1) return { command, flags, positionals: rest };
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (flags start with --; see --help)`);
   return { command, flags, positionals: [] };
 }

@@ -11,6 +11,7 @@ import { adminCommand } from "./admin-commands.ts";
 import { checkConfigCommand, probeCommand } from "./check-config.ts";
 import { helpText } from "./help.ts";
 import { serve } from "./serve.ts";
+import { topCommand } from "./top-command.ts";
 import { VERSION } from "./version.ts";
 import { hostProcess } from "../runtime/process.ts";
 
@@ -46,6 +47,8 @@ async function main(): Promise<number> {
     case "inspect":
     case "reset":
       return await adminCommand(args.command, args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });
+    case "top":
+      return await topCommand(args, { env: host.env(), readFile: (path) => readFileSync(path, "utf8"), stdout: write("out"), stderr: write("err") });
     case "serve":
       return await serve(args, host);
   }

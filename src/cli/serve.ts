@@ -29,6 +29,7 @@ import { containerMemoryLimit } from "../app/memory-limit.ts";
 import { exposureWarning, guardPeers } from "../app/peer-guard.ts";
 import { startFdWatch } from "../app/fd-watch.ts";
 import { withAdminRoutes } from "../app/admin-http.ts";
+import { startTopLists } from "../app/top-lists.ts";
 import { systemTimers } from "../runtime/host-time.ts";
 import { createTelemetry } from "../app/telemetry.ts";
 import { VERSION } from "./version.ts";
@@ -120,8 +121,10 @@ async function runAgent(
     registry.gauge({ name: "spoa_valkey_reachable", help: "1 while Valkey answers the background PING (every 2 s), 0 after two unanswered.", collect: () => (valkeyReachable() === false ? 0 : 1) });
   }
   const responseRefused = registry.counter({ name: "spoa_response_refused_total", help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
+  // Who is being limited: every decision feeds the top lists (GET /admin/top, spoa-gcra top).
+  const top = await startTopLists(config, built.store, { logger });
   const policyHandler = createPolicyHandler(config, {
-    store: built.store,
+    store: top.store,
     telemetry,
     phases: built.phases,
     onResponseIssue: (issue) => {
@@ -161,6 +164,7 @@ async function runAgent(
       onError: (error) => logger.throttled("admin-store", "warn", "admin request failed in the store", { error: String(error) }),
       // An audit trail: who was let through, and whether the other agents heard of it.
       onReset: (report) => logger.info("admin reset", { keys: report.keys.map((k) => k.key), announced: report.announced }),
+      top: (n) => top.merged(n),
     });
     metricsListener = await adapter.serveHttp(toRuntimeAddress(metricsAddress, { reusePort: deps.reusePort }), httpHandler)
       .catch(asListenFailure("metrics"));
@@ -235,6 +239,7 @@ async function runAgent(
       await agent.drain({ graceMs: config.shutdownGraceMs });
       watcher?.close();
       for (const w of secretWatchers) w.close();
+      await top.close();
       await built.close().catch((error: unknown) => logger.warn("store close failed", { error: String(error) }));
       await metricsListener?.close();
       logger.info("stopped", { signal });

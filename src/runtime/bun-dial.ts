@@ -3,7 +3,7 @@
  * B2): the unaccepted rest waits here for `drain`, and later writes queue behind it.
  * @module
  */
-import type { OutboundDialer, OutboundSink } from "./dial.ts";
+import type { OutboundDialer, OutboundSink } from "./dial-types.ts";
 
 interface BunClientSocket {
   write(bytes: Uint8Array): number;

@@ -4,7 +4,7 @@
  * itself (D4): we do.
  * @module
  */
-import type { OutboundDialer } from "./dial.ts";
+import type { OutboundDialer } from "./dial-types.ts";
 
 interface DenoClientConn {
   read(buffer: Uint8Array): Promise<number | null>;

@@ -5,22 +5,10 @@
  * @module
  */
 import { detectRuntime } from "./detect.ts";
+import type { OutboundDialer } from "./dial-types.ts";
 import type { RuntimeName } from "./types.ts";
 
-/** Where a dialed socket delivers bytes and its end. */
-export interface OutboundSink {
-  data(chunk: Uint8Array): void;
-  closed(error?: unknown): void;
-}
-
-/** An open client socket: ordered writes, close now. */
-export interface OutboundSocket {
-  write(bytes: Uint8Array): void;
-  close(): void;
-}
-
-/** Connects to host:port with TCP_NODELAY; rejects when it cannot. */
-export type OutboundDialer = (target: { readonly host: string; readonly port: number }, sink: OutboundSink) => Promise<OutboundSocket>;
+export type { OutboundDialer, OutboundSink, OutboundSocket } from "./dial-types.ts";
 
 /** The dialer of `name` (default: the runtime running this code); undefined on Node (the store's node:net). */
 export async function loadDialer(name: RuntimeName = detectRuntime()): Promise<OutboundDialer | undefined> {
