@@ -7,6 +7,7 @@ import { defaultText, flagText } from "../config/describe.ts";
 import { FIELDS, type FieldSpec } from "../config/fields.ts";
 import { LIMIT_FIELDS } from "../config/limits.ts";
 import { CONFIG_EXAMPLE_YAML } from "../config/reference.ts";
+import { LLM_GATEWAY_YAML } from "../config/response-reference.ts";
 import { kindText } from "../config/values.ts";
 import { wrap } from "./wrap.ts";
 
@@ -59,6 +60,14 @@ export function configHelpText(): string {
     "",
     "Example:",
     ...CONFIG_EXAMPLE_YAML.trimEnd().split("\n").map((line) => `  ${line}`),
+    "",
+    ...wrap(
+      "Limits that see the response (cost: {response: tokens}, concurrency): the LLM gateway, 100,000 tokens a minute and " +
+        "10 requests in flight per API key, 1,000 tokens a minute per address for anonymous clients. Needs the shipped " +
+        "check-response message (event on-http-response) and the same SPOA_TICKET_SECRET on every agent:",
+      0,
+    ),
+    ...LLM_GATEWAY_YAML.trimEnd().split("\n").map((line) => `  ${line}`),
     "",
     "The same reference with tables: docs/configuration.md; a commented policy: deploy/policy.example.yaml.",
     "",

@@ -9,6 +9,7 @@ import { LIMIT_FIELDS } from "./limits.ts";
 import { kindText } from "./values.ts";
 import { AGENT_VARIABLES } from "../ratelimit/answer/variable-names.ts";
 import { MAX_VARIABLE_NAME_BYTES } from "./variables.ts";
+import { RESPONSE_LIMITS_SECTION } from "./response-reference.ts";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const code = (text: string | undefined) => (text === undefined || text === "" ? "—" : `\`${text}\``);
@@ -107,6 +108,7 @@ export function renderConfigReference(): string {
     "",
     EXAMPLE,
     "",
+    ...RESPONSE_LIMITS_SECTION,
     "## Variables set in HAProxy",
     "",
     `With \`haproxy.varPrefix\` p, the agent sets the variables below; each full name must fit`,
