@@ -29,7 +29,7 @@ import { containerMemoryLimit } from "../app/memory-limit.ts";
 import { exposureWarning, guardPeers } from "../app/peer-guard.ts";
 import { startFdWatch } from "../app/fd-watch.ts";
 import { withAdminRoutes } from "../app/admin-http.ts";
-import { startTopLists } from "../app/top-lists.ts";
+import { registerTopMetrics, startTopLists } from "../app/top-lists.ts";
 import { systemTimers } from "../runtime/host-time.ts";
 import { createTelemetry } from "../app/telemetry.ts";
 import { VERSION } from "./version.ts";
@@ -123,6 +123,7 @@ async function runAgent(
   const responseRefused = registry.counter({ name: "spoa_response_refused_total", help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
   // Who is being limited: every decision feeds the top lists (GET /admin/top, spoa-gcra top).
   const top = await startTopLists(config, built.store, { logger });
+  registerTopMetrics(registry, top);
   const policyHandler = createPolicyHandler(config, {
     store: top.store,
     telemetry,

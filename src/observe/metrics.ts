@@ -292,6 +292,15 @@ export class Registry {
     return this.#add(options, new Histogram(checked(options)));
   }
 
+  /**
+   * Declares a gauge whose samples `collect` builds at each scrape: for label sets that change
+   * (the top few identities), where children would pile up. `collect` must bound its samples.
+   */
+  computedGauge(options: MetricOptions, collect: () => readonly Sample[]): void {
+    const { name, help } = checked(options);
+    this.#add(options, { render: () => renderFamily({ name, help, type: "gauge", samples: readComputedSamples(collect) }) });
+  }
+
   /** Every family in declaration order, as Prometheus text format 0.0.4. */
   render(): string {
     let text = "";
@@ -303,6 +312,15 @@ export class Registry {
     if (this.#families.has(options.name)) throw new TypeError(`Metric ${options.name} is already registered`);
     this.#families.set(options.name, family);
     return family;
+  }
+}
+
+/** A scrape must not fail because one computed family threw: it renders empty. */
+function readComputedSamples(collect: () => readonly Sample[]): readonly Sample[] {
+  try {
+    return collect();
+  } catch {
+    return [];
   }
 }
 

@@ -76,6 +76,11 @@ for (const version of VALKEY_VERSIONS) {
       ]);
       expect(settled.limits[limit].heaviest.entries[0]).toEqual({ item: "10.0.0.66", count: 13, error: 0 });
 
+      // /metrics shows only this agent's top few per limit.
+      const metrics = await (await fetch(`${agents[0].http}/metrics`)).text();
+      const series = metrics.split("\n").filter((line) => line.startsWith("spoa_top_denied{"));
+      expect(series).toEqual([`spoa_top_denied{limit="${limit}",rank="1",identity="10.0.0.66"} 6`]);
+
       const child = Bun.spawn(agentCommand("bun", ["top"]), { env: { PATH: process.env.PATH ?? "", HOME: "/tmp", ...env }, stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
       expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
