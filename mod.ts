@@ -86,6 +86,7 @@ export { limitKey } from "./src/ratelimit/identity/keys.ts";
 
 // Rate-limit policies, client identity and the ready-made rate-limit handler.
 export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
+export type { CompiledLimit, LimitAnswer } from "./src/ratelimit/answer/limit-answer.ts";
 export { compilePolicies, type MatchedLimits, type PolicySet } from "./src/ratelimit/policy/compile.ts";
 export { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity/identity.ts";
 export { type AckSelection, ackSelection } from "./src/ratelimit/answer/ack-selection.ts";

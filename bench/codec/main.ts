@@ -14,7 +14,7 @@ import { createRateLimitHandler, DEFAULT_MESSAGE_NAME } from "../../src/ratelimi
 import { DEFAULT_IDENTITY_OPTIONS } from "../../src/ratelimit/identity/identity.ts";
 import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
 import { compilePolicies } from "../../src/ratelimit/policy/compile.ts";
-import { policyItem } from "../../src/ratelimit/answer/ratelimit-headers.ts";
+import { limitAnswer } from "../../src/ratelimit/answer/limit-answer.ts";
 import type { Decision, LimitCheck } from "../../src/ratelimit/store.ts";
 import { decisionActions } from "../../src/ratelimit/answer/variables.ts";
 import { decodeNotify, writeAck } from "../../src/spop/frame.ts";
@@ -62,7 +62,7 @@ const ctx = { streamId: 1, frameId: 1, connectionId: 1 };
 const allowActions = handler.handle(messages[0], ctx) as readonly Action[];
 if (!Array.isArray(allowActions)) throw new Error("the memory-store handler answered asynchronously");
 // Decisions as the memory store returns them, for the ACK-building cases (no store in the loop).
-const matchedOne = { limits: [limit], policyItems: [policyItem(limit)] };
+const matchedOne = { limits: [{ ...limit, answer: limitAnswer(limit) }] };
 const allowDecisions: Decision[] = Array.from({ length: OPS }, (_, i) => ({
   allowed: true,
   decidingIndex: 0,

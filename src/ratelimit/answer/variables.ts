@@ -11,11 +11,12 @@
  * The operator may choose a subset (ack-selection.ts); the order of what is sent stays the same.
  * @module
  */
-import { constantAction } from "../../spop/actions.ts";
 import { ALL_ACK_VARIABLES, type AckSelection } from "./ack-selection.ts";
-import type { Action, TypedData, VarScopeName } from "../../spop/types.ts";
+import type { Action } from "../../spop/types.ts";
 import type { LimitDefinition } from "../policy/types.ts";
-import { ceilSeconds, policyField, rateLimitPrefix } from "./ratelimit-headers.ts";
+import type { CompiledLimit } from "./limit-answer.ts";
+import { constantVar as setVar, intValue } from "./limit-answer.ts";
+import { ceilSeconds, policyField } from "./ratelimit-headers.ts";
 import type { Decision, LimitResult } from "../store.ts";
 import { VarName } from "./variable-names.ts";
 
@@ -23,15 +24,6 @@ import { VarName } from "./variable-names.ts";
 export const IP_SCORE_ALLOW = 0;
 /** `sess.ip_score` value of a denied request. */
 export const IP_SCORE_DENY = 100;
-
-/** A constant action: frozen, and encoded once (writeActions copies its bytes). */
-function setVar(scope: VarScopeName, name: string, value: TypedData): Action {
-  return constantAction({ type: "set-var", scope, name, value });
-}
-
-function intValue(n: number): TypedData {
-  return n >= -0x80000000 && n <= 0x7fffffff ? { kind: "int32", value: n } : { kind: "int64", value: n };
-}
 
 function txnInt(name: string, n: number): Action {
   return { type: "set-var", scope: "txn", name, value: intValue(n) };
@@ -81,62 +73,19 @@ export function shadowDenials(decision: Decision, limits: readonly LimitDefiniti
   return names;
 }
 
-/** What never changes for one limit: its constant actions and the start of its RateLimit value. */
-interface LimitConstants {
-  readonly limit: Action;
-  readonly policy: Action;
-  /** `"name";r=`, the RateLimit value up to the remaining count. */
-  readonly rateLimitPrefix: string;
-  /** The txn.ratelimit_policy action when this limit is the only enforcing one (built on first use). */
-  policyHeader: Action | undefined;
-  policyHeaderItem: string;
-}
-
-// Keyed by the definition object: a reload compiles new definitions and the old entries go with them.
-const constants = new WeakMap<LimitDefinition, LimitConstants>();
-// Most requests match the same limit as the previous one: a one-entry front cache skips the WeakMap.
-let lastLimit: LimitDefinition | undefined;
-let lastConstants: LimitConstants | undefined;
-
-function limitConstants(limit: LimitDefinition): LimitConstants {
-  if (limit === lastLimit && lastConstants !== undefined) return lastConstants;
-  let c = constants.get(limit);
-  if (c === undefined) {
-    c = {
-      limit: setVar("txn", VarName.limit, intValue(limit.count)),
-      policy: setVar("txn", VarName.policy, { kind: "string", value: limit.name }),
-      rateLimitPrefix: rateLimitPrefix(limit.name),
-      policyHeader: undefined,
-      policyHeaderItem: "",
-    };
-    constants.set(limit, c);
-  }
-  lastLimit = limit;
-  lastConstants = c;
-  return c;
-}
-
-/** txn.ratelimit_policy: constant (and pre-encoded) for a single enforcing limit, joined otherwise. */
-function policyHeaderAction(limits: readonly LimitDefinition[], policyItems: readonly string[]): Action | undefined {
-  if (limits.length === 1 && !limits[0].shadow) {
-    const c = limitConstants(limits[0]);
-    const item = policyItems[0];
-    if (c.policyHeader === undefined || c.policyHeaderItem !== item) {
-      c.policyHeader = setVar("txn", VarName.ratelimitPolicy, { kind: "string", value: item });
-      c.policyHeaderItem = item;
-    }
-    return c.policyHeader;
-  }
-  const enforcing = enforcingItems(limits, policyItems);
+/** txn.ratelimit_policy: the limit's own constant (pre-encoded) header for a single enforcing limit, joined otherwise. */
+function policyHeaderAction(limits: readonly CompiledLimit[]): Action | undefined {
+  if (limits.length === 1 && !limits[0].shadow) return limits[0].answer.policyHeader;
+  const enforcing = enforcingItems(limits);
   return enforcing.length > 0 ? txnString(VarName.ratelimitPolicy, policyField(enforcing)) : undefined;
 }
 
-/** The limits that matched a request and their RateLimit-Policy items, index-aligned with the decision's results. */
-type Matched = { readonly limits: readonly LimitDefinition[]; readonly policyItems: readonly string[] };
+/** The limits that matched a request, index-aligned with the decision's results (see PolicySet.checksFor). */
+type Matched = { readonly limits: readonly CompiledLimit[] };
 
 /**
  * The actions for one decision, only for the `selection`'s variables (default: all of them).
- * `limits` and `policyItems` are index-aligned with the decision's results (see PolicySet.checksFor).
+ * `matched.limits` is index-aligned with the decision's results (see PolicySet.checksFor).
  */
 export function decisionActions(decision: Decision, matched: Matched, selection: AckSelection = ALL_ACK_VARIABLES): Action[] {
   return selection.all ? everyVariable(decision, matched) : selectedVariables(decision, matched, selection);
@@ -147,7 +96,7 @@ export function decisionActions(decision: Decision, matched: Matched, selection:
  * string, no policy header, no shadow scan).
  */
 function selectedVariables(decision: Decision, matched: Matched, s: AckSelection): Action[] {
-  const { limits, policyItems } = matched;
+  const { limits } = matched;
   const allowed = decision.allowed;
   const index = decision.decidingIndex;
   const deciding = index >= 0 ? decision.results[index] : undefined;
@@ -157,21 +106,21 @@ function selectedVariables(decision: Decision, matched: Matched, s: AckSelection
   if (s.allowed) actions.push(allowed ? ALLOWED_TRUE : ALLOWED_FALSE);
   if (deciding !== undefined && limit !== undefined) {
     if (s.retryAfter && !allowed) actions.push(txnInt(VarName.retryAfter, retryAfterSeconds(deciding, limit)));
-    const c = s.limit || s.policy || s.ratelimit ? limitConstants(limit) : undefined;
+    const c = limit.answer;
     const remaining = s.remaining || s.ratelimit ? Math.max(0, Math.floor(deciding.remaining)) : 0;
     const reset = s.reset || s.ratelimit ? ceilSeconds(deciding.resetUs) : 0;
-    if (c !== undefined && s.limit) actions.push(c.limit);
+    if (s.limit) actions.push(c.limit);
     if (s.remaining) actions.push(txnInt(VarName.remaining, remaining));
     if (s.reset) actions.push(txnInt(VarName.reset, reset));
-    if (c !== undefined && s.policy) actions.push(c.policy);
+    if (s.policy) actions.push(c.policy);
     if (s.degraded && decision.degraded) actions.push(DEGRADED);
-    if (c !== undefined && s.ratelimit) actions.push(txnString(VarName.ratelimit, `${c.rateLimitPrefix}${remaining};t=${reset}`));
+    if (s.ratelimit) actions.push(txnString(VarName.ratelimit, `${c.rateLimitPrefix}${remaining};t=${reset}`));
   } else {
     if (s.retryAfter && !allowed) actions.push(RETRY_AFTER_ONE);
     if (s.degraded && decision.degraded) actions.push(DEGRADED);
   }
   if (s.ratelimitPolicy) {
-    const header = policyHeaderAction(limits, policyItems);
+    const header = policyHeaderAction(limits);
     if (header !== undefined) actions.push(header);
   }
   if (s.shadowDenied) {
@@ -187,14 +136,14 @@ function selectedVariables(decision: Decision, matched: Matched, s: AckSelection
 
 /** Every variable, with the usual answers pre-shaped as one array literal each. */
 function everyVariable(decision: Decision, matched: Matched): Action[] {
-  const { limits, policyItems } = matched;
+  const { limits } = matched;
   const index = decision.decidingIndex;
   const deciding = index >= 0 ? decision.results[index] : undefined;
   const limit = index >= 0 ? limits[index] : undefined;
-  const header = policyHeaderAction(limits, policyItems);
+  const header = policyHeaderAction(limits);
   let actions: Action[];
   if (deciding && limit) {
-    const c = limitConstants(limit);
+    const c = limit.answer;
     const remaining = Math.max(0, Math.floor(deciding.remaining));
     const reset = ceilSeconds(deciding.resetUs);
     const remainingVar = txnInt(VarName.remaining, remaining);
@@ -228,11 +177,8 @@ function everyVariable(decision: Decision, matched: Matched): Action[] {
   return actions;
 }
 
-function enforcingItems(limits: readonly LimitDefinition[], items: readonly string[]): readonly string[] {
-  let shadows = 0;
-  for (let i = 0; i < limits.length; i++) if (limits[i].shadow) shadows++;
-  if (shadows === 0) return items;
+function enforcingItems(limits: readonly CompiledLimit[]): readonly string[] {
   const out: string[] = [];
-  for (let i = 0; i < limits.length; i++) if (!limits[i].shadow) out.push(items[i]);
+  for (let i = 0; i < limits.length; i++) if (!limits[i].shadow) out.push(limits[i].answer.policyItem);
   return out;
 }

@@ -13,6 +13,7 @@
  * @module
  */
 import type { NamedData } from "../../spop/types.ts";
+import { Char, isOws } from "./chars.ts";
 import type { IdentityOptions } from "../policy/types.ts";
 import {
   type CidrSet,
@@ -33,6 +34,8 @@ export const UNKNOWN_IDENTITY = "unknown";
 export const MAX_FORWARDED_CHARS = 8192;
 /** Entries of a forwarded list examined from the right before giving up. */
 export const MAX_FORWARDED_HOPS = 64;
+/** One list entry longer than this (a bracketed IPv6 with zone and port is under 60) is no address. */
+const MAX_ENTRY_CHARS = 80;
 
 /**
  * The shipped agent's defaults: no trusted proxy, IPv6 keyed by /64, arguments `ip_fwd`
@@ -70,8 +73,6 @@ export interface IdentityResolver {
   resolve(args: readonly NamedData[]): string;
 }
 
-const scratch = new Uint8Array(16);
-
 /**
  * Compiles identity options once, for resolving many messages.
  *
@@ -96,6 +97,8 @@ export function compileIdentity(options: IdentityOptions): IdentityResolver {
   const prefix = Math.max(0, Math.min(128, Math.trunc(options.ipv6PrefixLength)));
   const suffix = `/${prefix}`;
   const { forwardedArg, xffArg, sourceArg } = options;
+  // The masked IPv6 address before it is formatted: this resolver's own, reused per request.
+  const scratch = new Uint8Array(16);
   const format = (address: IpAddress): string =>
     typeof address === "number" ? formatIpv4(address) : formatIpv6(maskIpv6(address, prefix, scratch)) + suffix;
   return {
@@ -112,10 +115,9 @@ export function compileIdentity(options: IdentityOptions): IdentityResolver {
   };
 }
 
-const compiledCache = new WeakMap<IdentityOptions, IdentityResolver>();
-
 /**
- * Resolves the identity of one message; the options are compiled on first use and cached.
+ * Resolves the identity of one message, compiling the options for this one call; to resolve
+ * many messages, compile them once with compileIdentity.
  *
  * @param args The message's arguments.
  * @param options Trusted proxies, the IPv6 prefix length and the argument names.
@@ -130,12 +132,7 @@ const compiledCache = new WeakMap<IdentityOptions, IdentityResolver>();
  * ```
  */
 export function resolveIdentity(args: readonly NamedData[], options: IdentityOptions): string {
-  let resolver = compiledCache.get(options);
-  if (resolver === undefined) {
-    resolver = compileIdentity(options);
-    compiledCache.set(options, resolver);
-  }
-  return resolver.resolve(args);
+  return compileIdentity(options).resolve(args);
 }
 
 /** Reads one list entry [start, end) of a header value; undefined when it names no address. */
@@ -163,7 +160,7 @@ function forwardedClient(data: NamedData | undefined, trusted: CidrSet, entry: E
 }
 
 function xffEntry(text: string, start: number, end: number): IpAddress | undefined {
-  return end - start > 80 ? undefined : parseHostRange(text, start, end);
+  return end - start > MAX_ENTRY_CHARS ? undefined : parseHostRange(text, start, end);
 }
 
 /**
@@ -175,13 +172,14 @@ function xffEntry(text: string, start: number, end: number): IpAddress | undefin
 function forwardedFor(text: string, start: number, end: number): IpAddress | undefined {
   let pairStart = start;
   while (pairStart < end) {
-    let pairEnd = indexIn(text, 59, pairStart, end);
+    let pairEnd = indexIn(text, Char.SEMICOLON, pairStart, end);
     if (pairEnd < 0) pairEnd = end;
     let i = pairStart;
-    while (i < pairEnd && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    while (i < pairEnd && isOws(text.charCodeAt(i))) i++;
     if (
-      pairEnd - i > 4 && (text.charCodeAt(i) | 0x20) === 102 && (text.charCodeAt(i + 1) | 0x20) === 111 &&
-      (text.charCodeAt(i + 2) | 0x20) === 114 && text.charCodeAt(i + 3) === 61
+      pairEnd - i > 4 && (text.charCodeAt(i) | Char.LOWER_CASE_BIT) === Char.LOWER_F &&
+      (text.charCodeAt(i + 1) | Char.LOWER_CASE_BIT) === Char.LOWER_O &&
+      (text.charCodeAt(i + 2) | Char.LOWER_CASE_BIT) === Char.LOWER_R && text.charCodeAt(i + 3) === Char.EQUALS
     ) return forNode(text, i + 4, pairEnd);
     pairStart = pairEnd + 1;
   }
@@ -189,12 +187,12 @@ function forwardedFor(text: string, start: number, end: number): IpAddress | und
 }
 
 function forNode(text: string, start: number, end: number): IpAddress | undefined {
-  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
-  if (end - start > 80) return undefined;
-  if (text.charCodeAt(start) === 34) {
-    if (end - start < 2 || text.charCodeAt(end - 1) !== 34) return undefined;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+  if (end - start > MAX_ENTRY_CHARS) return undefined;
+  if (text.charCodeAt(start) === Char.QUOTE) {
+    if (end - start < 2 || text.charCodeAt(end - 1) !== Char.QUOTE) return undefined;
     // Quoted-pair escapes are legal but no address needs one; drop the backslashes.
-    if (indexIn(text, 92, start + 1, end - 1) >= 0) {
+    if (indexIn(text, Char.BACKSLASH, start + 1, end - 1) >= 0) {
       return parseHostAddress(text.slice(start + 1, end - 1).replace(/\\(.)/g, "$1"));
     }
     return parseHostRange(text, start + 1, end - 1);

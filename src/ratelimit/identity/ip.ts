@@ -6,6 +6,7 @@
  * Parsers never throw on garbage; they return `undefined`.
  * @module
  */
+import { Char, isOws } from "./chars.ts";
 
 /**
  * An IPv4 address as a uint32 number, or an IPv6 address as 16 bytes (never IPv4-mapped).
@@ -22,8 +23,8 @@ export type IpAddress = number | Uint8Array;
 
 /** The longest text we try to read as an address (with brackets, zone and port); longer is garbage. */
 const MAX_ADDRESS_TEXT = 64;
-
-const groups = new Uint16Array(8);
+/** A port is 1–5 digits (65535). */
+const MAX_PORT_DIGITS = 5;
 
 /** Index of char code `code` in text[start, end), or −1; bounded so a long header is never rescanned. */
 export function indexIn(text: string, code: number, start: number, end: number): number {
@@ -45,11 +46,11 @@ function parseV4(text: string, start: number, end: number): number {
   let dots = 0;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
+    if (c >= Char.DIGIT_0 && c <= Char.DIGIT_9) {
       if (digits === 1 && octet === 0) return -1;
       octet = octet * 10 + (c - 48);
       if (++digits > 3 || octet > 255) return -1;
-    } else if (c === 46) {
+    } else if (c === Char.DOT) {
       if (digits === 0 || ++dots > 3) return -1;
       value = value * 256 + octet;
       octet = 0;
@@ -61,19 +62,22 @@ function parseV4(text: string, start: number, end: number): number {
 }
 
 function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= Char.DIGIT_0 && c <= Char.DIGIT_9) return c - Char.DIGIT_0;
+  if (c >= Char.LOWER_A && c <= Char.LOWER_F) return c - Char.LOWER_A + 10;
+  if (c >= Char.UPPER_A && c <= Char.UPPER_F) return c - Char.UPPER_A + 10;
   return -1;
 }
 
-/** Reads IPv6 text at [start, end) into `groups`; false on any syntax error. */
-function parseV6(text: string, start: number, end: number): boolean {
+/** The eight 16-bit groups of an IPv6 address. */
+const IPV6_GROUPS = 8;
+
+/** Reads IPv6 text at [start, end) into `groups` (IPV6_GROUPS long); false on any syntax error. */
+function parseV6(text: string, start: number, end: number, groups: Uint16Array): boolean {
   let count = 0;
   let gap = -1;
   let i = start;
-  if (i < end && text.charCodeAt(i) === 58) {
-    if (i + 1 >= end || text.charCodeAt(i + 1) !== 58) return false;
+  if (i < end && text.charCodeAt(i) === Char.COLON) {
+    if (i + 1 >= end || text.charCodeAt(i + 1) !== Char.COLON) return false;
     gap = 0;
     i += 2;
     if (i === end) {
@@ -93,7 +97,7 @@ function parseV6(text: string, start: number, end: number): boolean {
       if (++digits > 4) return false;
       i++;
     }
-    if (i < end && text.charCodeAt(i) === 46) {
+    if (i < end && text.charCodeAt(i) === Char.DOT) {
       // An embedded IPv4 tail takes the last two groups.
       if (count > 6) return false;
       const v4 = parseV4(text, groupStart, end);
@@ -106,9 +110,9 @@ function parseV6(text: string, start: number, end: number): boolean {
     if (digits === 0) return false;
     groups[count++] = value;
     if (i === end) break;
-    if (text.charCodeAt(i) !== 58) return false;
+    if (text.charCodeAt(i) !== Char.COLON) return false;
     i++;
-    if (i < end && text.charCodeAt(i) === 58) {
+    if (i < end && text.charCodeAt(i) === Char.COLON) {
       if (gap >= 0) return false;
       gap = count;
       i++;
@@ -122,7 +126,7 @@ function parseV6(text: string, start: number, end: number): boolean {
   return true;
 }
 
-function fromGroups(): IpAddress {
+function fromGroups(groups: Uint16Array): IpAddress {
   if (
     groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 &&
     groups[5] === 0xffff
@@ -159,8 +163,10 @@ function parseRange(text: string, start: number, end: number): IpAddress | undef
   if (v4 >= 0) return v4;
   // A zone id only means something on the host that wrote it; the address alone is the client.
   let stop = start;
-  while (stop < end && text.charCodeAt(stop) !== 37) stop++;
-  return parseV6(text, start, stop) ? fromGroups() : undefined;
+  while (stop < end && text.charCodeAt(stop) !== Char.PERCENT) stop++;
+  // Its own groups per parse: the result allocates 16 bytes anyway, and no parse shares state.
+  const groups = new Uint16Array(IPV6_GROUPS);
+  return parseV6(text, start, stop, groups) ? fromGroups(groups) : undefined;
 }
 
 /**
@@ -173,18 +179,18 @@ export function parseHostAddress(text: string): IpAddress | undefined {
 
 /** parseHostAddress over `text[start, end)`, so list parsers need not slice. */
 export function parseHostRange(text: string, start: number, end: number): IpAddress | undefined {
-  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
-  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  while (start < end && isOws(text.charCodeAt(start))) start++;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
   if (end - start > MAX_ADDRESS_TEXT + 8 || end <= start) return undefined;
-  if (text.charCodeAt(start) === 91) {
-    const close = indexIn(text, 93, start, end);
+  if (text.charCodeAt(start) === Char.LEFT_BRACKET) {
+    const close = indexIn(text, Char.RIGHT_BRACKET, start, end);
     if (close < 0) return undefined;
     if (close + 1 !== end && !isPort(text, close + 1, end)) return undefined;
     // Brackets hold IPv6 text only (an IPv4-mapped one is fine); `[192.0.2.1]` is malformed.
     return parseV4(text, start + 1, close) >= 0 ? undefined : parseRange(text, start + 1, close);
   }
-  const colon = indexIn(text, 58, start, end);
-  if (colon >= 0 && lastIndexIn(text, 58, colon, end) === colon) {
+  const colon = indexIn(text, Char.COLON, start, end);
+  if (colon >= 0 && lastIndexIn(text, Char.COLON, colon, end) === colon) {
     // Exactly one colon: only `v4:port` has that shape.
     if (!isPort(text, colon, end)) return undefined;
     const v4 = parseV4(text, start, colon);
@@ -195,10 +201,10 @@ export function parseHostRange(text: string, start: number, end: number): IpAddr
 
 /** True when [colon, end) is `:` followed by 1–5 digits. */
 function isPort(text: string, colon: number, end: number): boolean {
-  if (text.charCodeAt(colon) !== 58 || end - colon < 2 || end - colon > 6) return false;
+  if (text.charCodeAt(colon) !== Char.COLON || end - colon < 2 || end - colon - 1 > MAX_PORT_DIGITS) return false;
   for (let i = colon + 1; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    if (c < Char.DIGIT_0 || c > Char.DIGIT_9) return false;
   }
   return true;
 }

@@ -50,20 +50,23 @@ function hashRange(text: string, start: number, end: number, seeds: Int32Array, 
 /** The fixed-seed hash of a key's parts around its tag: `head` ends with `{`, `tail` starts with `}`. */
 export function restHash(head: string, tail: string): Int32Array {
   const rest = new Int32Array(2);
-  hashRest(head + tail, head.length, head.length, rest);
+  hashRest(head + tail, head.length, head.length, rest, new RestScratch());
   return rest;
 }
 
-// Scratch of hashRest: fingerprinting a plain key allocates nothing.
-const headHash = new Int32Array(2);
-const tailHash = new Int32Array(2);
+/** The two halves hashRest computes before mixing them: owned by the caller, so a fingerprint allocates nothing. */
+class RestScratch {
+  readonly head = new Int32Array(2);
+  readonly tail = new Int32Array(2);
+}
 
 /** restHash of a key's head [0, headEnd) and tail [tailStart, end), written to `out`. */
-function hashRest(text: string, headEnd: number, tailStart: number, out: Int32Array): void {
-  hashRange(text, 0, headEnd, REST_SEEDS, headHash);
-  hashRange(text, tailStart, text.length, REST_SEEDS, tailHash);
-  out[0] = fmix32(headHash[0] ^ Math.imul(tailHash[0], 0x85ebca6b));
-  out[1] = fmix32(headHash[1] ^ Math.imul(tailHash[1], 0xc2b2ae35));
+function hashRest(text: string, headEnd: number, tailStart: number, out: Int32Array, scratch: RestScratch): void {
+  const { head, tail } = scratch;
+  hashRange(text, 0, headEnd, REST_SEEDS, head);
+  hashRange(text, tailStart, text.length, REST_SEEDS, tail);
+  out[0] = fmix32(head[0] ^ Math.imul(tail[0], 0x85ebca6b));
+  out[1] = fmix32(head[1] ^ Math.imul(tail[1], 0xc2b2ae35));
 }
 
 /** One table's seeded fingerprint function; the result of the last call is in `out` (no allocation). */
@@ -72,6 +75,7 @@ export class Fingerprinter {
   readonly out = new Int32Array(2);
   readonly #seeds: Int32Array;
   readonly #rest = new Int32Array(2);
+  readonly #restScratch = new RestScratch();
 
   /** `seed` fixes the seeds (tests); random otherwise. */
   constructor(seed?: number) {
@@ -95,7 +99,7 @@ export class Fingerprinter {
       mixRest(NO_TAG_REST, this.out);
       return;
     }
-    hashRest(key, open + 1, close, this.#rest);
+    hashRest(key, open + 1, close, this.#rest, this.#restScratch);
     hashRange(key, open + 1, close, this.#seeds, this.out);
     mixRest(this.#rest, this.out);
   }

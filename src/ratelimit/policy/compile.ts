@@ -14,14 +14,15 @@ import { compileCost, type CostFn } from "./cost.ts";
 import { PolicyError } from "./errors.ts";
 import { keyPartText } from "./key-text.ts";
 import { compileMatcher, type Predicate } from "./matchers.ts";
-import { policyItem } from "../answer/ratelimit-headers.ts";
+import { type CompiledLimit, limitAnswer } from "../answer/limit-answer.ts";
 import { asPhaseCheck, type PhaseSpec, phaseSpecOf, REQUEST_ONLY } from "../response/phase-checks.ts";
 import type { PhaseCheck } from "../response/phase.ts";
 
 export { PolicyError } from "./errors.ts";
 
 /**
- * The limits that apply to one message and their checks, index for index.
+ * The limits that apply to one message and their checks, index for index: the store takes the
+ * checks as one array, the answer reads each limit's constants from the limit itself.
  *
  * @example The checks of a matching message
  * ```ts
@@ -37,9 +38,7 @@ export { PolicyError } from "./errors.ts";
  */
 export interface MatchedLimits {
   readonly checks: readonly LimitCheck[];
-  readonly limits: readonly LimitDefinition[];
-  /** Pre-formatted `RateLimit-Policy` items of the same limits (see ratelimit-headers.ts). */
-  readonly policyItems: readonly string[];
+  readonly limits: readonly CompiledLimit[];
   /**
    * The same checks for the two-phase path (response/phase.ts), present only when some matched
    * limit has a response cost or a concurrency limit.
@@ -66,14 +65,14 @@ export interface PolicySet {
   checksFor(message: Message, identity: string): MatchedLimits | undefined;
 }
 
-interface CompiledLimit {
-  readonly definition: LimitDefinition;
+/** How one limit is matched and keyed per request, built once per compilation. */
+interface LimitMatcher {
+  readonly limit: CompiledLimit;
   /** limitKey(prefix, keyText, name, params) minus keyText, built once. */
   readonly shape: KeyShape;
   readonly predicates: readonly Predicate[];
   readonly keyText: (args: readonly NamedData[], identity: string) => string;
   readonly cost: CostFn;
-  readonly policyItem: string;
   /** Set when the limit needs the response phase. */
   readonly phase: PhaseSpec | undefined;
 }
@@ -98,7 +97,7 @@ function partText(part: KeyPart, args: readonly NamedData[], identity: string): 
   return part.kind === "arg" ? text : pathPrefix(text, part.segments);
 }
 
-function compileKey(parts: readonly KeyPart[]): CompiledLimit["keyText"] {
+function compileKey(parts: readonly KeyPart[]): LimitMatcher["keyText"] {
   if (parts.length === 1 && parts[0].kind === "identity") return (_args, identity) => identity;
   if (parts.length === 1) {
     const part = parts[0];
@@ -114,11 +113,10 @@ function compileKey(parts: readonly KeyPart[]): CompiledLimit["keyText"] {
   };
 }
 
-/** The limits listening to one message name, and their definitions and policy items in the same order. */
+/** The limits listening to one message name: their matchers, and the compiled limits in the same order. */
 interface Candidates {
-  readonly list: readonly CompiledLimit[];
-  readonly limits: readonly LimitDefinition[];
-  readonly items: readonly string[];
+  readonly list: readonly LimitMatcher[];
+  readonly limits: readonly CompiledLimit[];
 }
 
 /**
@@ -145,7 +143,7 @@ interface Candidates {
  */
 export function compilePolicies(limits: readonly LimitDefinition[], options: { keyPrefix: string }): PolicySet {
   const { keyPrefix } = options;
-  const byMessage = new Map<string, CompiledLimit[]>();
+  const byMessage = new Map<string, LimitMatcher[]>();
   const names = new Set<string>();
   for (const definition of limits) {
     if (names.has(definition.name)) throw new PolicyError(`Duplicate limit name "${definition.name}"`);
@@ -155,13 +153,12 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
     } catch (cause) {
       throw new PolicyError((cause as Error).message, { cause });
     }
-    const compiled: CompiledLimit = {
-      definition,
+    const compiled: LimitMatcher = {
+      limit: Object.freeze({ ...definition, answer: limitAnswer(definition) }),
       shape: limitKeyShape(keyPrefix, definition),
       predicates: definition.match.map((m) => compileMatcher(m, definition.name)),
       keyText: compileKey(definition.key),
       cost: compileCost(definition.cost),
-      policyItem: policyItem(definition),
       phase: phaseSpecOf(definition),
     };
     for (const message of new Set(definition.messages)) {
@@ -173,7 +170,7 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
   // What a request needs when every candidate matches (the usual case): built once, shared.
   const byName = new Map<string, Candidates>();
   for (const [name, list] of byMessage) {
-    byName.set(name, { list, limits: Object.freeze(list.map((l) => l.definition)), items: Object.freeze(list.map((l) => l.policyItem)) });
+    byName.set(name, { list, limits: Object.freeze(list.map((l) => l.limit)) });
   }
   // Consecutive messages nearly always share one name: a string compare instead of two Map lookups.
   let lastName: string | undefined;
@@ -194,30 +191,25 @@ export function compilePolicies(limits: readonly LimitDefinition[], options: { k
       const { list } = candidates;
       const args = message.args;
       const checks: SplitKeyCheck[] = [];
-      // Own arrays only once some candidate did not match.
-      let own: { limits: LimitDefinition[]; items: string[] } | undefined;
+      // An own array only once some candidate did not match.
+      let own: CompiledLimit[] | undefined;
       // The phase spec of each check, once some matched limit needs the response phase.
       let specs: PhaseSpec[] | undefined;
       outer: for (let i = 0; i < list.length; i++) {
         const limit = list[i];
         for (let p = 0; p < limit.predicates.length; p++) {
           if (limit.predicates[p](args)) continue;
-          own ??= { limits: candidates.limits.slice(0, checks.length), items: candidates.items.slice(0, checks.length) };
+          own ??= candidates.limits.slice(0, checks.length);
           continue outer;
         }
-        const d = limit.definition;
+        const d = limit.limit;
         checks.push(new SplitKeyCheck(keyTag(limit.keyText(args, identity)), { shape: limit.shape, params: d.params, cost: limit.cost(args), shadow: d.shadow }));
-        if (own !== undefined) {
-          own.limits.push(d);
-          own.items.push(limit.policyItem);
-        }
+        own?.push(d);
         if (limit.phase !== undefined && specs === undefined) specs = new Array<PhaseSpec>(checks.length - 1).fill(REQUEST_ONLY);
         specs?.push(limit.phase ?? REQUEST_ONLY);
       }
       if (checks.length === 0) return undefined;
-      const matched = own === undefined
-        ? { checks, limits: candidates.limits, policyItems: candidates.items }
-        : { checks, limits: own.limits, policyItems: own.items };
+      const matched = { checks, limits: own ?? candidates.limits };
       if (specs === undefined) return matched;
       // Some limit sees the response: every check of the request goes the two-phase way (all-or-nothing).
       const phaseSpecs = specs;

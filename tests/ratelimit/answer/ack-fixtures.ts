@@ -1,5 +1,7 @@
 // Limits and set-var actions as the ACK-building tests write them.
+import { limitAnswer } from "../../../src/ratelimit/answer/limit-answer.ts";
 import type { LimitDefinition } from "../../../src/ratelimit/policy/types.ts";
+import type { CompiledLimit } from "../../../src/ratelimit/answer/limit-answer.ts";
 import type { Action } from "../../../src/spop/types.ts";
 
 /** A 100/s-style limit keyed by identity on check-rate (burst 21: T 10 ms, τ 200 ms). */
@@ -16,6 +18,11 @@ export function limit(name: string, shadow = false, count = 100, periodSeconds =
     cost: { kind: "constant", value: 1 },
     shadow,
   };
+}
+
+/** The limit as compiled policies carry it (definition plus the constants of its answer). */
+export function compiled(definition: LimitDefinition): CompiledLimit {
+  return { ...definition, answer: limitAnswer(definition) };
 }
 
 export const sess = (name: string, value: number): Action => ({ type: "set-var", scope: "sess", name, value: { kind: "int32", value } });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bool, int, limit, sess, str } from "./ack-fixtures.ts";
+import { bool, compiled, int, limit, sess, str } from "./ack-fixtures.ts";
 import { defaultLimit } from "../../../src/config/limits.ts";
 import { ACK_VARIABLE_NAMES, ackSelection, ALL_ACK_VARIABLES, DEFAULT_ACK_VARIABLES, unknownAckVariables } from "../../../src/ratelimit/answer/ack-selection.ts";
 import { createRateLimitHandler } from "../../../src/ratelimit/handler.ts";
@@ -16,7 +16,7 @@ const allow = (remaining: number, resetUs: number): LimitResult => ({ allowed: t
 const deny = (retryAfterUs: number, resetUs: number): LimitResult => ({ allowed: false, neverPasses: false, retryAfterUs, remaining: 0, resetUs });
 const names = (actions: readonly Action[]) => actions.map((a) => (a.type === "set-var" ? `${a.scope}.${a.name}` : a.type));
 
-const one = { limits: [limit("default")], policyItems: ['"default";q=100;w=1'] };
+const one = { limits: [limit("default")].map(compiled) };
 const allowed: Decision = { allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false };
 const denied: Decision = { allowed: false, decidingIndex: 0, results: [deny(10_000, 210_000)], degraded: false };
 
@@ -75,7 +75,7 @@ describe("decisionActions with a selection", () => {
   });
 
   test("the generic builder agrees with the full one when all but one variable is chosen", () => {
-    const shadowed = { limits: [limit("enforced"), limit("watch", true)], policyItems: ['"enforced";q=100;w=1', '"watch";q=100;w=1'] };
+    const shadowed = { limits: [limit("enforced"), limit("watch", true)].map(compiled) };
     const decision: Decision = { allowed: true, decidingIndex: 0, results: [allow(5, 50_000), deny(20_000, 220_000)], degraded: true };
     for (const dropped of ACK_VARIABLE_NAMES) {
       const chosen = ackSelection(ACK_VARIABLE_NAMES.filter((n) => n !== dropped));
@@ -85,7 +85,7 @@ describe("decisionActions with a selection", () => {
   });
 
   test("no limit matched (only shadow limits): verdict and the shadow variable if chosen", () => {
-    const onlyShadow = { limits: [limit("watch", true)], policyItems: ['"watch";q=100;w=1'] };
+    const onlyShadow = { limits: [limit("watch", true)].map(compiled) };
     const decision: Decision = { allowed: true, decidingIndex: -1, results: [deny(20_000, 220_000)], degraded: false };
     expect(names(decisionActions(decision, onlyShadow, ackSelection(["allowed", "shadow_denied"])))).toEqual(["txn.allowed", "txn.shadow_denied"]);
   });

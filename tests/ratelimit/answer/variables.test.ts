@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bool, int, limit, sess, str } from "./ack-fixtures.ts";
+import { bool, compiled, int, limit, sess, str } from "./ack-fixtures.ts";
 import type { Decision, LimitResult } from "../../../src/ratelimit/store.ts";
 import { decisionActions, FAILURE_ACTIONS, retryAfterSeconds, shadowDenials } from "../../../src/ratelimit/answer/variables.ts";
 import type { Action } from "../../../src/spop/types.ts";
@@ -22,13 +22,13 @@ const deny = (retryAfterUs: number, resetUs: number, neverPasses = false): Limit
 });
 
 
-const one = [limit("default")];
-const oneItems = ['"default";q=100;w=1'];
+// Compiled once, like the policies of one configuration: its constant actions are shared.
+const one = [limit("default")].map(compiled);
 
 describe("decisionActions", () => {
   test("an allow sets ip_score 0 first, then allowed and the counters", () => {
     const decision: Decision = { allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false };
-    expect(decisionActions(decision, { limits: one, policyItems: oneItems })).toEqual([
+    expect(decisionActions(decision, { limits: one })).toEqual([
       sess("ip_score", 0),
       bool("allowed", true),
       int("limit", 100),
@@ -42,7 +42,7 @@ describe("decisionActions", () => {
 
   test("a deny sets ip_score 100 and retry_after rounded up right after allowed", () => {
     const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(10_000, 210_000)], degraded: false };
-    expect(decisionActions(decision, { limits: one, policyItems: oneItems })).toEqual([
+    expect(decisionActions(decision, { limits: one })).toEqual([
       sess("ip_score", 100),
       bool("allowed", false),
       int("retry_after", 1),
@@ -57,7 +57,7 @@ describe("decisionActions", () => {
 
   test("a degraded decision adds degraded=1 after policy", () => {
     const decision: Decision = { allowed: true, decidingIndex: 0, results: [allow(5, 2_500_000)], degraded: true };
-    const actions = decisionActions(decision, { limits: one, policyItems: oneItems });
+    const actions = decisionActions(decision, { limits: one });
     expect(actions.map((a) => a.name)).toEqual([
       "ip_score", "allowed", "limit", "remaining", "reset", "policy", "degraded", "ratelimit", "ratelimit_policy",
     ]);
@@ -68,7 +68,7 @@ describe("decisionActions", () => {
   test("a request that can never pass gets the deciding limit's period as retry_after", () => {
     const limits = [limit("big", false, 10, 60)];
     const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(0, 0, true)], degraded: false };
-    const actions = decisionActions(decision, { limits, policyItems: ['"big";q=10;w=60'] });
+    const actions = decisionActions(decision, { limits: limits.map(compiled) });
     expect(actions[2]).toEqual(int("retry_after", 60));
   });
 
@@ -87,7 +87,7 @@ describe("decisionActions", () => {
       results: [allow(7, 1_000), deny(50_000, 900_000)],
       degraded: false,
     };
-    expect(decisionActions(decision, { limits, policyItems: ['"enforced";q=100;w=1', '"watch";q=100;w=1'] })).toEqual([
+    expect(decisionActions(decision, { limits: limits.map(compiled) })).toEqual([
       sess("ip_score", 0),
       bool("allowed", true),
       int("limit", 100),
@@ -104,7 +104,7 @@ describe("decisionActions", () => {
   test("only shadow limits: allowed, no deciding limit, no policy header", () => {
     const limits = [limit("watch", true)];
     const decision: Decision = { allowed: true, decidingIndex: -1, results: [deny(1, 1)], degraded: false };
-    expect(decisionActions(decision, { limits, policyItems: ['"watch";q=100;w=1'] })).toEqual([
+    expect(decisionActions(decision, { limits: limits.map(compiled) })).toEqual([
       sess("ip_score", 0),
       bool("allowed", true),
       str("shadow_denied", "watch"),
@@ -114,7 +114,7 @@ describe("decisionActions", () => {
   test("several enforcing limits are all listed in RateLimit-Policy", () => {
     const limits = [limit("a"), limit("b", false, 1000, 3600)];
     const decision: Decision = { allowed: true, decidingIndex: 1, results: [allow(20, 1), allow(3, 4_000_000)], degraded: false };
-    const actions = decisionActions(decision, { limits, policyItems: ['"a";q=100;w=1', '"b";q=1000;w=3600'] });
+    const actions = decisionActions(decision, { limits: limits.map(compiled) });
     expect(actions.at(-1)).toEqual(str("ratelimit_policy", '"a";q=100;w=1, "b";q=1000;w=3600'));
     expect(actions.at(-2)).toEqual(str("ratelimit", '"b";r=3;t=4'));
   });
@@ -123,7 +123,7 @@ describe("decisionActions", () => {
     const limits = [limit("enforced"), limit("watch", true)];
     const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(1, 1), deny(1, 1)], degraded: true };
     const set = new Set<string>();
-    for (const action of [...decisionActions(decision, { limits, policyItems: ["a", "b"] }), ...FAILURE_ACTIONS.deny]) {
+    for (const action of [...decisionActions(decision, { limits: limits.map(compiled) }), ...FAILURE_ACTIONS.deny]) {
       if (action.type === "set-var") set.add(`${action.scope}.${action.name}`);
     }
     // ticket and deny_status come from the response phase's handler (tests/ratelimit/response/phase-handler.test.ts).
@@ -133,14 +133,14 @@ describe("decisionActions", () => {
 
   test("variable names only use [A-Za-z0-9_.]", () => {
     const decision: Decision = { allowed: false, decidingIndex: 0, results: [deny(1, 1)], degraded: true };
-    for (const action of decisionActions(decision, { limits: one, policyItems: oneItems })) {
+    for (const action of decisionActions(decision, { limits: one })) {
       expect(action.name).toMatch(/^[A-Za-z0-9_.]+$/);
     }
   });
 
   test("per-limit actions are shared between decisions while the per-request values change", () => {
-    const a = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false }, { limits: one, policyItems: oneItems });
-    const b = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(7, 2_500_000)], degraded: false }, { limits: one, policyItems: oneItems });
+    const a = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(20, 10_000)], degraded: false }, { limits: one });
+    const b = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(7, 2_500_000)], degraded: false }, { limits: one });
     const byName = (actions: Action[], name: string) => actions.find((x) => x.name === name);
     for (const name of ["limit", "policy", "ratelimit_policy"]) expect(byName(a, name)).toBe(byName(b, name) as Action);
     expect(byName(b, "remaining")).toEqual(int("remaining", 7));
@@ -148,15 +148,13 @@ describe("decisionActions", () => {
     expect(byName(b, "ratelimit")).toEqual(str("ratelimit", '"default";r=7;t=3'));
   });
 
-  test("a reloaded limit with the same name gets its own count, and the policy item passed in is used", () => {
-    const before = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: one, policyItems: oneItems });
-    const reloaded = [limit("default", false, 50)];
-    const after = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: reloaded, policyItems: ['"default";q=50;w=1'] });
+  test("a reloaded limit with the same name gets its own count and policy item", () => {
+    const before = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: one });
+    const reloaded = [limit("default", false, 50)].map(compiled);
+    const after = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: reloaded });
     expect(before).toContainEqual(int("limit", 100));
     expect(after).toContainEqual(int("limit", 50));
     expect(after).toContainEqual(str("ratelimit_policy", '"default";q=50;w=1'));
-    const again = decisionActions({ allowed: true, decidingIndex: 0, results: [allow(1, 1)], degraded: false }, { limits: reloaded, policyItems: ['"other";q=1;w=1'] });
-    expect(again).toContainEqual(str("ratelimit_policy", '"other";q=1;w=1'));
   });
 });
 

@@ -97,7 +97,7 @@ describe("compilePolicies alignment", () => {
   );
   const view = (m: Message) => {
     const r = set.checksFor(m, "192.0.2.1")!;
-    return { limits: r.limits.map((l) => l.name), items: r.policyItems, costs: r.checks.map((c) => c.cost), keys: r.checks.map((c) => c.key) };
+    return { limits: r.limits.map((l) => l.name), items: r.limits.map((l) => l.answer.policyItem), costs: r.checks.map((c) => c.cost), keys: r.checks.map((c) => c.key) };
   };
 
   test("when a middle limit does not match, checks, limits and policy items stay index-aligned", () => {
@@ -199,7 +199,7 @@ describe("compilePolicies cost and shadow", () => {
   });
 
   test("policy items are pre-formatted per matching limit", () => {
-    expect(set.checksFor(msg([]), "id")!.policyItems).toEqual(['"weighted";q=100;w=1', '"watch";q=100;w=1']);
+    expect(set.checksFor(msg([]), "id")!.limits.map((l) => l.answer.policyItem)).toEqual(['"weighted";q=100;w=1', '"watch";q=100;w=1']);
   });
 });
 
