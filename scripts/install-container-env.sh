@@ -4,6 +4,7 @@
 #              compose networks), qemu-user-static (runs the arm64 release), prometheus (promtool)
 #   config:    $CACHE/containers/{containers,storage}.conf, which the tests hand to podman through
 #              CONTAINERS_CONF / CONTAINERS_STORAGE_CONF: the machine's global files stay untouched
+#   sysroot:   $CACHE/sysroots/arm64, aarch64 glibc for running the arm64 release under qemu
 #   images:    built locally from Debian packages (no image registry is reachable here), each labelled
 #              spoa-gcra.test=base and stored in the test env's own image store:
 #                localhost/spoa-gcra-test/distroless-cc   glibc, libgcc_s, libstdc++, CA certs, nobody; no shell
@@ -82,7 +83,7 @@ if [ ${#missing[@]} -eq 0 ] && [ -f "$CDIR/containers.conf" ] && [ -f "$CDIR/sto
 else
   images_ok=0
 fi
-if [ ${#missing[@]} -eq 0 ] && [ $images_ok -eq 1 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ $images_ok -eq 1 ] && [ -f "$CACHE/sysroots/arm64.done" ]; then
   write_if_changed "$CDIR/containers.conf" "$containers_conf"
   write_if_changed "$CDIR/storage.conf" "$storage_conf"
   exit 0
@@ -226,6 +227,21 @@ if ! have haproxy:3.2 || ! have valkey:9; then
     chmod 755 "$work/empty/docker-entrypoint.sh"
     derive valkey:9 root:sid "COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh" \
       'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'CMD ["valkey-server"]' "USER valkey" "WORKDIR /data" "EXPOSE 6379"
+  fi
+fi
+
+# ---- arm64 sysroot: glibc for aarch64, so qemu-aarch64-static runs the linux-arm64 release ----
+# (tests/container/release.test.ts). The amd64 package's pool path with _arm64: no foreign
+# architecture is added to the machine's dpkg.
+if [ ! -f "$CACHE/sysroots/arm64.done" ]; then
+  MIRROR=${MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)[[:space:]]*$/\1/p' | head -1)}
+  deb=$(apt-cache show libc6 | sed -n 's/^Filename: //p' | head -1 | sed 's/_amd64\.deb$/_arm64.deb/')
+  rm -rf "$CACHE/sysroots/arm64" && mkdir -p "$CACHE/sysroots/arm64"
+  if curl -fsS -o "$work/libc6-arm64.deb" "${MIRROR:-http://deb.debian.org/debian}/$deb" && dpkg -x "$work/libc6-arm64.deb" "$CACHE/sysroots/arm64"; then
+    basename "$deb" >"$CACHE/sysroots/arm64.done"
+    log "arm64 sysroot $CACHE/sysroots/arm64 ($(basename "$deb"))"
+  else
+    log "arm64 sysroot not installed (could not fetch $deb): the arm64 release test will say so"
   fi
 fi
 

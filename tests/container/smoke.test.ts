@@ -6,8 +6,7 @@
 // idle memory as the cgroup's charge) for docs/deployment.md; nothing here is timed as a pass/fail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../helpers/ports.ts";
-import { clientIp as loadIp, connectSpop as connectLoad } from "../helpers/spop-socket.ts";
-import { connectSpop } from "../helpers/spop-socket.ts";
+import { clientIp, connectSpop } from "../helpers/spop-socket.ts";
 import { type AgentImage, buildAgentImage, cgroupMemoryBytes, inspect, PodmanScope, podman, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
 import { docCommand, replaceWord } from "./doc-commands.ts";
 
@@ -57,19 +56,19 @@ describe.skipIf(unavailable !== undefined)(`container smoke: podman run as docs/
     // GCRA: five pass at once, then each is denied with a retry-after of one second.
     const spop = await connectSpop(port);
     try {
-      const verdicts = await Promise.all(Array.from({ length: 8 }, () => spop.check(loadIp(17))));
+      const verdicts = await Promise.all(Array.from({ length: 8 }, () => spop.check(clientIp(17))));
       expect(verdicts.map((v) => [v.allowed, v.ipScore, v.retryAfter ?? null])).toEqual([
         ...Array.from({ length: 5 }, () => [true, 0, null]),
         ...Array.from({ length: 3 }, () => [false, 100, 1]),
       ]);
       // Another client has its own budget.
-      expect((await spop.check(loadIp(18))).allowed).toBe(true);
+      expect((await spop.check(clientIp(18))).allowed).toBe(true);
     } finally {
       spop.close();
     }
     // A HAProxy-style goodbye: DISCONNECT 0 → AGENT-DISCONNECT 0, then the agent closes.
-    const conn = await connectLoad({ port });
-    conn.notify(loadIp(19));
+    const conn = await connectSpop(port);
+    conn.notify(clientIp(19));
     await conn.waitForAcks(1);
     conn.client.disconnect(0);
     expect(await conn.ended).toEqual({});

@@ -37,12 +37,15 @@ describe("Containerfile", () => {
     expect(TEXT).toContain(`oven/bun:${pkg.devDependencies.bun}`);
   });
 
-  test("installs from the lockfile and compiles one executable to /out/spoa-gcra", () => {
+  test("installs from the lockfile and compiles one executable with the release script's linux-x64 recipe", () => {
     const runs = INSTRUCTIONS.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
     expect(runs).toMatch(/bun install --frozen-lockfile|npm ci/);
-    expect(runs).toContain("bun build --compile");
-    expect(runs).toContain("--outfile /out/spoa-gcra");
-    expect(runs).toContain("src/cli/main.ts");
+    // scripts/release.ts builds with package.json's "compile" flags (bun build --compile … src/cli/main.ts).
+    expect(runs).toContain("bun scripts/release.ts linux-x64 --out /out");
+    expect(runs).toContain("/out/spoa-gcra-*-linux-x64 version");
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.compile).toMatch(/^bun build --compile .*src\/cli\/main\.ts/);
+    expect(pkg.scripts.release).toBe("bun run scripts/release.ts");
   });
 
   test("the runtime stage has no USER, so it runs under any UID", () => {
@@ -53,7 +56,7 @@ describe("Containerfile", () => {
     const copies = finalStage.filter((i) => i.op === "COPY");
     expect(copies).toHaveLength(1);
     expect(copies[0].args).toContain("--from=build");
-    expect(copies[0].args).toMatch(/\/out\/spoa-gcra \/spoa-gcra$/);
+    expect(copies[0].args).toMatch(/\/out\/spoa-gcra-\*-linux-x64 \/spoa-gcra$/);
     expect(finalStage.some((i) => i.op === "RUN" || i.op === "VOLUME")).toBe(false);
   });
 

@@ -181,19 +181,32 @@ export async function waitForContainerLog(id: string, msg: string, timeoutMs = 1
   return found as Record<string, unknown>;
 }
 
+/** The container's memory cgroup directory on the host (cgroup v1's memory controller, or v2). */
+async function memoryCgroup(id: string): Promise<{ readonly dir: string; readonly v1: boolean }> {
+  const pid = await inspect(id, "{{.State.Pid}}");
+  const entries = (await Bun.file(`/proc/${pid}/cgroup`).text()).split("\n");
+  const v1 = entries.find((e) => /^\d+:memory:/.test(e));
+  if (v1 !== undefined) return { dir: join("/sys/fs/cgroup/memory", v1.split(":")[2]), v1: true };
+  return { dir: join("/sys/fs/cgroup", (entries.find((e) => e.startsWith("0::")) ?? "0::/").slice(3)), v1: false };
+}
+
 /**
  * The container's memory as its cgroup is charged for it, seen from the host: the working set
  * (usage less inactive file pages, what Kubernetes' container_memory_working_set_bytes reports).
  */
 export async function cgroupMemoryBytes(id: string): Promise<number> {
-  const pid = await inspect(id, "{{.State.Pid}}");
-  const entries = (await Bun.file(`/proc/${pid}/cgroup`).text()).split("\n");
-  const v1 = entries.find((e) => /^\d+:memory:/.test(e));
-  const dir = v1 !== undefined ? join("/sys/fs/cgroup/memory", v1.split(":")[2]) : join("/sys/fs/cgroup", (entries.find((e) => e.startsWith("0::")) ?? "0::/").slice(3));
-  const usage = Number((await Bun.file(join(dir, v1 !== undefined ? "memory.usage_in_bytes" : "memory.current")).text()).trim());
+  const { dir, v1 } = await memoryCgroup(id);
+  const usage = Number((await Bun.file(join(dir, v1 ? "memory.usage_in_bytes" : "memory.current")).text()).trim());
   const stat = await Bun.file(join(dir, "memory.stat")).text();
   const inactive = Number(/^(?:total_inactive_file|inactive_file) (\d+)$/m.exec(stat)?.[1] ?? 0);
   return usage - inactive;
+}
+
+/** The highest charge the container's cgroup reached (v1 max_usage_in_bytes, v2 memory.peak); 0 or NaN where the kernel does not keep it. */
+export async function cgroupPeakBytes(id: string): Promise<number> {
+  const { dir, v1 } = await memoryCgroup(id);
+  const file = Bun.file(join(dir, v1 ? "memory.max_usage_in_bytes" : "memory.peak"));
+  return (await file.exists()) ? Number((await file.text()).trim()) : Number.NaN;
 }
 
 /**
