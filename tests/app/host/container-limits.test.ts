@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { BUN_RAM_SIZE_ENV, detectContainerLimits, heapBound, registerLimitMetrics, workerHeapEnv } from "../../src/app/container-limits.ts";
-import { loadConfig } from "../../src/config/load.ts";
-import { Registry } from "../../src/observe/metrics.ts";
-import { MemoryStore } from "../../src/ratelimit/memory/store.ts";
+import { BUN_RAM_SIZE_ENV, detectContainerLimits, heapBound, registerLimitMetrics, workerHeapEnv } from "../../../src/app/host/container-limits.ts";
+import { loadConfig } from "../../../src/config/load.ts";
+import { Registry } from "../../../src/observe/metrics.ts";
+import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
 
 const MiB = 1_048_576;
 const limit = { bytes: 256 * MiB, source: "test", version: 2 as const };

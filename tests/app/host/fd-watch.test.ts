@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { type FdSource, parseMaxOpenFiles, startFdWatch } from "../../src/app/fd-watch.ts";
-import { createLogger } from "../../src/observe/log.ts";
-import { Registry } from "../../src/observe/metrics.ts";
+import { type FdSource, parseMaxOpenFiles, startFdWatch } from "../../../src/app/host/fd-watch.ts";
+import { createLogger } from "../../../src/observe/log.ts";
+import { Registry } from "../../../src/observe/metrics.ts";
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max processes             unlimited            unlimited            processes

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { cgroupDirs, cgroupPath } from "../../src/app/cgroup.ts";
-import { containerMemoryLimit, keysThatFit, LOAD_RESERVE_BYTES, MIN_KEYS, sizeMemoryStore } from "../../src/app/memory-limit.ts";
-import { tatTableBytes } from "../../src/ratelimit/memory/tat-table.ts";
+import { cgroupDirs, cgroupPath } from "../../../src/app/host/cgroup.ts";
+import { containerMemoryLimit, keysThatFit, LOAD_RESERVE_BYTES, MIN_KEYS, sizeMemoryStore } from "../../../src/app/host/memory-limit.ts";
+import { tatTableBytes } from "../../../src/ratelimit/memory/tat-table.ts";
 
 const MiB = 1_048_576;
 const files = (map: Record<string, string>) => (path: string) => map[path];

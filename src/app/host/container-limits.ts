@@ -4,10 +4,10 @@
  * store's fill as metrics — so an operator sees why the agent sized itself the way it did.
  * @module
  */
-import type { AgentConfig } from "../config/schema.ts";
-import type { Logger } from "../observe/log.ts";
-import type { Registry } from "../observe/metrics.ts";
-import type { MemoryStore } from "../ratelimit/memory/store.ts";
+import type { AgentConfig } from "../../config/schema.ts";
+import type { Logger } from "../../observe/log.ts";
+import type { Registry } from "../../observe/metrics.ts";
+import type { MemoryStore } from "../../ratelimit/memory/store.ts";
 import type { ReadText } from "./cgroup.ts";
 import { containerCpuLimit } from "./cpu-limit.ts";
 import { containerMemoryLimit, type MemoryLimit, type MemorySizing, mib, sizeMemoryStore } from "./memory-limit.ts";

@@ -11,7 +11,7 @@
  * the mapped part is code the agent runs: it is counted in the baseline when it is charged.
  * @module
  */
-import { tatTableBytes } from "../ratelimit/memory/tat-table.ts";
+import { tatTableBytes } from "../../ratelimit/memory/tat-table.ts";
 import { cgroupDirs, parseStat, type ReadText, readText } from "./cgroup.ts";
 
 /** Limits at or above this are "no limit" (v1 reports 2^63 rounded down to a page). */

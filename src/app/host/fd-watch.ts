@@ -14,8 +14,8 @@
  * @module
  */
 import { readdirSync, readFileSync } from "node:fs";
-import type { Logger } from "../observe/log.ts";
-import type { Registry } from "../observe/metrics.ts";
+import type { Logger } from "../../observe/log.ts";
+import type { Registry } from "../../observe/metrics.ts";
 
 /** Sampling period of the descriptor count. */
 const SAMPLE_MS = 1_000;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { autoWorkerCount, containerCpuLimit, parseCpuMax } from "../../src/app/cpu-limit.ts";
+import { autoWorkerCount, containerCpuLimit, parseCpuMax } from "../../../src/app/host/cpu-limit.ts";
 
 const files = (map: Record<string, string>) => (path: string) => map[path];
 
