@@ -2,31 +2,22 @@
 // agent (PID 1 in the container), every NOTIFY written before the stop is ACKed — the documented
 // bound on lost NOTIFYs is zero (docs/deployment.md, "Rolling restarts and drain") — then each
 // connection gets AGENT-DISCONNECT 0, and the container exits 0 well within podman's grace.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { DisconnectStatus } from "../../src/spop/types.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { connectMany, startLoad } from "../helpers/spop-load.ts";
 import { withDeadline } from "../helpers/spop-socket.ts";
-import { type AgentImage, buildAgentImage, inspect, PodmanScope, podman, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
+import { containerSuite, inspect, podman, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
 
 const unavailable = podmanUnavailable();
 const STOP_TIMEOUT_S = 20;
 
 describe.skipIf(unavailable !== undefined)(`container drain: podman stop under load${unavailable === undefined ? "" : ` (skipped: ${unavailable})`}`, () => {
-  const scope = new PodmanScope("drain");
-  let image: AgentImage;
-
-  beforeAll(async () => {
-    image = await buildAgentImage();
-  }, 600_000);
-
-  afterAll(async () => {
-    await scope.cleanup();
-  }, 60_000);
+  const { scope, image } = containerSuite("drain");
 
   test("every NOTIFY sent before the stop is ACKed, then DISCONNECT 0 on each connection; exit code 0", async () => {
     const port = await freePort();
-    const id = await scope.run(["--read-only", "-e", "SPOE_ADDR=0.0.0.0:9000", "-p", `127.0.0.1:${port}:9000`, image.ref]);
+    const id = await scope.run(["--read-only", "-e", "SPOE_ADDR=0.0.0.0:9000", "-p", `127.0.0.1:${port}:9000`, image().ref]);
     await waitForContainerLog(id, "listening");
     const connections = await connectMany({ port }, 8);
     try {

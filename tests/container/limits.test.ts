@@ -2,11 +2,11 @@
 // limits it finds in its container's cgroup and sizes its key table from them; a flood of 1.2M
 // distinct keys that each stay live for an hour does not get it OOM-killed (podman inspect:
 // OOMKilled false, still running) and the evictions are counted in /metrics.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { floodIpv6 } from "../helpers/ipv6-flood.ts";
 import { freePort } from "../helpers/ports.ts";
 import { scrape, valueOf } from "../helpers/prometheus.ts";
-import { type AgentImage, buildAgentImage, cgroupMemoryBytes, cgroupPeakBytes, inspect, PodmanScope, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
+import { containerSuite, cgroupMemoryBytes, cgroupPeakBytes, inspect, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
 import { docCommand, replaceWord } from "./doc-commands.ts";
 
 const unavailable = podmanUnavailable();
@@ -15,21 +15,12 @@ const KEYS = 1_200_000;
 const MiB = 2 ** 20;
 
 describe.skipIf(unavailable !== undefined)(`container limits: --memory 48m --cpus 1 under a 1.2M-key flood${unavailable === undefined ? "" : ` (skipped: ${unavailable})`}`, () => {
-  const scope = new PodmanScope("limits");
-  let image: AgentImage;
-
-  beforeAll(async () => {
-    image = await buildAgentImage();
-  }, 600_000);
-
-  afterAll(async () => {
-    await scope.cleanup();
-  }, 60_000);
+  const { scope, image } = containerSuite("limits");
 
   test("logs the detected limits, sizes the key table, survives 1.2M live keys with evictions counted", async () => {
     const spop = await freePort();
     const metrics = await freePort();
-    const argv = replaceWord(replaceWord(docCommand("limits", ["podman", "run"]), "localhost/spoa-gcra:0.1.0", image.ref), "127.0.0.1:9000:9000", `127.0.0.1:${spop}:9000`);
+    const argv = replaceWord(replaceWord(docCommand("limits", ["podman", "run"]), "localhost/spoa-gcra:0.1.0", image().ref), "127.0.0.1:9000:9000", `127.0.0.1:${spop}:9000`);
     // Added: the metrics port on loopback, and one request an hour per client so every key stays
     // live and only eviction bounds the table. No --rm: the exit state is inspected afterwards.
     const run = argv.slice(2).filter((w) => w !== "--rm");

@@ -4,10 +4,10 @@
 // --cap-drop=all, no-new-privileges, SPOP published on 127.0.0.1 — and a full SPOP exchange
 // through the published port. Prints the image's figures (size, build time, start to listening,
 // idle memory as the cgroup's charge) for docs/deployment.md; nothing here is timed as a pass/fail.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { freePort } from "../helpers/ports.ts";
 import { clientIp, connectSpop } from "../helpers/spop-socket.ts";
-import { type AgentImage, buildAgentImage, cgroupMemoryBytes, inspect, PodmanScope, podman, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
+import { type AgentImage, containerSuite, cgroupMemoryBytes, inspect, podman, podmanUnavailable, waitForContainerLog } from "../helpers/podman.ts";
 import { docCommand, replaceWord } from "./doc-commands.ts";
 
 const unavailable = podmanUnavailable();
@@ -15,16 +15,12 @@ const DOC_IMAGE = "localhost/spoa-gcra:0.1.0";
 const MiB = 2 ** 20;
 
 describe.skipIf(unavailable !== undefined)(`container smoke: podman run as docs/deployment.md shows it${unavailable === undefined ? "" : ` (skipped: ${unavailable})`}`, () => {
-  const scope = new PodmanScope("smoke");
+  const { scope, image: built } = containerSuite("smoke");
   let image: AgentImage;
 
-  beforeAll(async () => {
-    image = await buildAgentImage();
+  beforeAll(() => {
+    image = built();
     console.log(`container smoke: image ${image.ref} ${(image.sizeBytes / MiB).toFixed(1)} MiB, built in ${image.buildSeconds.toFixed(1)} s in this run (layer cache as it was)`);
-  }, 600_000);
-
-  afterAll(async () => {
-    await scope.cleanup();
   });
 
   test("docs/deployment.md's podman and docker commands are the same words", () => {

@@ -2,24 +2,24 @@
 // the 3.1+ config) in another, reaching it by name on a network of theirs; only HAProxy's port is
 // published, on 127.0.0.1. The commands are docs/deployment.md's, run as written but for the
 // names, the images and the host port.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { type Seen, seen, series } from "../helpers/gcra-expect.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
-import { baseImage, buildAgentImage, inspect, PodmanScope, podman, podmanUnavailable, REPO_ROOT, waitForContainerLog } from "../helpers/podman.ts";
+import { baseImage, containerSuite, inspect, podman, podmanUnavailable, REPO_ROOT, waitForContainerLog } from "../helpers/podman.ts";
 import { docCommands } from "./doc-commands.ts";
 import { loginSeries } from "./example-policy.ts";
 
 const unavailable = podmanUnavailable();
 
 describe.skipIf(unavailable !== undefined)(`container standalone: the agent and HAProxy as two containers${unavailable === undefined ? "" : ` (skipped: ${unavailable})`}`, () => {
-  const scope = new PodmanScope("standalone");
+  const { scope, image: built } = containerSuite("standalone");
   const suffix = `-test-${process.pid}`;
   let port = 0;
-  let ids: string[] = [];
+  const ids: string[] = [];
 
   beforeAll(async () => {
-    const image = await buildAgentImage();
+    const image = built();
     port = await freePort();
     const words: Record<string, string> = {
       spoa: `spoa${suffix}`,
@@ -41,10 +41,6 @@ describe.skipIf(unavailable !== undefined)(`container standalone: the agent and 
     }
   }, 600_000);
 
-  afterAll(async () => {
-    await scope.cleanup();
-    ids = [];
-  }, 60_000);
 
   test("HAProxy 3.2 reaches the agent by name: five logins pass, then 429 with Retry-After and RateLimit headers", async () => {
     const [agent, haproxy] = ids;

@@ -3,6 +3,7 @@
 // global files are never read), the local base images, one build of the shipped Containerfile per
 // test process, and containers that carry a label so cleanup removes exactly what a test made —
 // by label or by ID, never prune, never --all.
+import { afterAll, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type ParsedFamily, parsePrometheus } from "../observe/prom-parser.ts";
@@ -150,6 +151,28 @@ export class PodmanScope {
     const networks = lines((await podman(["network", "ls", "-q", "--filter", `label=${this.label}`], { allowFailure: true })).stdout);
     if (networks.length > 0) await podman(["network", "rm", "-f", ...networks], { allowFailure: true });
   }
+}
+
+/**
+ * The usual frame of a container test file, registered in the calling describe: the image built
+ * before its tests (beforeAll), the scope's containers removed after them (afterAll).
+ */
+export function containerSuite(scope: string): { readonly scope: PodmanScope; readonly image: () => AgentImage } {
+  const podmanScope = new PodmanScope(scope);
+  let image: AgentImage | undefined;
+  beforeAll(async () => {
+    image = await buildAgentImage();
+  }, 600_000);
+  afterAll(async () => {
+    await podmanScope.cleanup();
+  }, 60_000);
+  return {
+    scope: podmanScope,
+    image: () => {
+      if (image === undefined) throw new Error("the agent image is built in beforeAll");
+      return image;
+    },
+  };
 }
 
 function lines(text: string): string[] {
