@@ -9,6 +9,8 @@ export interface BenchPorts {
   readonly withAgent: number;
   readonly withoutAgent: number;
   readonly agent: number;
+  /** With `response`: a frontend of the same HAProxy that plays the application (see haproxyConfig). */
+  readonly origin?: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface BenchPorts {
 export type BenchRules = "shipped" | "deny";
 
 /** haproxy.cfg text; `spoeConf` is the path of spoeConfig()'s file. */
-export function haproxyConfig(ports: BenchPorts, spoeConf: string, ruleSet: BenchRules = "shipped", agentMode: "tcp" | "spop" = "tcp"): string {
+export function haproxyConfig(ports: BenchPorts, spoeConf: string, ruleSet: BenchRules = "shipped", agentMode: "tcp" | "spop" = "tcp", response = false): string {
   // The rules both frontends share: the deny rule and the RateLimit headers are no-ops without
   // the filter, but keep the per-request work identical apart from the SPOE exchange.
   const deny = `    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }`;
@@ -46,9 +48,17 @@ frontend fe_plain
     bind 127.0.0.1:${ports.withoutAgent}
 ${rules}
 
+${response && ports.origin !== undefined ? `# A response HAProxy generates itself sends no response message: be_ok forwards to an
+# origin frontend (same HAProxy, same thread) that answers with x-tokens-used.
 backend be_ok
-    http-request return status 200 content-type text/plain string "ok"
+    server origin 127.0.0.1:${ports.origin}
 
+frontend fe_origin
+    bind 127.0.0.1:${ports.origin}
+    http-request return status 200 content-type text/plain string "ok" hdr x-tokens-used 1
+` : `backend be_ok
+    http-request return status 200 content-type text/plain string "ok"
+`}
 backend be_spoa
     mode ${agentMode}
     timeout connect 2s
@@ -57,11 +67,19 @@ backend be_spoa
 `;
 }
 
-/** spoe.conf text: the seed's message (ip_fwd, ip_xff, ip_src) on every request. */
-export function spoeConfig(): string {
+/**
+ * spoe.conf text: the seed's message (ip_fwd, ip_xff, ip_src) on every request; with `response`,
+ * also the shipped check-response message (sent only when the agent set txn.rl.ticket).
+ */
+export function spoeConfig(response = false): string {
+  const responseMessage = `
+spoe-message check-response
+    args ticket=var(txn.rl.ticket) tokens=res.hdr(x-tokens-used)
+    event on-http-response if { var(txn.rl.ticket) -m found }
+`;
   return `[ratelimit]
 spoe-agent ratelimit-agent
-    messages check-rate
+    messages check-rate${response ? " check-response" : ""}
     option var-prefix rl
     option set-on-error err
     option continue-on-error
@@ -75,5 +93,5 @@ spoe-agent ratelimit-agent
 spoe-message check-rate
     args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
     event on-frontend-http-request
-`;
+${response ? responseMessage : ""}`;
 }

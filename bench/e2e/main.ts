@@ -7,9 +7,13 @@
  * stopped at the end (bounded run time).
  *   bun run bench/e2e/main.ts [--haproxy 2.6,3.0,3.2,3.4] [--runtime binary|bun|deno] [--agent PATH]
  *       [--store memory|valkey] [--variant "NAME=AGENT ARGS" …] [--duration 10s] [--connections 64]
- *       [--threads 1] [--rounds 1] [--warmup 2s] [--rules shipped|deny] [--json]
+ *       [--threads 1] [--rounds 1] [--warmup 2s] [--rules shipped|deny] [--response] [--json]
  * --rules: the frontends read the 429 rule and both RateLimit headers (shipped, default) or the
- * 429 rule alone (deny).
+ * 429 rule alone (deny). --response: the SPOE config also has the response message (check-response,
+ * sent only when the agent set txn.rl.ticket) and the backend answers x-tokens-used: 1; compare
+ * policies with --variant "request=--config bench/e2e/policy-request.yaml"
+ * --variant "response=--config bench/e2e/policy-response.yaml". With --store valkey the table
+ * also gives Valkey's CPU µs per request (/proc of valkey-server around the with-agent runs).
  * Example, the ACK's variable sets on HAProxy 3.2:
  *   bun run bench/e2e/main.ts --haproxy 3.2 --variant "default=" --variant "ip_score=--variables ip_score"
  * @module
@@ -42,6 +46,7 @@ interface E2eOptions {
   readonly threads: number;
   readonly rounds: number;
   readonly rules: BenchRules;
+  readonly response: boolean;
   readonly json: boolean;
 }
 
@@ -74,6 +79,7 @@ function parse(argv: readonly string[]): E2eOptions {
     threads: Number(get("threads", "1")),
     rounds: Math.max(1, Number(get("rounds", "1"))),
     rules: get("rules", "shipped") === "deny" ? "deny" : "shipped",
+    response: argv.includes("--response"),
     json: argv.includes("--json"),
   };
 }
@@ -99,6 +105,7 @@ interface Measured {
   readonly wrk: WrkResult;
   readonly haproxyCpuS: number;
   readonly agentCpuS: number | undefined;
+  readonly valkeyCpuS: number | undefined;
   /** Decisions the agent counted during the run (its /metrics). */
   readonly decisions: number | undefined;
 }
@@ -112,19 +119,22 @@ async function decisionsOf(metrics: string | undefined): Promise<number | undefi
   }
 }
 
-async function wrk(port: number, o: E2eOptions, seconds: number, pids: { haproxy: number; agent?: number; metrics?: string }): Promise<Measured> {
+async function wrk(port: number, o: E2eOptions, seconds: number, pids: { haproxy: number; agent?: number; metrics?: string; valkey?: number }): Promise<Measured> {
   const h0 = readTreeCpuSeconds(pids.haproxy) ?? 0;
   const a0 = pids.agent === undefined ? undefined : readCpuSeconds(pids.agent);
+  const v0 = pids.valkey === undefined ? undefined : readCpuSeconds(pids.valkey);
   const d0 = await decisionsOf(pids.metrics);
   const r = await runToEnd(["wrk", `-t${o.threads}`, `-c${o.connections}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`], (seconds + 15) * 1000);
   const h1 = readTreeCpuSeconds(pids.haproxy) ?? 0;
   const a1 = pids.agent === undefined ? undefined : readCpuSeconds(pids.agent);
+  const v1 = pids.valkey === undefined ? undefined : readCpuSeconds(pids.valkey);
   const d1 = await decisionsOf(pids.metrics);
   if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.stderr}${r.stdout}`);
   return {
     wrk: parseWrk(r.stdout),
     haproxyCpuS: h1 - h0,
     agentCpuS: a0 === undefined || a1 === undefined ? undefined : a1 - a0,
+    valkeyCpuS: v0 === undefined || v1 === undefined ? undefined : v1 - v0,
     decisions: d0 === undefined || d1 === undefined ? undefined : d1 - d0,
   };
 }
@@ -147,6 +157,7 @@ interface Row {
   /** HAProxy CPU µs per request without and with the filter. */
   readonly haproxyCpuUs: { readonly without: number; readonly with: number };
   readonly agentCpuUs: number | undefined;
+  readonly valkeyCpuUs: number | undefined;
   /** Agent decisions / requests answered in the with-agent runs (below 1: HAProxy gave up on the agent). */
   readonly decisionsPerRequest: number | undefined;
   readonly agentRssKiB: { readonly idle: number | undefined; readonly peak: number };
@@ -157,7 +168,7 @@ const median = <T>(runs: readonly T[], key: (t: T) => number): T => [...runs].so
 const perRequestUs = (runs: readonly Measured[], cpu: (m: Measured) => number) =>
   (runs.reduce((s, m) => s + cpu(m), 0) * 1e6) / Math.max(1, runs.reduce((s, m) => s + m.wrk.requests, 0));
 
-async function measureVariant(o: E2eOptions, version: HaproxyVersion, variant: Variant, ports: { withAgent: number; withoutAgent: number; agent: number }, haproxy: Child, valkeyArgs: readonly string[]): Promise<Row> {
+async function measureVariant(o: E2eOptions, version: HaproxyVersion, variant: Variant, ports: { withAgent: number; withoutAgent: number; agent: number }, haproxy: Child, valkeyArgs: readonly string[], valkeyPid?: number): Promise<Row> {
   const metricsPort = freePort();
   const metrics = `127.0.0.1:${metricsPort}`;
   // A limit nobody reaches (1 µs interval, 1000 s burst): every request is allowed and does the full work.
@@ -176,7 +187,7 @@ async function measureVariant(o: E2eOptions, version: HaproxyVersion, variant: V
     }
     if (((await decisionsOf(metrics)) ?? 0) === before) throw new Error(`HAProxy ${version} never reached the agent:\n${haproxy.output()}\n${agent.output()}`);
     const idle = readRssKiB(agent.pid);
-    const pids = { haproxy: haproxy.pid, agent: agent.pid, metrics };
+    const pids = { haproxy: haproxy.pid, agent: agent.pid, metrics, ...(valkeyPid === undefined ? {} : { valkey: valkeyPid }) };
     if (o.warmupS > 0) await wrk(ports.withAgent, o, o.warmupS, pids);
     let peak = 0;
     const rssTimer = setInterval(() => (peak = Math.max(peak, readRssKiB(agent.pid) ?? 0)), 250);
@@ -198,6 +209,7 @@ async function measureVariant(o: E2eOptions, version: HaproxyVersion, variant: V
       ratio: a.requestsPerSecond / p.requestsPerSecond,
       haproxyCpuUs: { without: perRequestUs(plain, (m) => m.haproxyCpuS), with: perRequestUs(filtered, (m) => m.haproxyCpuS) },
       agentCpuUs: filtered.every((m) => m.agentCpuS !== undefined) ? perRequestUs(filtered, (m) => m.agentCpuS ?? 0) : undefined,
+      valkeyCpuUs: filtered.every((m) => m.valkeyCpuS !== undefined) ? perRequestUs(filtered, (m) => m.valkeyCpuS ?? 0) : undefined,
       decisionsPerRequest: decisions === undefined ? undefined : decisions / Math.max(1, filtered.reduce((s, m) => s + m.wrk.requests, 0)),
       agentRssKiB: { idle, peak },
       allRuns: { withoutAgent: plain.map((m) => m.wrk.requestsPerSecond), withAgent: filtered.map((m) => m.wrk.requestsPerSecond) },
@@ -207,14 +219,14 @@ async function measureVariant(o: E2eOptions, version: HaproxyVersion, variant: V
   }
 }
 
-async function measureVersion(o: E2eOptions, version: HaproxyVersion, valkeyArgs: readonly string[]): Promise<Row[]> {
-  const ports = { withAgent: freePort(), withoutAgent: freePort(), agent: freePort() };
+async function measureVersion(o: E2eOptions, version: HaproxyVersion, valkeyArgs: readonly string[], valkeyPid?: number): Promise<Row[]> {
+  const ports = { withAgent: freePort(), withoutAgent: freePort(), agent: freePort(), ...(o.response ? { origin: freePort() } : {}) };
   const dir = mkdtempSync(join(tmpdir(), "spoa-bench-e2e-"));
   try {
     const spoePath = join(dir, "spoe.conf");
     const cfgPath = join(dir, "haproxy.cfg");
-    writeFileSync(spoePath, spoeConfig());
-    writeFileSync(cfgPath, haproxyConfig(ports, spoePath, o.rules, spopBackendMode(version)));
+    writeFileSync(spoePath, spoeConfig(o.response));
+    writeFileSync(cfgPath, haproxyConfig(ports, spoePath, o.rules, spopBackendMode(version), o.response));
     // Our own spawn rather than startHaproxy(): the PID must be HAProxy's for /proc/PID/stat, and
     // the bench adds no stats socket to the measured process.
     const haproxy = start(`haproxy-${version}`, [haproxyCommand(version), "-db", "-f", cfgPath]);
@@ -223,7 +235,7 @@ async function measureVersion(o: E2eOptions, version: HaproxyVersion, valkeyArgs
         throw new Error(`haproxy ${version} did not start:\n${haproxy.output()}`);
       }
       const rows: Row[] = [];
-      for (const variant of o.variants) rows.push(await measureVariant(o, version, variant, ports, haproxy, valkeyArgs));
+      for (const variant of o.variants) rows.push(await measureVariant(o, version, variant, ports, haproxy, valkeyArgs, valkeyPid));
       return rows;
     } finally {
       await haproxy.stop();
@@ -236,11 +248,11 @@ async function measureVersion(o: E2eOptions, version: HaproxyVersion, valkeyArgs
 function printRows(o: E2eOptions, rows: readonly Row[], header: string): void {
   const f = (n: number | undefined, d = 1) => (n === undefined ? "—" : n.toFixed(d));
   console.log(header);
-  console.log("| HAProxy | agent variant | req/s without | req/s with | ratio | p50 / p99 with (ms) | HAProxy CPU µs/req without → with | agent CPU µs/req | decisions/req |");
-  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| HAProxy | agent variant | req/s without | req/s with | ratio | p50 / p99 with (ms) | HAProxy CPU µs/req without → with | agent CPU µs/req | Valkey CPU µs/req | decisions/req |");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     console.log(
-      `| ${r.haproxy} | ${r.variant} | ${Math.round(r.withoutAgent.requestsPerSecond).toLocaleString("en-US")} | ${Math.round(r.withAgent.requestsPerSecond).toLocaleString("en-US")} | ${(r.ratio * 100).toFixed(1)} % | ${r.withAgent.latencyMs.p50.toFixed(2)} / ${r.withAgent.latencyMs.p99.toFixed(2)} | ${f(r.haproxyCpuUs.without, 2)} → ${f(r.haproxyCpuUs.with, 2)} | ${f(r.agentCpuUs, 2)} | ${f(r.decisionsPerRequest, 3)} |`,
+      `| ${r.haproxy} | ${r.variant} | ${Math.round(r.withoutAgent.requestsPerSecond).toLocaleString("en-US")} | ${Math.round(r.withAgent.requestsPerSecond).toLocaleString("en-US")} | ${(r.ratio * 100).toFixed(1)} % | ${r.withAgent.latencyMs.p50.toFixed(2)} / ${r.withAgent.latencyMs.p99.toFixed(2)} | ${f(r.haproxyCpuUs.without, 2)} → ${f(r.haproxyCpuUs.with, 2)} | ${f(r.agentCpuUs, 2)} | ${f(r.valkeyCpuUs, 2)} | ${f(r.decisionsPerRequest, 3)} |`,
     );
   }
   void o;
@@ -260,7 +272,7 @@ async function main(): Promise<number> {
   const load0 = loadAverage();
   const steal0 = readStealTicks();
   const rows: Row[] = [];
-  for (const version of o.versions) rows.push(...(await measureVersion(o, version, valkeyArgs)));
+  for (const version of o.versions) rows.push(...(await measureVersion(o, version, valkeyArgs, valkey?.pid)));
   const steal1 = readStealTicks();
   await valkey?.stop();
   const stealShare = steal0 === undefined || steal1 === undefined || steal1.total === steal0.total ? undefined : (steal1.steal - steal0.steal) / (steal1.total - steal0.total);

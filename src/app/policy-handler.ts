@@ -13,6 +13,7 @@ import type { Clock, LimiterStore } from "../ratelimit/store.ts";
 import type { PhaseStore } from "../ratelimit/response/memory-phases.ts";
 import type { ResponseIssue } from "../ratelimit/response/phase-handler.ts";
 import { ticketSealer } from "../ratelimit/response/ticket.ts";
+import { createHmac } from "node:crypto";
 import { monotonicClock } from "../runtime/host-time.ts";
 import type { Telemetry } from "./telemetry.ts";
 
@@ -33,6 +34,9 @@ function resultOf(info: DecisionInfo): "allow" | "deny" | "shadow_deny" {
  * keeps honouring the tickets of requests still in flight.
  */
 let processTicketKey: Uint8Array | undefined;
+
+/** node:crypto's HMAC-SHA-256 (Bun, Deno and Node all have it): ~1.6 µs where the core's takes ~10. */
+const nodeHmac = (key: Uint8Array) => (message: Uint8Array): Uint8Array => new Uint8Array(createHmac("sha256", key).update(message).digest());
 
 function ticketKey(config: AgentConfig): Uint8Array {
   const secret = config.haproxy.ticketSecret;
@@ -72,7 +76,7 @@ export function createPolicyHandler(
       onDecision,
       clock,
       variables: ackSelection(c.haproxy.variables),
-      ...(deps.phases === undefined ? {} : { phases: { phases: deps.phases, tickets: ticketSealer(ticketKey(c)), onIssue: deps.onResponseIssue } }),
+      ...(deps.phases === undefined ? {} : { phases: { phases: deps.phases, tickets: ticketSealer(ticketKey(c), nodeHmac), onIssue: deps.onResponseIssue } }),
     });
 
   let current = build(config);

@@ -20,9 +20,20 @@
 /** Retry-After of a request refused only by a concurrency limit: 1 s. */
 export const LEASE_RETRY_US = 1_000_000;
 
-/** The memory store's leases: key → (id → expiry µs), swept on every touch of the key. */
+/** One key's leases: id → expiry, in insertion order; `ordered` while expiries never went down. */
+interface LeaseSet {
+  readonly leases: Map<string, number>;
+  last: number;
+  ordered: boolean;
+}
+
+/**
+ * The memory store's leases: key → (id → expiry µs). Leases of one limit share a ttl, so they
+ * expire in insertion order and counting drops expired ones from the front only (O(expired),
+ * not O(leases)); after a ttl went down (a reload), one full scan restores the order.
+ */
 export class LeaseTable {
-  readonly #sets = new Map<string, Map<string, number>>();
+  readonly #sets = new Map<string, LeaseSet>();
   /** Where the incremental sweep goes on: keys whose responses were all lost are reclaimed without a timer. */
   #cursor: Iterator<string> | undefined;
 
@@ -30,25 +41,41 @@ export class LeaseTable {
   live(key: string, nowUs: number): number {
     const set = this.#sets.get(key);
     if (set === undefined) return 0;
-    for (const [id, expiry] of set) if (expiry <= nowUs) set.delete(id);
-    if (set.size === 0) this.#sets.delete(key);
-    return set.size;
+    const leases = set.leases;
+    for (const [id, expiry] of leases) {
+      if (expiry > nowUs) {
+        if (set.ordered) break;
+        continue;
+      }
+      leases.delete(id);
+    }
+    if (!set.ordered) {
+      // The scan above saw every lease: the survivors' order is as good as any for the next ones.
+      set.ordered = true;
+      set.last = 0;
+      for (const expiry of leases.values()) if (expiry > set.last) set.last = expiry;
+      if (leases.size > 1) set.ordered = isSorted(leases);
+    }
+    if (leases.size === 0) this.#sets.delete(key);
+    return leases.size;
   }
 
   /** Adds lease `id` to `key`, expiring at `expiryUs`. */
   add(key: string, id: string, expiryUs: number): void {
     let set = this.#sets.get(key);
-    if (set === undefined) this.#sets.set(key, (set = new Map()));
-    set.set(id, expiryUs);
+    if (set === undefined) this.#sets.set(key, (set = { leases: new Map(), last: 0, ordered: true }));
+    if (expiryUs < set.last) set.ordered = false;
+    else set.last = expiryUs;
+    set.leases.set(id, expiryUs);
   }
 
   /** Removes lease `id` of `key`; true when it was there and live. */
   release(key: string, id: string, nowUs: number): boolean {
     const set = this.#sets.get(key);
     if (set === undefined) return false;
-    const expiry = set.get(id);
-    set.delete(id);
-    if (set.size === 0) this.#sets.delete(key);
+    const expiry = set.leases.get(id);
+    set.leases.delete(id);
+    if (set.leases.size === 0) this.#sets.delete(key);
     return expiry !== undefined && expiry > nowUs;
   }
 
@@ -74,4 +101,13 @@ export class LeaseTable {
   clear(): void {
     this.#sets.clear();
   }
+}
+
+function isSorted(leases: Map<string, number>): boolean {
+  let previous = -Infinity;
+  for (const expiry of leases.values()) {
+    if (expiry < previous) return false;
+    previous = expiry;
+  }
+  return true;
 }

@@ -110,3 +110,28 @@ describe("MemoryPhaseStore", () => {
     expect(phases.request([perIp], "a").allowed).toBe(false);
   });
 });
+
+describe("LeaseTable", () => {
+  test("counts exactly whether expiries come in order or not (a reload that shortened leaseTtl)", async () => {
+    const { LeaseTable } = await import("../../../src/ratelimit/response/lease.ts");
+    const table = new LeaseTable();
+    table.add("k", "a", 100);
+    table.add("k", "b", 200);
+    table.add("k", "c", 50); // shorter ttl after a reload: out of order
+    table.add("k", "d", 300);
+    expect([table.live("k", 49), table.live("k", 50), table.live("k", 100), table.live("k", 250), table.live("k", 300)]).toEqual([4, 3, 2, 1, 0]);
+    expect(table.size).toBe(0);
+  });
+
+  test("counting 100,000 live leases of one key takes no longer than counting one (expired ones come first)", async () => {
+    const { LeaseTable } = await import("../../../src/ratelimit/response/lease.ts");
+    const table = new LeaseTable();
+    for (let i = 0; i < 100_000; i++) table.add("k", `l${i}`, 1_000 + i);
+    expect(table.live("k", 500)).toBe(100_000);
+    // Ordered: each count stops at the first live lease (a full scan each would be 10^10 steps).
+    const start = performance.now();
+    for (let i = 0; i < 100_000; i++) table.live("k", 500);
+    expect(performance.now() - start).toBeLessThan(5_000);
+    expect(table.live("k", 1_000 + 50_000)).toBe(49_999);
+  });
+});

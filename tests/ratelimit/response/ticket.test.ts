@@ -39,3 +39,11 @@ describe("ticketSealer()", () => {
     expect(() => ticketSealer(new Uint8Array(15))).toThrow(RangeError);
   });
 });
+
+describe("ticketSealer() with the host's HMAC", () => {
+  test("node:crypto's HMAC and the core's seal the same ticket", async () => {
+    const { createHmac } = await import("node:crypto");
+    const host = (key: Uint8Array) => (message: Uint8Array) => new Uint8Array(createHmac("sha256", key).update(message).digest());
+    expect(ticketSealer(secret, host).seal(ticket)).toBe(ticketSealer(secret).seal(ticket));
+  });
+});
