@@ -2,7 +2,7 @@
 // and a valkey-server killed and started again without persistence (an empty restart). Paced
 // load of 500 NOTIFY/s on two connections; judged by what the HAProxy-side sockets received
 // and by what Valkey counted: every NOTIFY answered, NOSCRIPT answered with one SCRIPT LOAD per
-// connection (never per call, never the source with EVAL), and the state lost is only budgets
+// connection (never per call), and the state lost is only budgets
 // made fresh — a client that had spent its burst gets a new one, nobody stays denied.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
@@ -60,9 +60,10 @@ for (const valkeyVersion of VALKEY_VERSIONS) describe(valkeyLabel(valkeyVersion)
       expect(d.acks).toBe(d.notifies);
       // The flush really hit calls in flight...
       expect(after.noscript - before.noscript).toBeGreaterThan(0);
-      // ...and cost one SCRIPT LOAD per connection, not one per call or per batch, nor the source.
+      // ...and cost one SCRIPT LOAD per connection, not one per call or per batch. (The source
+      // goes with EVAL only after a second NOSCRIPT; EVAL itself is not counted here, because the
+      // top lists' exchange, valkey/top-exchange.ts, sends its own small script with EVAL.)
       expect(after.scriptLoad - before.scriptLoad).toBeLessThanOrEqual(CONNECTIONS);
-      expect(after.eval - before.eval).toBe(0);
       // NOSCRIPT answers only the calls already on the wire when the flush came: a handful.
       expect(after.noscript - before.noscript).toBeLessThanOrEqual(4 * CONNECTIONS);
       // Invisible to the decisions (a starved CPU may still cost one or two a deadline).
@@ -104,9 +105,9 @@ for (const valkeyVersion of VALKEY_VERSIONS) describe(valkeyLabel(valkeyVersion)
       expect(window.backOnValkeyMs).toBeLessThan(3_000);
       // The restarted server learned the script once per socket — node-redis's connections and
       // the lean script path's (valkey/pipeline), one each per node — on reconnect or on the
-      // first NOSCRIPT when a call beat it there; never once per call, never by EVAL.
+      // first NOSCRIPT when a call beat it there; never once per call.
       expect(stats.scriptLoad).toBeLessThanOrEqual(2 * CONNECTIONS);
-      expect(stats.eval).toBe(0);
+      expect(stats.noscript).toBeLessThanOrEqual(2 * CONNECTIONS);
       // `local` keeps deciding, so the agent stays ready throughout.
       expect(readyDuring.status).toBe(200);
       expect((await getPath(portOf(stack.metrics), "/readyz")).status).toBe(200);
