@@ -41,6 +41,9 @@ for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
 
 # ---- configuration (rewritten only when it differs: cheap, and keeps it in step with this file) ----
 soft_nofile=$(ulimit -Sn) soft_nproc=$(ulimit -Su)
+# Run-time state (locks, mounts) on /run, which a reboot clears; one directory per cache, so two
+# caches (SPOA_TEST_CACHE) never share it.
+RUN_DIR="/run/spoa-gcra-test/$(printf %s "$CDIR" | sha256sum | cut -c1-12)"
 limit() { [ "$1" = unlimited ] || [ "$1" -gt 1024 ] && echo 1024 || echo "$1"; }
 containers_conf="# Written by scripts/install-container-env.sh for the spoa-gcra tests; podman reads it through
 # CONTAINERS_CONF (tests/helpers/podman.ts). The machine's /etc/containers stays as it is.
@@ -58,7 +61,7 @@ events_logger = \"file\"
 events_logfile_path = \"$CDIR/events.log\"
 # A pod's infra container, built by the installer (labelled) instead of by podman on first use.
 infra_image = \"localhost/spoa-gcra-test/pause:catatonit\"
-tmp_dir = \"/run/spoa-gcra-test/podman-tmp\"
+tmp_dir = \"$RUN_DIR/podman-tmp\"
 
 [network]
 network_backend = \"netavark\"
@@ -68,7 +71,7 @@ storage_conf="# Written by scripts/install-container-env.sh: the spoa-gcra tests
 [storage]
 driver = \"overlay\"
 graphroot = \"$CDIR/storage\"
-runroot = \"/run/spoa-gcra-test/storage\"
+runroot = \"$RUN_DIR/storage\"
 "
 write_if_changed() { # file content
   if [ ! -f "$1" ] || [ "$(cat "$1")" != "$2" ]; then
