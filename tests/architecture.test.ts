@@ -1,7 +1,7 @@
 // Keeps the layering of design.md §2 true: imports point down only, no cycles, and host
 // APIs (Deno., Bun., node:, timers) stay out of the pure core.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -18,8 +18,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   runtime: ["runtime", "agent", "observe"],
   // Composition: builds stores and handlers, wires telemetry, reloads config, supervises workers.
   app: ["app", "runtime", "config", "observe", "ratelimit", "agent", "spop"],
-  // The command line: it starts the engine and the adapters, but builds nothing of its own.
-  cli: ["cli", "app", "runtime", "config", "observe", "ratelimit", "agent"],
+  // The command line parses, prints and calls the app; it builds no engine (the app does). It
+  // still reads its process through runtime/process.ts and prints rates and variable names.
+  cli: ["cli", "app", "runtime", "config", "observe", "ratelimit"],
 };
 
 /** Files of the pure core that may touch the network client (design.md §6). */
@@ -140,6 +141,58 @@ describe("architecture", () => {
     const specs = importsOf(text);
     expect(specs.length).toBeGreaterThan(0);
     for (const spec of specs) expect(spec).not.toMatch(/src\/(runtime|app|cli)\//);
+  });
+
+  test("the composition root is src/app/agent-app.ts: only it makes the metric registry, the engine and the store", () => {
+    const makers: Record<string, RegExp> = {
+      "new Registry(": /\bnew Registry\(/,
+      "new Agent(": /\bnew Agent\(/,
+      "buildStore(": /\bbuildStore\(/,
+      "startAgentApp(": /\bstartAgentApp\(/,
+    };
+    const found: string[] = [];
+    for (const file of files) {
+      const name = relative(SRC, file);
+      if (name === "app/agent-app.ts" || name === "app/stores.ts") continue;
+      const text = stripComments(readFileSync(file, "utf8"));
+      for (const [what, pattern] of Object.entries(makers)) {
+        // The CLI starts the app; the library's serve() makes its own small Agent.
+        if (what === "startAgentApp(" && name === "cli/serve.ts") continue;
+        if (what === "new Agent(" && name === "runtime/serve.ts") continue;
+        if (pattern.test(text)) found.push(`${name}: ${what}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  test("metrics are declared by telemetry and the app parts it is handed, never in the CLI, runtime or core", () => {
+    // One home per metric: the engine's, store's and decisions' in telemetry.ts; the host's
+    // beside their probe; the peer guard's and the top lists' beside what they count.
+    const DECLARERS = new Set(["app/telemetry.ts", "app/host/container-limits.ts", "app/host/fd-watch.ts", "app/peer-guard.ts", "app/top-lists.ts"]);
+    const declaration = /\.(counter|gauge|histogram|computedGauge)\(\s*\{\s*name:/;
+    const found = files.map((file) => relative(SRC, file)).filter((name) => !name.startsWith("observe/") && !DECLARERS.has(name))
+      .filter((name) => declaration.test(stripComments(readFileSync(join(SRC, name), "utf8"))));
+    expect(found).toEqual([]);
+  });
+
+  test("in src/app only host/ (and the config file watcher) touch the file system", () => {
+    const found = files.map((file) => relative(SRC, file))
+      .filter((name) => name.startsWith("app/") && !name.startsWith("app/host/") && name !== "app/config-watcher.ts")
+      .filter((name) => importsOf(stripComments(readFileSync(join(SRC, name), "utf8"))).some((spec) => spec === "node:fs" || spec === "node:fs/promises"));
+    expect(found).toEqual([]);
+  });
+
+  test("src/ratelimit's root holds GCRA, rates and the store contract and handler; every folder opens with a one-line README", () => {
+    const ratelimit = join(SRC, "ratelimit");
+    const root = readdirSync(ratelimit).filter((name) => !statSync(join(ratelimit, name)).isDirectory()).sort();
+    expect(root).toEqual(["gcra-lua.ts", "gcra.ts", "handler.ts", "rate.ts", "store-admin.ts", "store.ts"]);
+    const folders = readdirSync(ratelimit).filter((name) => statSync(join(ratelimit, name)).isDirectory());
+    for (const folder of ["identity", "policy", "memory", "valkey", "resilience", "answer"]) expect(folders).toContain(folder);
+    for (const folder of folders) {
+      const readme = join(ratelimit, folder, "README.md");
+      const lines = existsSync(readme) ? readFileSync(readme, "utf8").trim().split("\n") : [];
+      expect({ folder, lines: lines.length, opens: lines[0]?.startsWith(`# ${folder}/ — `) }).toEqual({ folder, lines: 1, opens: true });
+    }
   });
 
   test("package.json and deno.json name and export the same entry points", () => {

@@ -1,6 +1,8 @@
 /**
  * The agent's metric set and its wiring: engine events, store events and decisions become
- * `spoa_*` metrics and flood-guarded log lines; readiness and the HTTP handler live here too.
+ * `spoa_*` metrics and flood-guarded log lines. Metrics that read a part of the agent are
+ * declared when the composition root hands that part over (observeStore, observeAgent,
+ * observeReadiness), in the order it builds them: nothing is bound later.
  * Every label child is resolved up front or cached, so the hot path only bumps numbers.
  * @module
  */
@@ -11,6 +13,7 @@ import { cachedMemoryUsage, type LagSampler, type LagTimers, type MemoryUsage, s
 import type { Logger } from "../observe/log.ts";
 import type { CounterChild, Registry } from "../observe/metrics.ts";
 import type { StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
+import type { ResponseIssue } from "../ratelimit/response/phase-handler.ts";
 import type { HaproxyHello } from "../spop/frame.ts";
 
 /** One decision as the metrics count it (built from the handler's DecisionRecord). */
@@ -24,15 +27,8 @@ export interface DecisionRecord {
   readonly seconds: number;
 }
 
-/** Metrics, logs and readiness of one agent process. */
-export interface Telemetry {
-  /** Pass to `new Agent({ events })`. */
-  readonly agentEvents: AgentEvents;
-  /** Pass as the ResilientStore's / Valkey store's `onEvent`. */
-  onStoreEvent(event: StoreEvent): void;
-  recordDecision(info: DecisionRecord): void;
-  /** Where `spoa_notifies_in_flight` reads from (the Agent's in-flight count). */
-  setInFlight(getter: () => number): void;
+/** Readiness and the observability HTTP routes, once the store can say whether it decides. */
+export interface ObservedReadiness {
   readonly health: Health;
   /** The SPOP listener is bound (true) or closed (false). */
   setListening(listening: boolean): void;
@@ -40,11 +36,28 @@ export interface Telemetry {
   setDraining(draining: boolean): void;
   /** GET /metrics, /healthz, /readyz. */
   readonly httpHandler: (request: Request) => Response | Promise<Response>;
+}
+
+/** Metrics and logs of one agent process. */
+export interface Telemetry {
+  /** Pass to `new Agent({ events })`. */
+  readonly agentEvents: AgentEvents;
+  /** Pass as the ResilientStore's / Valkey store's `onEvent`. */
+  onStoreEvent(event: StoreEvent): void;
+  recordDecision(info: DecisionRecord): void;
+  /** A response message the agent refused (forged ticket, bad cost): counted and logged once in a while. */
+  responseRefused(issue: ResponseIssue): void;
+  /** The store's own gauges: `spoa_valkey_reachable` while it has Valkey. */
+  observeStore(store: { readonly valkeyReachable?: () => boolean | undefined }): void;
+  /** The engine's gauges: `spoa_notifies_in_flight` reads the agent's count. */
+  observeAgent(agent: { readonly inFlight: number }): void;
+  /** Readiness from the store's verdict, and the HTTP routes that serve it with the metrics. */
+  observeReadiness(canDecide: () => DecideVerdict): ObservedReadiness;
   /** Stops the lag sampler and writes pending flood-guard counts. */
   close(): void;
 }
 
-/** What createTelemetry needs; the last four are optional (tests, composition details). */
+/** What createTelemetry needs; the last two are optional (tests). */
 export interface TelemetryOptions {
   readonly registry: Registry;
   readonly logger: Logger;
@@ -53,7 +66,6 @@ export interface TelemetryOptions {
   /** The agent's version, for `spoa_build_info`. */
   readonly version: string;
   readonly runtime?: string;
-  readonly canDecide?: () => DecideVerdict;
   /** Milliseconds clock for the lag sampler and memory cache; default Date.now. */
   readonly now?: () => number;
   /** Timers of the lag sampler; `false` disables it (tests). */
@@ -117,8 +129,7 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   const disconnectsSent = statusChildren(registry.counter({ name: `${p}disconnects_sent_total`, help: "AGENT-DISCONNECT frames sent by status code.", labelNames: ["status"] }));
   const disconnectsReceived = statusChildren(registry.counter({ name: `${p}disconnects_received_total`, help: "HAPROXY-DISCONNECT frames received by status code.", labelNames: ["status"] }));
   const handlerErrors = registry.counter({ name: `${p}handler_errors_total`, help: "NOTIFY handler failures (the NOTIFY still got an ACK)." });
-  let inFlight: () => number = () => 0;
-  registry.gauge({ name: `${p}notifies_in_flight`, help: "NOTIFY frames being decided right now.", collect: () => inFlight() });
+  const responseRefused = registry.counter({ name: `${p}response_refused_total`, help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
   const readPaused = registry.gauge({ name: `${p}read_paused`, help: "1 while the global in-flight limit has paused reading from HAProxy." });
 
   const sampler: LagSampler | undefined = o.lagTimers === false ? undefined : startLagSampler({ now, timers: o.lagTimers });
@@ -183,7 +194,6 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
     },
   };
 
-  const health = createHealth({ canDecide: o.canDecide });
   return {
     agentEvents,
     onStoreEvent(event: StoreEvent) {
@@ -217,13 +227,27 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
       decisionChildren(info.limit)[info.result].inc();
       decisionSeconds.observe(info.seconds);
     },
-    setInFlight(getter: () => number) {
-      inFlight = getter;
+    responseRefused(issue: ResponseIssue) {
+      responseRefused.labels(issue.kind).inc();
+      logger.throttled(`response-${issue.kind}`, "warn", "response message refused: no key's state changed", { reason: issue.kind, ...("limit" in issue ? { limit: issue.limit } : {}) });
     },
-    health,
-    setListening: (listening: boolean) => health.setListening(listening),
-    setDraining: (draining: boolean) => health.setDraining(draining),
-    httpHandler: createObserveHandler({ registry, health }),
+    observeStore(store) {
+      const reachable = store.valkeyReachable;
+      if (reachable === undefined) return;
+      registry.gauge({ name: `${p}valkey_reachable`, help: "1 while Valkey answers the background PING (every 2 s), 0 after two unanswered.", collect: () => (reachable() === false ? 0 : 1) });
+    },
+    observeAgent(agent) {
+      registry.gauge({ name: `${p}notifies_in_flight`, help: "NOTIFY frames being decided right now.", collect: () => agent.inFlight });
+    },
+    observeReadiness(canDecide) {
+      const health = createHealth({ canDecide });
+      return {
+        health,
+        setListening: (listening: boolean) => health.setListening(listening),
+        setDraining: (draining: boolean) => health.setDraining(draining),
+        httpHandler: createObserveHandler({ registry, health }),
+      };
+    },
     close() {
       sampler?.stop();
       logger.flushThrottled();

@@ -7,12 +7,29 @@
 import type { AgentConfig } from "../config/schema.ts";
 import type { Logger } from "../observe/log.ts";
 import type { ChildHandle, HostProcess } from "../runtime/process.ts";
+import { workerHeapEnv } from "./host/container-limits.ts";
+import type { HostProbes } from "./host/probes.ts";
 
 /** Set in a worker's environment to its index; its presence makes a process a worker. */
 export const WORKER_ENV = "SPOA_WORKER_ID";
 
 /** A worker that dies within this time after its start is not restarted (it would crash-loop). */
 const MIN_UPTIME_FOR_RESTART_MS = 5_000;
+
+/** How many processes serve `config`: its `workers`, or for 0 one per CPU the container may use. */
+export function workerCount(config: AgentConfig, probes: Pick<HostProbes, "autoWorkers">): number {
+  return config.workers === 0 ? probes.autoWorkers() : config.workers;
+}
+
+/** Supervises `count` workers, each told its share of the container's memory (Bun's heap bound). */
+export function superviseWorkers(
+  count: number,
+  config: AgentConfig,
+  deps: { readonly host: HostProcess; readonly logger: Logger; readonly probes: Pick<HostProbes, "memoryLimit"> },
+): Promise<number> {
+  const workerEnv = workerHeapEnv(deps.host.runtime, deps.host.env(), deps.probes.memoryLimit(), { percent: config.memoryLimitPercent, workers: count });
+  return runWorkers(count, { host: deps.host, logger: deps.logger, config, workerEnv });
+}
 
 /** Supervises `count` workers until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runWorkers(

@@ -32,18 +32,20 @@ function setup(level: "debug" | "info" = "info") {
 
 describe("createTelemetry()", () => {
   test("exposes every documented metric family with the spoa_ prefix in valid Prometheus text", () => {
-    const families = setup().scrape();
+    const { telemetry, scrape } = setup();
+    telemetry.observeAgent({ inFlight: 0 });
+    const families = scrape();
     for (const name of [
       "spoa_decisions_total", "spoa_decision_duration_seconds", "spoa_store_duration_seconds", "spoa_store_errors_total",
       "spoa_store_late_replies_total", "spoa_circuit_breaker_state", "spoa_degraded_decisions_total", "spoa_deny_cache_hits_total",
       "spoa_connections_open", "spoa_connections_accepted_total", "spoa_frames_received_total", "spoa_frames_sent_total",
       "spoa_disconnects_sent_total", "spoa_disconnects_received_total", "spoa_handler_errors_total", "spoa_notifies_in_flight",
       "spoa_read_paused", "spoa_event_loop_lag_seconds", "spoa_process_resident_memory_bytes", "spoa_process_heap_bytes",
-      "spoa_build_info", "spoa_process_pid",
+      "spoa_build_info", "spoa_process_pid", "spoa_response_refused_total",
     ]) {
       expect(families.has(name)).toBe(true);
     }
-    expect(families.size).toBe(22);
+    expect(families.size).toBe(23);
   });
 
   test("build info, pid and memory gauges carry the injected values", () => {
@@ -143,22 +145,36 @@ describe("createTelemetry()", () => {
     expect(lines).toEqual([]);
   });
 
-  test("notifies_in_flight reads the getter given to setInFlight()", () => {
+  test("notifies_in_flight reads the in-flight count of the agent given to observeAgent()", () => {
     const { telemetry, scrape } = setup();
+    const agent = { inFlight: 0 };
+    telemetry.observeAgent(agent);
     expect(sampleValue(scrape(), "spoa_notifies_in_flight")).toBe(0);
-    telemetry.setInFlight(() => 17);
+    agent.inFlight = 17;
     expect(sampleValue(scrape(), "spoa_notifies_in_flight")).toBe(17);
+  });
+
+  test("valkey_reachable is declared only for a store with Valkey, and follows its PING", () => {
+    const { telemetry, scrape } = setup();
+    telemetry.observeStore({});
+    expect(scrape().has("spoa_valkey_reachable")).toBe(false);
+    let reachable: boolean | undefined;
+    telemetry.observeStore({ valkeyReachable: () => reachable });
+    expect(sampleValue(scrape(), "spoa_valkey_reachable")).toBe(1); // no answer yet is not an outage
+    reachable = false;
+    expect(sampleValue(scrape(), "spoa_valkey_reachable")).toBe(0);
   });
 
   test("the HTTP handler serves the metrics and readiness follows setListening and setDraining", async () => {
     const { telemetry } = setup();
-    const ready = () => telemetry.httpHandler(new Request("http://x/readyz"));
+    const readiness = telemetry.observeReadiness(() => ({ ok: true }));
+    const ready = () => readiness.httpHandler(new Request("http://x/readyz"));
     expect((await ready()).status).toBe(503);
-    telemetry.setListening(true);
+    readiness.setListening(true);
     expect((await ready()).status).toBe(200);
-    telemetry.setDraining(true);
+    readiness.setDraining(true);
     expect(await (await ready()).json()).toEqual({ status: "not ready", reason: "draining" });
-    const metrics = await telemetry.httpHandler(new Request("http://x/metrics"));
+    const metrics = await readiness.httpHandler(new Request("http://x/metrics"));
     expect(await metrics.text()).toContain("spoa_process_pid 4242\n");
   });
 
