@@ -97,6 +97,13 @@ export class SpaceSaving {
     return { capacity: this.capacity, total: this.#total, entries: this.top(n) };
   }
 
+  /** Forgets everything (a new window). */
+  clear(): void {
+    this.#heap = [];
+    this.#index.clear();
+    this.#total = 0;
+  }
+
   #place(counter: Counter, at: number): void {
     this.#heap[at] = counter;
     counter.at = at;

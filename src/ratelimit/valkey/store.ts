@@ -81,6 +81,12 @@ export interface ValkeyStore extends LimiterStore, KeyAdmin, PhaseStore {
   nodeOf(checks: readonly LimitCheck[]): string;
   /** Replies that arrived after their decision's deadline (counted and ignored). */
   readonly lateReplies: number;
+  /**
+   * Runs a Lua script (EVALSHA, loading it on NOSCRIPT) on the node of `routeKey`; `args` are
+   * `[numkeys, ...keys, ...argv]`. No deadline: the caller bounds it (hot/slices.ts does).
+   * Optional: stores that wrap this one need not forward it.
+   */
+  evalScript?(routeKey: string, source: string, args: string[]): Promise<unknown>;
 }
 
 /** A Lua script and its SHA1, as EVALSHA names it. */
@@ -92,6 +98,8 @@ const scriptOf = (source: string): Script => ({ source, sha: createHash("sha1").
 const GCRA: Script = scriptOf(GCRA_LUA);
 /** The two phases of limits that see the response (response/phase-lua.ts): one call per phase, never batched. */
 const PHASES: Script = scriptOf(PHASE_LUA);
+/** Scripts run through evalScript, by source (a handful, fixed at load: hot-key slices). */
+const scripts = new Map<string, Script>();
 /** Requests per script call: bounds the work one atomic script does while others wait. */
 const MAX_BATCH = 64;
 
@@ -381,6 +389,16 @@ class ValkeyLimiterStore implements ValkeyStore {
     const channel = this.#deps.resets?.channel;
     if (channel === undefined) throw new ValkeyStoreError("config", "no reset channel configured: other agents were not told");
     await announceReset(this.#connections[0], channel, keys.map((k) => this.#options.keyPrefix + k));
+  }
+
+  evalScript(routeKey: string, source: string, args: string[]): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
+    let script = scripts.get(source);
+    if (script === undefined) scripts.set(source, (script = scriptOf(source)));
+    const conn = this.#connections[this.#next++ % this.#connections.length];
+    return runScript(conn, this.#options.keyPrefix + routeKey, args, script).catch((error: unknown) => {
+      throw asStoreError(error);
+    });
   }
 
   nodeOf(checks: readonly LimitCheck[]): string {
