@@ -6,6 +6,7 @@
  * expires when no agent writes any more.
  * @module
  */
+import { createHash } from "node:crypto";
 import { mergeSnapshots, type TopSnapshot } from "../top/top-tracker.ts";
 import { openConnection, type ValkeyConnection } from "./connection.ts";
 import { errorMessage } from "./errors.ts";
@@ -28,6 +29,8 @@ keep[ARGV[1]] = { at = now, snapshot = ARGV[2] }
 redis.call('SET', KEYS[1], cjson.encode(keep), 'PX', ARGV[4])
 return 1
 `;
+
+const PUBLISH_SHA = createHash("sha1").update(PUBLISH_LUA).digest("hex");
 
 /** Publishes this agent's snapshot and reads everyone's. */
 export interface TopExchange {
@@ -55,7 +58,12 @@ function parse(raw: unknown, oldest: number): TopSnapshot[] {
 export function topExchangeOver(conn: ValkeyConnection, key: string, maxAgeMs: number, close: () => Promise<void>): TopExchange {
   return {
     publish: async (agentId, snapshot, nowMs) => {
-      await conn.send(key, ["EVAL", PUBLISH_LUA, "1", key, agentId, JSON.stringify(snapshot), String(nowMs), String(maxAgeMs)]);
+      const args = ["1", key, agentId, JSON.stringify(snapshot), String(nowMs), String(maxAgeMs)];
+      // EVALSHA first: the source travels once per node (and script cache), not every 5 s.
+      await conn.send(key, ["EVALSHA", PUBLISH_SHA, ...args]).catch((error: unknown) => {
+        if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
+        return conn.send(key, ["EVAL", PUBLISH_LUA, ...args]);
+      });
     },
     read: async (nowMs, capacity) => mergeSnapshots(parse(await conn.send(key, ["GET", key]), nowMs - maxAgeMs), capacity),
     close,

@@ -1,5 +1,5 @@
 // Agents' "who is being limited" lists merged through one Valkey key (top-exchange.ts), on
-// Valkey 8 and 9, as a user with only the commands the shipped ACL grants (GET, SET, EVAL).
+// Valkey 8 and 9, as a user with only the commands the shipped ACL grants (GET, SET, EVAL, EVALSHA).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { limitKey } from "../../../src/ratelimit/identity/keys.ts";
@@ -17,7 +17,7 @@ for (const version of VALKEY_VERSIONS) {
     let server: ValkeyProcess;
     const exchanges: TopExchange[] = [];
     beforeAll(async () => {
-      server = await startValkey({ version, config: ["user agent on >pw ~rl:* -@all +@connection +eval +get +set"] });
+      server = await startValkey({ version, config: ["user agent on >pw ~rl:* -@all +@connection +eval +evalsha +get +set"] });
     });
     afterAll(async () => {
       await Promise.all(exchanges.map((e) => e.close()));
