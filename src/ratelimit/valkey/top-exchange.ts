@@ -2,7 +2,7 @@
  * Agents share their "who is being limited" lists (../top/) through one Valkey key,
  * `<keyPrefix>top`: a JSON object of each agent's latest snapshot, rewritten atomically by a
  * small script that replaces the caller's entry and drops those older than `maxAgeMs`. GET and
- * SET inside EVAL only, so the shipped ACL (GET, SET, EVAL on `rl:*`) already allows it; the key
+ * SET inside EVALSHA/EVAL only, so the shipped ACL (GET, SET, EVAL, EVALSHA on `rl:*`) allows it; the key
  * expires when no agent writes any more.
  * @module
  */
