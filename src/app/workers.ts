@@ -28,7 +28,10 @@ export function superviseWorkers(
   deps: { readonly host: HostProcess; readonly logger: Logger; readonly probes: Pick<HostProbes, "memoryLimit"> },
 ): Promise<number> {
   const workerEnv = workerHeapEnv(deps.host.runtime, deps.host.env(), deps.probes.memoryLimit(), { percent: config.memoryLimitPercent, workers: count });
-  return runWorkers(count, { host: deps.host, logger: deps.logger, config, workerEnv });
+  // A response message may reach another worker than its request: without a fleet secret, the
+  // workers of one lead share a random ticket key, so they honour each other's tickets.
+  const ticketEnv: Record<string, string> = config.haproxy.ticketSecret === undefined ? { SPOA_TICKET_SECRET: randomHex(32) } : {};
+  return runWorkers(count, { host: deps.host, logger: deps.logger, config, workerEnv: { ...workerEnv, ...ticketEnv } });
 }
 
 /** Supervises `count` workers until SIGTERM/SIGINT; resolves with the exit code. */
@@ -87,4 +90,8 @@ export async function runWorkers(
   await Promise.all(Array.from({ length: count }, (_, index) => start(index)));
   logger.info("all workers stopped", { failed });
   return failed ? 1 : 0;
+}
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
