@@ -61,5 +61,13 @@ export function configWarnings(config: AgentConfig, options: { readonly spoeKnow
       }
     }
   });
+  const seeing = config.limits.findIndex((l) => l.cost.kind === "response" || l.concurrency !== undefined);
+  if (seeing >= 0 && config.haproxy.ticketSecret === undefined) {
+    warnings.push({
+      path: `limits[${seeing}]`,
+      message: `${config.limits[seeing].name} sees the response, but SPOA_TICKET_SECRET is unset: only this process can settle the tickets it issues, so a response message that reaches another agent (or this one restarted) is refused and its lease waits for leaseTtl`,
+      fix: "give every agent of the fleet the same SPOA_TICKET_SECRET (or haproxy.ticketSecretFile), e.g. openssl rand -hex 32",
+    });
+  }
   return warnings;
 }

@@ -57,3 +57,13 @@ describe("limits that see the response in the config file", () => {
     expect(JSON.stringify(redactedConfig(config))).not.toContain("0123456789abcdef");
   });
 });
+
+describe("configWarnings() for limits that see the response", () => {
+  test("warns once when no ticket secret is set, and not with one", async () => {
+    const { configWarnings } = await import("../../src/config/warnings.ts");
+    const without = configWarnings(load(withFile(LLM_GATEWAY_YAML)));
+    expect(without.map((w) => w.path)).toEqual(["limits[0]"]);
+    expect(without[0].message).toContain("SPOA_TICKET_SECRET is unset");
+    expect(configWarnings(load(withFile(LLM_GATEWAY_YAML, { env: { SPOA_TICKET_SECRET: "0123456789abcdef" } })))).toEqual([]);
+  });
+});
