@@ -13,7 +13,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   agent: ["agent", "spop"],
   ratelimit: ["ratelimit", "agent", "spop"],
   // The listen address type lives beside Transport in agent/, where both config and runtime see it.
-  config: ["config", "ratelimit", "agent"],
+  // The log level names are the logger's (observe/log.ts): one list for the logger and the config.
+  config: ["config", "ratelimit", "agent", "observe"],
   observe: ["observe"],
   runtime: ["runtime", "agent", "observe"],
   // Composition: builds stores and handlers, wires telemetry, reloads config, supervises workers.

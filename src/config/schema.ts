@@ -4,11 +4,11 @@
  */
 import type { IdentityOptions, LimitDefinition } from "../ratelimit/policy/types.ts";
 import type { ValkeyStoreOptions } from "../ratelimit/valkey/options.ts";
+import type { LogLevel } from "../observe/log.ts";
 import { redactUrl } from "./values.ts";
 import type { AdminOptions } from "./admin.ts";
 
-/** A log level, `off` silences everything. */
-export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "off";
+export type { LogLevel } from "../observe/log.ts";
 
 /** The agent's whole configuration after merging flags > env > file > defaults. */
 export interface AgentConfig {

@@ -7,15 +7,13 @@ import { shown } from "./errors.ts";
 import type { FieldKind, FieldValue } from "./fields.ts";
 import { ACK_VARIABLE_NAMES } from "../ratelimit/answer/ack-selection.ts";
 import { cidrProblem, normaliseCidr, parseHostPort, parseListenAddress } from "./net.ts";
+import { LOG_LEVELS, type LogLevel } from "../observe/log.ts";
 
 /** The outcome of parsing one value. */
 export type Parsed =
   | { readonly ok: true; readonly value: FieldValue }
   | { readonly ok: false; readonly message: string; readonly fix?: string };
 
-const LEVELS = ["trace", "debug", "info", "warn", "error", "off"] as const;
-/** A log level. */
-export type LogLevel = (typeof LEVELS)[number];
 const URL_SCHEMES = ["redis:", "rediss:", "valkey:", "valkeys:"];
 
 const ok = (value: FieldValue): Parsed => ({ ok: true, value });
@@ -40,7 +38,7 @@ export function kindText(kind: FieldKind): string {
     case "metrics": return `host:port, [v6]:port or "off"`;
     case "workers": return `a whole number from 1 to 1024 or "auto"`;
     case "mode": return `an octal permission string such as "0660"`;
-    case "log-level": return LEVELS.join(", ");
+    case "log-level": return LOG_LEVELS.join(", ");
   }
 }
 
@@ -105,7 +103,7 @@ export function logLevelOf(text: string): LogLevel | undefined {
   const directives = text.split(",").map((d) => d.trim().toLowerCase()).filter((d) => d !== "");
   const global = directives.find((d) => !d.includes("="));
   const chosen = global ?? directives.map((d) => d.slice(d.indexOf("=") + 1))[0];
-  return LEVELS.find((level) => level === chosen);
+  return LOG_LEVELS.find((level) => level === chosen);
 }
 
 /** Parses a raw value by kind; `raw` is a string for flags/env and YAML-typed for the file. */

@@ -5,14 +5,15 @@
  */
 import { redact } from "./redact.ts";
 
-/** Log levels, most verbose first; `off` silences everything. */
-export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "off";
+/** Log levels, most verbose first; `off` silences everything. The config reads its names from here. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "off"] as const;
+/** A log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Extra fields of a log line. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
-const RANK: Readonly<Record<LogLevel, number>> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, off: 5 };
-const LEVELS = new Set<string>(Object.keys(RANK));
+const RANK = Object.fromEntries(LOG_LEVELS.map((level, rank) => [level, rank])) as Readonly<Record<LogLevel, number>>;
 const RESERVED = new Set(["ts", "level", "msg"]);
 
 /** Default flood-guard interval: one line per key per 10 s. */
@@ -20,34 +21,6 @@ export const DEFAULT_THROTTLE_MS = 10_000;
 
 /** Keys the flood guard remembers at most; throttle keys come from a fixed set, this is a backstop. */
 const MAX_THROTTLE_KEYS = 1024;
-
-/** True when `value` names a level. */
-export function isLogLevel(value: string): value is LogLevel {
-  return LEVELS.has(value);
-}
-
-/**
- * The level from `LOG_LEVEL` (wins when valid) or the seed's `RUST_LOG`, whose directive forms
- * (`info,hyper=warn`, `spoa=debug`) yield the global level, else the first directive's level.
- * Unset or unrecognised values give `fallback`.
- */
-export function parseLogLevel(logLevel: string | undefined, rustLog: string | undefined, fallback: LogLevel = "info"): LogLevel {
-  const direct = logLevel?.trim().toLowerCase();
-  if (direct && isLogLevel(direct)) return direct;
-  if (direct === "warning") return "warn";
-  if (!rustLog?.trim()) return fallback;
-  let first: LogLevel | undefined;
-  for (const raw of rustLog.split(",")) {
-    const directive = raw.trim().toLowerCase();
-    if (directive === "") continue;
-    const eq = directive.indexOf("=");
-    const level = eq === -1 ? directive : directive.slice(eq + 1).trim();
-    if (!isLogLevel(level)) continue;
-    if (eq === -1) return level;
-    first ??= level;
-  }
-  return first ?? fallback;
-}
 
 /** What a logger is built from. */
 export interface LoggerOptions {

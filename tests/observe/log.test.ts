@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createLogger, type LogLevel, parseLogLevel } from "../../src/observe/log.ts";
+import { createLogger, type LogLevel } from "../../src/observe/log.ts";
 
 function capture(level: LogLevel, throttleMs = 10_000) {
   const lines: string[] = [];
@@ -108,28 +108,3 @@ describe("createLogger()", () => {
   });
 });
 
-describe("parseLogLevel()", () => {
-  test("LOG_LEVEL wins over RUST_LOG", () => {
-    expect(parseLogLevel("warn", "debug")).toBe("warn");
-    expect(parseLogLevel("DEBUG", undefined)).toBe("debug");
-    expect(parseLogLevel("warning", undefined)).toBe("warn");
-  });
-
-  test("RUST_LOG seed values and directive forms give the global or first level", () => {
-    for (const level of ["off", "error", "warn", "info", "debug", "trace"] as const) {
-      expect(parseLogLevel(undefined, level)).toBe(level);
-    }
-    expect(parseLogLevel(undefined, "info,hyper=warn")).toBe("info");
-    expect(parseLogLevel(undefined, "hyper=warn,debug")).toBe("debug");
-    expect(parseLogLevel(undefined, "spoa=debug")).toBe("debug");
-    expect(parseLogLevel(undefined, "spoa=debug,tokio=trace")).toBe("debug");
-  });
-
-  test("unset or unrecognised values fall back to info (or the given fallback)", () => {
-    expect(parseLogLevel(undefined, undefined)).toBe("info");
-    expect(parseLogLevel("", "")).toBe("info");
-    expect(parseLogLevel("loud", "spoa=verbose")).toBe("info");
-    expect(parseLogLevel("loud", "error")).toBe("error");
-    expect(parseLogLevel(undefined, undefined, "warn")).toBe("warn");
-  });
-});
