@@ -53,6 +53,8 @@ export class ScriptSocket {
   #waiters: Waiter[] = [];
   #head = 0;
   #onReady: (() => void)[] = [];
+  #outgoing: Uint8Array[] = [];
+  #outgoingBytes = 0;
 
   constructor(options: ScriptSocketOptions) {
     this.#options = options;
@@ -85,8 +87,30 @@ export class ScriptSocket {
   #send(socket: DialedSocket, command: Uint8Array): Promise<RespValue> {
     return new Promise<RespValue>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
-      socket.write(command);
+      this.#outgoing.push(command);
+      this.#outgoingBytes += command.length;
+      if (this.#outgoing.length === 1) queueMicrotask(() => this.#flush(socket));
     });
+  }
+
+  /**
+   * Every command written in one turn leaves in one socket write: a cluster's batches are one
+   * script call per hash tag, often dozens per turn on one node, and each write is a system call.
+   */
+  #flush(socket: DialedSocket): void {
+    const parts = this.#outgoing;
+    const bytes = this.#outgoingBytes;
+    this.#outgoing = [];
+    this.#outgoingBytes = 0;
+    if (socket !== this.#socket) return; // the connection was lost meanwhile: its waiters are already failed
+    if (parts.length === 1) return socket.write(parts[0]);
+    const joined = new Uint8Array(bytes);
+    let o = 0;
+    for (const part of parts) {
+      joined.set(part, o);
+      o += part.length;
+    }
+    socket.write(joined);
   }
 
   #answer(reply: RespValue): void {
