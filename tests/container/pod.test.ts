@@ -50,25 +50,43 @@ async function getInsidePod(container: string, path: string): Promise<string> {
   return (await podman(["exec", container, "bash", "-c", script])).stdout;
 }
 
+/**
+ * Removes what playing `manifests` made: the pods (by the tests' label), the volumes kube play
+ * makes of each ConfigMap and Secret (by name), and the podman secrets of the same names that
+ * carry a spoa-gcra.test label (the test's own).
+ */
+async function removePlayed(manifests: readonly Manifest[]): Promise<void> {
+  const pods = (await podman(["pod", "ps", "-q", "--filter", `label=${POD_LABEL}`], { allowFailure: true })).stdout.split("\n").filter((l) => l !== "");
+  if (pods.length > 0) await podman(["pod", "rm", "-f", "-t", "2", ...pods], { allowFailure: true });
+  for (const m of manifests.filter((x) => x.kind === "ConfigMap" || x.kind === "Secret")) {
+    if ((await podman(["volume", "exists", m.metadata.name], { allowFailure: true })).code === 0) await podman(["volume", "rm", "-f", m.metadata.name], { allowFailure: true });
+  }
+  for (const m of manifests.filter((x) => x.kind === "Secret")) {
+    const labels = await podman(["secret", "inspect", "--format", "{{json .Spec.Labels}}", m.metadata.name], { allowFailure: true });
+    if (labels.code === 0 && labels.stdout.includes('"spoa-gcra.test"')) await podman(["secret", "rm", m.metadata.name]);
+  }
+}
+
 describe.skipIf(unavailable !== undefined)(`container pod: the Kubernetes sidecar overlay with podman kube play${unavailable === undefined ? "" : ` (skipped: ${unavailable})`}`, () => {
   const scope = new PodmanScope("pod");
   const dir = mkdtempSync(join(tmpdir(), "spoa-pod-"));
   const net = `spoa-gcra-test-pod-${process.pid}`;
   let manifests: Manifest[] = [];
-  const secretIds: string[] = [];
   let haproxyIp = "";
 
   beforeAll(async () => {
     await buildAgentImage();
     const rendered = await runCommand([kustomize as string, "build", "tests/container/kube"]);
     manifests = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as Manifest);
+    // What a run that was killed may have left (the pod and volume names are fixed).
+    await removePlayed(manifests);
     await scope.network(net);
     // The Secret, as a podman secret the test owns (kube play would create it without a label),
     // in the form podman 4.3 reads (forPodman43).
     for (const secret of manifests.filter((m) => m.kind === "Secret")) {
       const file = join(dir, `${secret.metadata.name}.yaml`);
       writeFileSync(file, stringify(forPodman43(secret as Manifest & { stringData?: Record<string, string> })));
-      secretIds.push((await podman(["secret", "create", "--label", scope.label, secret.metadata.name, file])).stdout.trim());
+      await podman(["secret", "create", "--label", scope.label, secret.metadata.name, file]);
     }
     const play = async (name: string, docs: readonly Manifest[]) => {
       const file = join(dir, name);
@@ -86,13 +104,7 @@ describe.skipIf(unavailable !== undefined)(`container pod: the Kubernetes sideca
   }, 600_000);
 
   afterAll(async () => {
-    const pods = (await podman(["pod", "ps", "-q", "--filter", `label=${POD_LABEL}`], { allowFailure: true })).stdout.split("\n").filter((l) => l !== "");
-    if (pods.length > 0) await podman(["pod", "rm", "-f", "-t", "2", ...pods], { allowFailure: true });
-    // kube play makes a volume of each ConfigMap and Secret it mounts: remove those, by name.
-    for (const m of manifests.filter((x) => x.kind === "ConfigMap" || x.kind === "Secret")) {
-      if ((await podman(["volume", "exists", m.metadata.name], { allowFailure: true })).code === 0) await podman(["volume", "rm", "-f", m.metadata.name], { allowFailure: true });
-    }
-    if (secretIds.length > 0) await podman(["secret", "rm", ...secretIds], { allowFailure: true });
+    await removePlayed(manifests);
     await scope.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
