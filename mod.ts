@@ -58,7 +58,8 @@ export { type DecodedFrame, decodeFrame, encodeFrame } from "./src/spop/codec.ts
 // The protocol engine and its contracts.
 export { Agent, type AgentEvents, type AgentOptions, type CloseReason, type DrainOptions } from "./src/agent/agent.ts";
 export type { HandlerResult, NotifyContext, NotifyHandler } from "./src/agent/handler.ts";
-export type { ConnectionPort, ListenAddress, Timers, Transport } from "./src/agent/transport.ts";
+export type { ConnectionPort, ListenAddress, Transport } from "./src/agent/transport.ts";
+export type { Clock, Timers } from "./src/agent/time.ts";
 
 // What a handler author reaches for: arguments, addresses, actions, listen addresses.
 export { type PlainValue, setVar, typedData, unsetVar } from "./src/spop/action-builders.ts";
@@ -68,7 +69,7 @@ export { parseListenAddress } from "./src/config/net.ts";
 
 // GCRA and the in-memory limiter.
 export { formatRate, gcraParams, parseRate, type Rate } from "./src/ratelimit/rate.ts";
-export type { Clock, Decision, GcraParams, LimitCheck, LimiterStore, LimitResult } from "./src/ratelimit/store.ts";
+export type { Decision, GcraParams, LimitCheck, LimiterStore, LimitResult } from "./src/ratelimit/store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./src/ratelimit/memory/store.ts";
 export type { TatTableStats } from "./src/ratelimit/memory/tat-table.ts";
 export { DenyCache, type DenyCacheOptions } from "./src/ratelimit/resilience/deny-cache.ts";

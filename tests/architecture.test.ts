@@ -15,7 +15,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The listen address type lives beside Transport in agent/, where both config and runtime see it.
   // The log level names are the logger's (observe/log.ts): one list for the logger and the config.
   config: ["config", "ratelimit", "agent", "observe"],
-  observe: ["observe"],
+  // The observability primitives take the core's Clock and Timers (agent/time.ts), nothing else of ours.
+  observe: ["observe", "agent"],
   runtime: ["runtime", "agent", "observe"],
   // Composition: builds stores and handlers, wires telemetry, reloads config, supervises workers.
   app: ["app", "runtime", "config", "observe", "ratelimit", "agent", "spop"],
@@ -194,6 +195,15 @@ describe("architecture", () => {
       const lines = existsSync(readme) ? readFileSync(readme, "utf8").trim().split("\n") : [];
       expect({ folder, lines: lines.length, opens: lines[0]?.startsWith(`# ${folder}/ — `) }).toEqual({ folder, lines: 1, opens: true });
     }
+  });
+
+  test("time has one vocabulary: Clock and Timers are declared once, in agent/time.ts, the only engine file observe sees", () => {
+    const declared = files.map((file) => relative(SRC, file))
+      .filter((name) => /\b(interface|type) (Clock|Timers|LagTimers)\b/.test(stripComments(readFileSync(join(SRC, name), "utf8"))));
+    expect(declared).toEqual(["agent/time.ts"]);
+    const fromObserve = [...graph].filter(([file]) => layerOf(file) === "observe")
+      .flatMap(([, deps]) => deps.filter((dep) => dep.startsWith(SRC) && layerOf(dep) === "agent").map((dep) => relative(SRC, dep)));
+    expect([...new Set(fromObserve)].filter((dep) => dep !== "agent/time.ts")).toEqual([]);
   });
 
   test("package.json and deno.json name and export the same entry points", () => {

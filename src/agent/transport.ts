@@ -85,25 +85,4 @@ export interface ConnectionPort {
   closed(error?: unknown): void;
 }
 
-/**
- * Timers injected into the core, so the core never touches a host timer API directly.
- * The runtime entries export `timers`; tests can pass a manual clock.
- *
- * @example Timers a test advances by hand
- * ```ts
- * import type { Timers } from "@spoa-gcra/spoa-gcra";
- *
- * const due: (() => void)[] = [];
- * const manual: Timers = { schedule: (callback) => due.push(callback), cancel: () => {} };
- * let fired = 0;
- * manual.schedule(() => fired++, 10_000);
- * due.splice(0).forEach((callback) => callback()); // "ten seconds later"
- * console.assert(fired === 1);
- * ```
- */
-export interface Timers {
-  /** Runs `callback` once after `ms` milliseconds; returns a handle for `cancel`. */
-  schedule(callback: () => void, ms: number): unknown;
-  /** Cancels a scheduled callback that has not run yet. */
-  cancel(handle: unknown): void;
-}
+export type { Timers } from "./time.ts";

@@ -9,7 +9,8 @@
 import type { AgentEvents, CloseReason } from "../agent/events.ts";
 import { createHealth, type DecideVerdict, type Health } from "../observe/health.ts";
 import { createObserveHandler } from "../observe/http-handler.ts";
-import { cachedMemoryUsage, type LagSampler, type LagTimers, type MemoryUsage, startLagSampler } from "../observe/lag.ts";
+import type { Timers } from "../agent/time.ts";
+import { cachedMemoryUsage, type LagSampler, type MemoryUsage, startLagSampler } from "../observe/lag.ts";
 import type { Logger } from "../observe/log.ts";
 import type { CounterChild, Registry } from "../observe/metrics.ts";
 import type { StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
@@ -69,7 +70,7 @@ export interface TelemetryOptions {
   /** Milliseconds clock for the lag sampler and memory cache; default Date.now. */
   readonly now?: () => number;
   /** Timers of the lag sampler; `false` disables it (tests). */
-  readonly lagTimers?: LagTimers | false;
+  readonly lagTimers?: Timers | false;
 }
 
 /** Frame type code → label (spop-protocol.md §4); anything else is "unknown". */

@@ -2,12 +2,7 @@
  * Event-loop lag (how late a timer fires) and process memory, for gauges read at scrape time.
  * @module
  */
-
-/** Timer functions, injected so tests drive time; defaults are the host's. */
-export interface LagTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Timers } from "../agent/time.ts";
 
 /** A running lag sampler. */
 export interface LagSampler {
@@ -18,9 +13,9 @@ export interface LagSampler {
   stop(): void;
 }
 
-const hostTimers: LagTimers = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+const hostTimers: Timers = {
+  schedule: (fn, ms) => globalThis.setTimeout(fn, ms),
+  cancel: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
 
 /**
@@ -28,7 +23,7 @@ const hostTimers: LagTimers = {
  * fired. The timer is `unref`-ed where the host allows it (Bun, Node), so it never keeps the
  * process alive; under Deno call `stop()` on shutdown.
  */
-export function startLagSampler(o: { readonly now: () => number; readonly intervalMs?: number; readonly timers?: LagTimers }): LagSampler {
+export function startLagSampler(o: { readonly now: () => number; readonly intervalMs?: number; readonly timers?: Timers }): LagSampler {
   const intervalMs = o.intervalMs ?? 500;
   const timers = o.timers ?? hostTimers;
   let last = 0;
@@ -38,7 +33,7 @@ export function startLagSampler(o: { readonly now: () => number; readonly interv
 
   const schedule = (): void => {
     const expected = o.now() + intervalMs;
-    handle = timers.setTimeout(() => {
+    handle = timers.schedule(() => {
       if (stopped) return;
       last = Math.max(0, o.now() - expected) / 1000;
       if (last > max) max = last;
@@ -53,7 +48,7 @@ export function startLagSampler(o: { readonly now: () => number; readonly interv
     maxLagSeconds: () => max,
     stop() {
       stopped = true;
-      timers.clearTimeout(handle);
+      timers.cancel(handle);
     },
   };
 }

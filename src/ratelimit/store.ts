@@ -127,23 +127,4 @@ export interface LimiterStore {
   close(): Promise<void>;
 }
 
-/**
- * Microsecond wall clock, injected so the core never reads a host clock itself. The runtime
- * entries export `clock`; a test can pass its own.
- *
- * @example A clock a test moves
- * ```ts
- * import { type Clock, MemoryStore } from "@spoa-gcra/spoa-gcra";
- *
- * let nowUs = 0;
- * const clock: Clock = { nowUs: () => nowUs };
- * const store = new MemoryStore({ clock });
- * const check = { key: "k", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 0 }, cost: 1, shadow: false };
- * console.assert(store.check([check]).allowed && !store.check([check]).allowed);
- * nowUs += 1_000_000;
- * console.assert(store.check([check]).allowed);
- * ```
- */
-export interface Clock {
-  nowUs(): number;
-}
+export type { Clock } from "../agent/time.ts";

@@ -2,11 +2,10 @@
  * Host time for the pure core, which only sees injected clocks and timers.
  * @module
  */
-import type { Timers } from "../agent/transport.ts";
+import type { Clock, Timers } from "../agent/time.ts";
 
 /**
  * Wall clock in µs for the limiter (the Valkey script uses the server's clock instead).
- * Shaped like ratelimit's `Clock`, which this layer may not import.
  *
  * @example The clock a MemoryStore needs
  * ```ts
@@ -17,10 +16,10 @@ import type { Timers } from "../agent/transport.ts";
  * console.assert(Math.abs(clock.nowUs() / 1000 - Date.now()) < 1000 && store.size === 0);
  * ```
  */
-export const systemClock: { readonly nowUs: () => number } = { nowUs: () => Date.now() * 1000 };
+export const systemClock: Clock = { nowUs: () => Date.now() * 1000 };
 
 /** Monotonic µs with sub-millisecond resolution, for measuring durations (not a time of day). */
-export const monotonicClock: { readonly nowUs: () => number } = { nowUs: () => performance.now() * 1000 };
+export const monotonicClock: Clock = { nowUs: () => performance.now() * 1000 };
 
 /**
  * Host timers for the core (`setTimeout`/`clearTimeout`), which never touches them itself.

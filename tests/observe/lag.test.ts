@@ -1,16 +1,17 @@
 import { describe, expect, test } from "bun:test";
-import { cachedMemoryUsage, type LagTimers, startLagSampler } from "../../src/observe/lag.ts";
+import type { Timers } from "../../src/agent/time.ts";
+import { cachedMemoryUsage, startLagSampler } from "../../src/observe/lag.ts";
 
 function manualTimers() {
   const pending: { fn: () => void; ms: number }[] = [];
   let cleared = 0;
-  const timers: LagTimers = {
-    setTimeout(fn, ms) {
+  const timers: Timers = {
+    schedule(fn, ms) {
       const entry = { fn, ms };
       pending.push(entry);
       return entry;
     },
-    clearTimeout(handle) {
+    cancel(handle) {
       const i = pending.indexOf(handle as (typeof pending)[number]);
       if (i >= 0) pending.splice(i, 1);
       cleared++;
