@@ -76,7 +76,8 @@ for (const version of VALKEY_VERSIONS) {
           const batch = await Promise.all(Array.from({ length: 25 }, () => store.check(check(key))));
           const now = clock.nowUs();
           decisions += batch.length;
-          for (const d of batch) if (d.allowed) allowedAt.push(now);
+          // A slow reservation (a loaded machine) hands the key to its share: degraded, outside the bound.
+          for (const d of batch) if (d.allowed && !d.degraded) allowedAt.push(now);
           await Bun.sleep(1);
         }
       }));

@@ -9,9 +9,9 @@
  * ARGV = [T, τ, want, agentId, presenceMs, giveBack]
  * reply = [granted, retryAfterUs (when granted = 0), agents, tat − now (after)]
  * ```
- * When nothing fits, retryAfterUs is the wait until the whole `want` fits, not one unit: an
- * agent over the limit then calls once per slice, not once per unit (the units wait in the
- * key's capacity for whoever reserves first, so none is lost).
+ * A reservation gets all of `want` or nothing; then retryAfterUs is the wait until the whole
+ * `want` fits: an agent over the limit calls once per slice, not once per few units (the units
+ * wait in the key's capacity for whoever reserves first, so none is lost).
  * Giving back moves the TAT back by giveBack × T, never below now: the units are as if never
  * taken (a later reservation by another agent stays paid for, since TATs add up).
  * @module
@@ -32,8 +32,10 @@ if back > 0 then
   if tat < now then tat = now end
 end
 if tat > now + c then tat = now + c end
-local grant = math.floor((now + c - tat) / em)
-if grant > want then grant = want end
+-- All of want or nothing: partial grants would send agents racing for crumbs (one call per
+-- few units) once the key is over its limit; the units wait in the key's capacity instead.
+local grant = 0
+if math.floor((now + c - tat) / em) >= want then grant = want end
 local retry = 0
 if grant >= 1 then
   tat = tat + grant * em
