@@ -93,17 +93,23 @@ let agentImage: Promise<AgentImage> | undefined;
 /**
  * The shipped Containerfile built once per test process with the local base images (the only
  * difference from a user's `podman build -f Containerfile .`); podman's layer cache makes a rebuild
- * of unchanged sources quick. Images earlier builds left dangling are removed by their IDs.
+ * of unchanged sources quick. Images earlier builds left behind are removed by their IDs.
  */
 export function buildAgentImage(): Promise<AgentImage> {
   agentImage ??= (async () => {
     const started = performance.now();
-    await podman(["build", "--pull=never", "-f", "Containerfile", "--label", `${TEST_LABEL}=image`, "-t", AGENT_IMAGE, ...buildArgs(["BUN_IMAGE", "RUNTIME_IMAGE"]), "."], { timeoutMs: 600_000 });
+    const build = await podman(["build", "--pull=never", "-f", "Containerfile", "--label", `${TEST_LABEL}=image`, "-t", AGENT_IMAGE, ...buildArgs(["BUN_IMAGE", "RUNTIME_IMAGE"]), "."], { timeoutMs: 600_000 });
     const buildSeconds = (performance.now() - started) / 1000;
     const id = await inspect(AGENT_IMAGE, "{{.Id}}", "image");
-    // What earlier builds left untagged (the replaced image, stale stages): by label, by ID.
-    const stale = (await podman(["images", "-q", "--filter", "dangling=true", "--filter", `label=${TEST_LABEL}=image`])).stdout.split("\n").filter((l) => l !== "");
-    for (const old of stale) await podman(["rmi", old], { allowFailure: true });
+    // Every step of this build printed the image it used or made ("--> Using cache <id>",
+    // "--> <id>"): those are the layer cache of the current sources. Anything else an earlier
+    // build left (a replaced image, the stages of older sources) goes, by label and by ID, so the
+    // store does not grow by an executable per change.
+    const current = [...`${build.stdout}\n${build.stderr}`.matchAll(/^--> (?:Using cache )?([0-9a-f]{11,64})/gm)].map((m) => m[1].slice(0, 12));
+    const keep = new Set([...current, id.slice(0, 12)]);
+    const labelled = lines((await podman(["images", "-a", "-q", "--no-trunc", "--filter", `label=${TEST_LABEL}=image`])).stdout).map((l) => l.replace(/^sha256:/, "").slice(0, 12));
+    const stale = [...new Set(labelled)].filter((old) => !keep.has(old));
+    if (stale.length > 0) await podman(["rmi", ...stale], { allowFailure: true });
     const sizeBytes = Number(await inspect(AGENT_IMAGE, "{{.Size}}", "image"));
     return { ref: AGENT_IMAGE, id, buildSeconds, sizeBytes };
   })();
