@@ -7,7 +7,8 @@
 import { AGENT_VARIABLES, VarName } from "./variable-names.ts";
 
 /**
- * One flag per variable: true when the ACK sets it.
+ * One flag per variable of the VarName table (variable-names.ts), true when the ACK sets it:
+ * a variable added to the table is selectable here without another list to update.
  *
  * @example What a selection says
  * ```ts
@@ -17,23 +18,12 @@ import { AGENT_VARIABLES, VarName } from "./variable-names.ts";
  * console.assert(selection.ipScore && !selection.retryAfter && selection.names.has("ip_score"));
  * ```
  */
-export interface AckSelection {
-  readonly ipScore: boolean;
-  readonly allowed: boolean;
-  readonly retryAfter: boolean;
-  readonly limit: boolean;
-  readonly remaining: boolean;
-  readonly reset: boolean;
-  readonly policy: boolean;
-  readonly degraded: boolean;
-  readonly ratelimit: boolean;
-  readonly ratelimitPolicy: boolean;
-  readonly shadowDenied: boolean;
+export type AckSelection = { readonly [K in keyof typeof VarName]: boolean } & {
   /** True when every variable is selected (the builder's pre-shaped fast path). */
   readonly all: boolean;
   /** The selected names. */
   readonly names: ReadonlySet<string>;
-}
+};
 
 /** Every name the agent can set, in ACK order. */
 export const ACK_VARIABLE_NAMES: readonly string[] = Object.freeze(AGENT_VARIABLES.map((v) => v.name));
@@ -81,21 +71,8 @@ export function ackSelection(names: readonly string[]): AckSelection {
   const unknown = unknownAckVariables(names);
   if (unknown.length > 0) throw new RangeError(`unknown ACK variable(s) ${unknown.join(", ")} (known: ${ACK_VARIABLE_NAMES.join(", ")})`);
   const has = (name: string) => names.includes(name);
-  return Object.freeze({
-    ipScore: has(VarName.ipScore),
-    allowed: has(VarName.allowed),
-    retryAfter: has(VarName.retryAfter),
-    limit: has(VarName.limit),
-    remaining: has(VarName.remaining),
-    reset: has(VarName.reset),
-    policy: has(VarName.policy),
-    degraded: has(VarName.degraded),
-    ratelimit: has(VarName.ratelimit),
-    ratelimitPolicy: has(VarName.ratelimitPolicy),
-    shadowDenied: has(VarName.shadowDenied),
-    all: ACK_VARIABLE_NAMES.every(has),
-    names: new Set(names),
-  });
+  const flags = Object.fromEntries(Object.entries(VarName).map(([key, name]) => [key, has(name)])) as { [K in keyof typeof VarName]: boolean };
+  return Object.freeze({ ...flags, all: ACK_VARIABLE_NAMES.every(has), names: new Set(names) });
 }
 
 /** Every variable: what a library caller gets when it does not choose. */
