@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import type { Clock, LimiterStore } from "../../src/ratelimit/store.ts";
 import { HotSliceStore, type ScriptRunner } from "../../src/ratelimit/valkey/hot/hot-slices.ts";
 import { createValkeyStore } from "../../src/ratelimit/valkey/store.ts";
+import { busiestWindow } from "../../tests/helpers/busiest-window.ts";
 import { startValkey, type ValkeyVersion } from "../../tests/helpers/valkey.ts";
 
 const { values } = parseArgs({
@@ -33,14 +34,6 @@ async function info(section: string, field: RegExp): Promise<number> {
 const evalsha = () => info("commandstats", /cmdstat_evalsha:calls=(\d+)/);
 const cpu = async () => (await info("cpu", /used_cpu_sys:([0-9.]+)/)) + (await info("cpu", /used_cpu_user:([0-9.]+)/));
 
-function busiest(times: readonly number[], w: number): number {
-  let best = 0;
-  for (let lo = 0, hi = 0; hi < times.length; hi++) {
-    while (times[hi] - times[lo] >= w) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 /** Allowed by the failure policy or a hot key's share (not Valkey): outside the bound. */
 let degraded = 0;
@@ -84,7 +77,7 @@ async function run(slices: boolean, round: number) {
   const S = Math.max(0, ...stores.map((s) => s.stats?.largestSlice ?? 0));
   for (const s of stores) await s.close();
   allowedAt.sort((a, b) => a - b);
-  const windows = [10_000, 100_000, 1_000_000].map((w) => ({ w, most: busiest(allowedAt, w), exact: B + Math.floor(w / T), bound: B + Math.floor(w / T) + AGENTS * S }));
+  const windows = [10_000, 100_000, 1_000_000].map((w) => ({ w, most: busiestWindow(allowedAt, w), exact: B + Math.floor(w / T), bound: B + Math.floor(w / T) + AGENTS * S }));
   return { slices, degraded, sent, perS: sent / (elapsedUs / 1e6), allowed: allowedAt.length, exact: B + Math.floor(elapsedUs / T), calls, valkeyUs, S, windows };
 }
 

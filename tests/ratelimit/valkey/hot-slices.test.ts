@@ -9,6 +9,7 @@ import { rmSync } from "node:fs";
 import type { Clock, GcraParams, LimitCheck } from "../../../src/ratelimit/store.ts";
 import { HotSliceStore } from "../../../src/ratelimit/valkey/hot/hot-slices.ts";
 import { createValkeyStore, type ValkeyStore } from "../../../src/ratelimit/valkey/store.ts";
+import { busiestWindow } from "../../helpers/busiest-window.ts";
 import { startValkey, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../../helpers/valkey.ts";
 
 const clock: Clock = { nowUs: () => Math.round(performance.timeOrigin * 1000 + performance.now() * 1000) };
@@ -19,15 +20,6 @@ const B = Math.floor(LIMIT.burstToleranceUs / T) + 1;
 const AGENTS = 3;
 const check = (key: string): LimitCheck[] => [{ key, params: LIMIT, cost: 1, shadow: false }];
 
-/** The most timestamps (µs, sorted) inside any window of `w` µs. */
-function busiestWindow(times: readonly number[], w: number): number {
-  let best = 0;
-  for (let lo = 0, hi = 0; hi < times.length; hi++) {
-    while (times[hi] - times[lo] >= w) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 async function evalshaCalls(server: ValkeyProcess): Promise<number> {
   const line = (await server.cli("INFO", "commandstats")).split("\n").find((l) => l.startsWith("cmdstat_evalsha:"));
