@@ -10,7 +10,7 @@ import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { scrape, sumOf } from "../helpers/prometheus.ts";
 import { buildAgentImage, LOCAL_IMAGES, podman, podmanUnavailable, runCommand } from "../helpers/podman.ts";
-import { docCommand } from "./doc-commands.ts";
+import { docCommand, docCommands } from "./doc-commands.ts";
 import { loginSeries } from "./example-policy.ts";
 
 const unavailable = podmanUnavailable() ?? (Bun.which("podman-compose") === null ? "podman-compose is not installed" : undefined);
@@ -81,6 +81,13 @@ async function waitForDecisions(port: number): Promise<void> {
 async function waitForValkey(port: number): Promise<void> {
   await waitFor(`the agent (metrics ${port}) to reach Valkey`, async () => sumOf(await scrape(port), "spoa_valkey_reachable") === 1, 20_000);
 }
+
+describe("docs/deployment.md: the compose commands", () => {
+  test("docker's are podman-compose's with `docker compose` in its place", () => {
+    const podmanLines = docCommands("compose-podman").map((argv) => argv[0] === "podman-compose" ? ["docker", "compose", ...argv.slice(1)] : argv);
+    expect(docCommands("compose-docker")).toEqual(podmanLines);
+  });
+});
 
 describe.skipIf(unavailable !== undefined)(`container compose: deploy/compose.yaml with podman-compose${unavailable === undefined ? "" : ` (skipped: ${unavailable})`}`, () => {
   const projects: ComposeProject[] = [];
