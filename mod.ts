@@ -65,7 +65,7 @@ export type { Clock, Timers } from "./src/agent/time.ts";
 export { type PlainValue, setVar, typedData, unsetVar } from "./src/spop/action-builders.ts";
 export { dataAddress, dataText, findArg } from "./src/ratelimit/policy/args.ts";
 export { type CidrSet, formatIp, type IpAddress, parseCidrList, parseIp } from "./src/ratelimit/identity/ip.ts";
-export { parseListenAddress } from "./src/config/net.ts";
+export { parseListenAddress } from "./src/ratelimit/identity/address-text.ts";
 
 // GCRA and the in-memory limiter.
 export { formatRate, gcraParams, parseRate, type Rate } from "./src/ratelimit/rate.ts";
@@ -86,11 +86,17 @@ export type { KeyAdmin, StoredKey } from "./src/ratelimit/store-admin.ts";
 export { limitKey } from "./src/ratelimit/identity/keys.ts";
 
 // Rate-limit policies, client identity and the ready-made rate-limit handler.
-export type { ArgMatcher, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
+export type { ArgMatcher, ConcurrencySpec, CostSpec, IdentityOptions, KeyPart, LimitDefinition } from "./src/ratelimit/policy/types.ts";
 export type { CompiledLimit, LimitAnswer } from "./src/ratelimit/answer/limit-answer.ts";
 export { compilePolicies, type MatchedLimits, type PolicySet } from "./src/ratelimit/policy/compile.ts";
 export { compileIdentity, DEFAULT_IDENTITY_OPTIONS, type IdentityResolver, resolveIdentity } from "./src/ratelimit/identity/identity.ts";
 export { type AckSelection, ackSelection } from "./src/ratelimit/answer/ack-selection.ts";
+// Limits that see the response: post-paid cost and concurrency leases (src/ratelimit/response/).
+export type { LeaseSpec, PhaseCheck, PhaseDecision, PhaseResult, Settlement, SettleResult } from "./src/ratelimit/response/phase.ts";
+export { MemoryPhaseStore, type PhaseStore } from "./src/ratelimit/response/memory-phases.ts";
+export { type HmacFactory, type Ticket, type TicketEntry, type TicketSealer, ticketSealer } from "./src/ratelimit/response/ticket.ts";
+export { type PhaseHandlerOptions, RESPONSE_MESSAGE_NAME, type ResponseIssue } from "./src/ratelimit/response/phase-handler.ts";
+export type { CostRefusal } from "./src/ratelimit/response/cost-arg.ts";
 export {
   createRateLimitHandler,
   DEFAULT_MESSAGE_NAME,

@@ -8,7 +8,7 @@
  */
 import { Agent } from "../agent/agent.ts";
 import type { ListenAddress } from "../agent/transport.ts";
-import { parseListenAddress } from "../config/net.ts";
+import { parseListenAddress } from "../ratelimit/identity/address-text.ts";
 import { type AgentConfig, redactedConfig } from "../config/schema.ts";
 import type { MemoryUsage } from "../observe/lag.ts";
 import type { Logger } from "../observe/log.ts";
