@@ -295,6 +295,10 @@ export class ResilientStore implements LimiterStore {
   /**
    * The request phase (response/phase.ts) through the shared store, or by the failure policy.
    * No deny cache: a response may refund, so a denial here is not sure to last its Retry-After.
+   *
+   * @param checks Every limit of one request, in PhaseCheck form.
+   * @param leaseId The request's lease id.
+   * @returns The decision (`degraded` when the failure policy made it); never rejects.
    */
   request(checks: readonly PhaseCheck[], leaseId: string): PhaseDecision | Promise<PhaseDecision> {
     const phases = this.#phases(checks);
@@ -319,6 +323,10 @@ export class ResilientStore implements LimiterStore {
   /**
    * The response phase through the shared store; when it fails, the `local` policy settles in
    * memory and the others drop the settlement (counted as a store error; a lease then frees at its ttl).
+   *
+   * @param settlements The ticket's entries with the response's actual costs.
+   * @param leaseId The request's lease id.
+   * @returns One result per settlement (none when the settlement was dropped); never rejects.
    */
   response(settlements: readonly Settlement[], leaseId: string): SettleResult[] | Promise<SettleResult[]> {
     const checks = settlements.map((s): LimitCheck => ({ key: s.key, params: s.params, cost: 0, shadow: true }));

@@ -6,7 +6,17 @@
  */
 import type { TypedData } from "../../spop/types.ts";
 
-/** Why a response cost was refused. */
+/**
+ * Why a response cost was refused.
+ *
+ * @example Every reason
+ * ```ts
+ * import type { CostRefusal } from "@spoa-gcra/spoa-gcra";
+ *
+ * const reasons: CostRefusal[] = ["missing", "negative", "not-a-number", "too-large"];
+ * console.assert(reasons.length === 4);
+ * ```
+ */
 export type CostRefusal = "missing" | "negative" | "not-a-number" | "too-large";
 
 const DECIMAL = /^\s*(-?\d{1,20})\s*$/;

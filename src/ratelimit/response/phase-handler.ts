@@ -18,7 +18,16 @@ import type { PhaseStore } from "./memory-phases.ts";
 import type { PhaseCheck, PhaseDecision, Settlement } from "./phase.ts";
 import type { TicketEntry, TicketSealer } from "./ticket.ts";
 
-/** The SPOE message HAProxy sends on `event on-http-response` (see deploy/haproxy/spoe-ratelimit.conf). */
+/**
+ * The SPOE message HAProxy sends on `event on-http-response` (see deploy/haproxy/spoe-ratelimit.conf).
+ *
+ * @example The message the rate-limit handler settles
+ * ```ts
+ * import { RESPONSE_MESSAGE_NAME } from "@spoa-gcra/spoa-gcra";
+ *
+ * console.assert(RESPONSE_MESSAGE_NAME === "check-response");
+ * ```
+ */
 export const RESPONSE_MESSAGE_NAME = "check-response";
 /** The response message's argument carrying the ticket: `ticket=var(txn.<p>.ticket)`. */
 export const TICKET_ARG = "ticket";
@@ -26,12 +35,35 @@ export const TICKET_ARG = "ticket";
 /**
  * Response-phase input the agent refused. `forged`/`malformed`: the ticket (nothing changes);
  * `cost-*`: one limit's actual cost (its state keeps the estimate; its lease is still released).
+ *
+ * @example A metric label
+ * ```ts
+ * import type { ResponseIssue } from "@spoa-gcra/spoa-gcra";
+ *
+ * const reason = (issue: ResponseIssue) => ("limit" in issue ? `${issue.kind}:${issue.limit}` : issue.kind);
+ * console.assert(reason({ kind: "cost-negative", limit: "tokens" }) === "cost-negative:tokens");
+ * ```
  */
 export type ResponseIssue =
   | { readonly kind: "forged" | "malformed" }
   | { readonly kind: `cost-${CostRefusal}`; readonly limit: string };
 
-/** What the phase path needs from the handler's options. */
+/**
+ * What the phase path needs from the handler's options.
+ *
+ * @example In memory, with the core's HMAC
+ * ```ts
+ * import { MemoryPhaseStore, MemoryStore, type PhaseHandlerOptions, ticketSealer } from "@spoa-gcra/spoa-gcra";
+ *
+ * const clock = { nowUs: () => 0 };
+ * const options: PhaseHandlerOptions = {
+ *   phases: new MemoryPhaseStore({ memory: new MemoryStore({ clock }), clock }),
+ *   tickets: ticketSealer(new TextEncoder().encode("the fleet's secret")),
+ *   onIssue: (issue) => console.warn("response refused", issue.kind),
+ * };
+ * console.assert(options.leaseId === undefined);
+ * ```
+ */
 export interface PhaseHandlerOptions {
   readonly phases: PhaseStore;
   readonly tickets: TicketSealer;

@@ -22,7 +22,17 @@ import type { Decision, GcraParams, LimitCheck, LimitResult } from "../store.ts"
 import { LEASE_RETRY_US } from "./lease.ts";
 import { postpaidAdmit, postpaidSettle } from "./postpaid.ts";
 
-/** A concurrency limit on a check: at most `max` leases live at once, each for `ttlUs`. */
+/**
+ * A concurrency limit on a check: at most `max` leases live at once, each for `ttlUs`.
+ *
+ * @example 10 in flight, leases of 30 s
+ * ```ts
+ * import type { LeaseSpec } from "@spoa-gcra/spoa-gcra";
+ *
+ * const lease: LeaseSpec = { max: 10, ttlUs: 30_000_000 };
+ * console.assert(lease.ttlUs / 1e6 === 30);
+ * ```
+ */
 export interface LeaseSpec {
   readonly max: number;
   readonly ttlUs: number;
@@ -31,13 +41,34 @@ export interface LeaseSpec {
 /**
  * A LimitCheck of the request phase. `rate` says how its GCRA part works: "request" (the
  * ordinary cost from the request, gcra.ts) or "postpaid" (`cost` is the estimate, postpaid.ts).
+ *
+ * @example Tokens charged after the response, 2 in flight
+ * ```ts
+ * import type { PhaseCheck } from "@spoa-gcra/spoa-gcra";
+ *
+ * const check: PhaseCheck = {
+ *   key: "rl:{k}:tokens:1", params: { emissionIntervalUs: 600, burstToleranceUs: 59_999_400 }, cost: 0, shadow: false,
+ *   rate: "postpaid", lease: { max: 2, ttlUs: 30_000_000 },
+ * };
+ * console.assert(check.rate === "postpaid");
+ * ```
  */
 export interface PhaseCheck extends LimitCheck {
   readonly rate: "request" | "postpaid";
   readonly lease: LeaseSpec | undefined;
 }
 
-/** One check's result in the request phase. */
+/**
+ * One check's result in the request phase.
+ *
+ * @example Refused by a full concurrency limit
+ * ```ts
+ * import type { PhaseResult } from "@spoa-gcra/spoa-gcra";
+ *
+ * const full: PhaseResult = { allowed: false, neverPasses: false, retryAfterUs: 1_000_000, remaining: 5, resetUs: 0, leaseDenied: true, inFlight: 10 };
+ * console.assert(full.leaseDenied && full.inFlight === 10);
+ * ```
+ */
 export interface PhaseResult extends LimitResult {
   /** True when the check's lease was refused (the concurrency limit was full). */
   readonly leaseDenied: boolean;
@@ -45,12 +76,35 @@ export interface PhaseResult extends LimitResult {
   readonly inFlight: number;
 }
 
-/** A request-phase Decision with PhaseResults. */
+/**
+ * A request-phase Decision with PhaseResults.
+ *
+ * @example The first request of a key
+ * ```ts
+ * import { MemoryPhaseStore, MemoryStore, type PhaseDecision } from "@spoa-gcra/spoa-gcra";
+ *
+ * const clock = { nowUs: () => 0 };
+ * const phases = new MemoryPhaseStore({ memory: new MemoryStore({ clock }), clock });
+ * const check = { key: "k", params: { emissionIntervalUs: 1_000_000, burstToleranceUs: 0 }, cost: 0, shadow: false, rate: "postpaid" as const, lease: undefined };
+ * const decision: PhaseDecision = phases.request([check], "lease-1");
+ * console.assert(decision.allowed && decision.results[0].inFlight === 0);
+ * ```
+ */
 export interface PhaseDecision extends Decision {
   readonly results: readonly PhaseResult[];
 }
 
-/** One entry of a response ticket: what the response phase needs for one check. */
+/**
+ * One entry of a response ticket: what the response phase needs for one check.
+ *
+ * @example 120 tokens reported, none estimated, the lease given back
+ * ```ts
+ * import type { Settlement } from "@spoa-gcra/spoa-gcra";
+ *
+ * const settlement: Settlement = { key: "rl:{k}:tokens:1", params: { emissionIntervalUs: 600, burstToleranceUs: 0 }, rate: "postpaid", estimate: 0, actual: 120, lease: true };
+ * console.assert(settlement.actual === 120);
+ * ```
+ */
 export interface Settlement {
   readonly key: string;
   readonly params: GcraParams;
@@ -63,7 +117,20 @@ export interface Settlement {
   readonly lease: boolean;
 }
 
-/** What the response phase did for one settlement. */
+/**
+ * What the response phase did for one settlement.
+ *
+ * @example A key pushed into debt
+ * ```ts
+ * import { MemoryPhaseStore, MemoryStore, type SettleResult } from "@spoa-gcra/spoa-gcra";
+ *
+ * const clock = { nowUs: () => 0 };
+ * const phases = new MemoryPhaseStore({ memory: new MemoryStore({ clock }), clock });
+ * const params = { emissionIntervalUs: 1_000_000, burstToleranceUs: 9_000_000 };
+ * const [result]: SettleResult[] = phases.response([{ key: "k", params, rate: "postpaid", estimate: 0, actual: 15, lease: false }], "lease-1");
+ * console.assert(result.remaining === 0 && result.resetUs === 15_000_000);
+ * ```
+ */
 export interface SettleResult {
   /** True when the lease was there and live, and is now gone. */
   readonly released: boolean;

@@ -18,7 +18,20 @@ import { fromBase64url, toBase64url } from "./base64url.ts";
 import type { GcraParams } from "../store.ts";
 import { hmacSha256 } from "./sha256.ts";
 
-/** What the response phase needs for one check of the request. */
+/**
+ * What the response phase needs for one check of the request.
+ *
+ * @example A post-paid limit's entry
+ * ```ts
+ * import type { TicketEntry } from "@spoa-gcra/spoa-gcra";
+ *
+ * const entry: TicketEntry = {
+ *   name: "tokens", key: "rl:{k}:tokens:1", params: { emissionIntervalUs: 600, burstToleranceUs: 0 },
+ *   rate: "postpaid", estimate: 0, lease: false, costArg: "tokens", costMax: 1_000_000,
+ * };
+ * console.assert(entry.costArg === "tokens");
+ * ```
+ */
 export interface TicketEntry {
   /** The limit's name (logs and metrics). */
   readonly name: string;
@@ -33,7 +46,17 @@ export interface TicketEntry {
   readonly costMax: number;
 }
 
-/** A verified ticket. */
+/**
+ * A verified ticket.
+ *
+ * @example A ticket with no entries
+ * ```ts
+ * import type { Ticket } from "@spoa-gcra/spoa-gcra";
+ *
+ * const ticket: Ticket = { leaseId: "abc.1", entries: [] };
+ * console.assert(ticket.entries.length === 0);
+ * ```
+ */
 export interface Ticket {
   readonly leaseId: string;
   readonly entries: readonly TicketEntry[];
@@ -45,10 +68,30 @@ const VERSION = 1;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Seals and opens tickets under one secret. */
+/**
+ * Seals and opens tickets under one secret.
+ *
+ * @example A ticket from another fleet is refused
+ * ```ts
+ * import { type TicketSealer, ticketSealer } from "@spoa-gcra/spoa-gcra";
+ *
+ * const ours: TicketSealer = ticketSealer(new TextEncoder().encode("our fleet's secret"));
+ * const theirs = ticketSealer(new TextEncoder().encode("another fleet's one"));
+ * console.assert(JSON.stringify(ours.open(theirs.seal({ leaseId: "x", entries: [] }))) === '{"refused":"forged"}');
+ * ```
+ */
 export interface TicketSealer {
+  /**
+   * The ticket as the text HAProxy carries.
+   * @param ticket The lease id and entries.
+   * @returns `<payload>.<mac>`, base64url.
+   */
   seal(ticket: Ticket): string;
-  /** The ticket, or why it was refused. */
+  /**
+   * The ticket, or why it was refused.
+   * @param text What HAProxy sent back.
+   * @returns The verified ticket, or `{ refused }`.
+   */
   open(text: string): Ticket | { readonly refused: "malformed" | "forged" };
 }
 
@@ -79,13 +122,38 @@ function entryOf(raw: unknown): TicketEntry | undefined {
   };
 }
 
-/** Makes an HMAC-SHA-256 function for a key; the host may bring a faster one than the core's. */
+/**
+ * Makes an HMAC-SHA-256 function for a key; the host may bring a faster one than the core's.
+ *
+ * @example node:crypto's HMAC
+ * ```ts
+ * import { createHmac } from "node:crypto";
+ * import { type HmacFactory, ticketSealer } from "@spoa-gcra/spoa-gcra";
+ *
+ * const hmac: HmacFactory = (key) => (message) => new Uint8Array(createHmac("sha256", key).update(message).digest());
+ * const sealer = ticketSealer(new TextEncoder().encode("a secret of 16+ bytes"), hmac);
+ * console.assert(sealer.seal({ leaseId: "x", entries: [] }) === ticketSealer(new TextEncoder().encode("a secret of 16+ bytes")).seal({ leaseId: "x", entries: [] }));
+ * ```
+ */
 export type HmacFactory = (key: Uint8Array) => (message: Uint8Array) => Uint8Array;
 
 /**
  * A sealer keyed by `secret` (at least 16 bytes). `hmac` defaults to the core's plain
  * ECMAScript HMAC-SHA-256 (sha256.ts); the agent passes node:crypto's, several times faster.
+ *
+ * @param secret The fleet's key: the same on every agent that may see a response.
+ * @param hmac The HMAC-SHA-256 implementation.
+ * @returns The sealer.
  * @throws {RangeError} When the secret is shorter than 16 bytes.
+ *
+ * @example Seal and open
+ * ```ts
+ * import { ticketSealer } from "@spoa-gcra/spoa-gcra";
+ *
+ * const sealer = ticketSealer(new TextEncoder().encode("the fleet's secret"));
+ * const text = sealer.seal({ leaseId: "abc.1", entries: [] });
+ * console.assert(JSON.stringify(sealer.open(text)) === JSON.stringify({ leaseId: "abc.1", entries: [] }));
+ * ```
  */
 export function ticketSealer(secret: Uint8Array, hmac: HmacFactory = hmacSha256): TicketSealer {
   if (secret.length < 16) throw new RangeError(`Ticket secret too short: ${secret.length} bytes (want at least 16)`);
