@@ -88,7 +88,7 @@ describe("deploy/observability", () => {
     }
   });
 
-  test.skipIf(PROMTOOL === null)("promtool check rules passes on alerts.yaml and on the dashboard's expressions", () => {
+  test.skipIf(PROMTOOL === null)(`promtool check rules passes on alerts.yaml and on the dashboard's expressions${PROMTOOL === null ? " (skipped: no promtool on PATH)" : ""}`, () => {
     const check = (file: string) => Bun.spawnSync([PROMTOOL!, "check", "rules", file]);
     const alerts = check(join(DIR, "alerts.yaml"));
     expect({ code: alerts.exitCode, out: alerts.stdout.toString() + alerts.stderr.toString() }).toMatchObject({ code: 0 });

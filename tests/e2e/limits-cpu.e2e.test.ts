@@ -9,8 +9,9 @@ import { startWrappedAgent } from "../helpers/wrapped-agent.ts";
 
 const V1_CPU = "/sys/fs/cgroup/cpu";
 const canRun = existsSync(`${V1_CPU}/cpu.cfs_quota_us`) && process.getuid?.() === 0;
+const skipped = canRun ? "" : ` (skipped: needs root and a cgroup-v1 cpu controller at ${V1_CPU})`;
 
-describe.skipIf(!canRun)("CPU limit from the agent's own cgroup (v1)", () => {
+describe.skipIf(!canRun)(`CPU limit from the agent's own cgroup (v1)${skipped}`, () => {
   test("half a core: logged at start as cpuLimit 0.5, exported as spoa_cpu_limit_cores, one worker for auto", async () => {
     const cgroup = `${V1_CPU}/spoa-test-${process.pid}`;
     mkdirSync(cgroup);

@@ -20,6 +20,7 @@ const V1_MEMORY = "/sys/fs/cgroup/memory";
 const LIMIT = 40 * 1024 * 1024;
 const KEYS = 1_200_000;
 const canRun = existsSync(`${V1_MEMORY}/cgroup.procs`) && process.getuid?.() === 0;
+const skipped = canRun ? "" : ` (skipped: needs root and a cgroup-v1 memory controller at ${V1_MEMORY})`;
 const dir = mkdtempSync(join(tmpdir(), "limits-memory-"));
 const policy = join(dir, "policy.yaml");
 // One request an hour per /64: every key stays live, so only eviction keeps the table bounded.
@@ -76,7 +77,7 @@ async function runInCgroup(extraArgs: readonly string[]): Promise<CgroupRun> {
   }
 }
 
-describe.skipIf(!canRun)("memory limit: the compiled binary in a 40 MiB cgroup (v1) under a /64 flood", () => {
+describe.skipIf(!canRun)(`memory limit: the compiled binary in a 40 MiB cgroup (v1) under a /64 flood${skipped}`, () => {
   test("sized to 90 % of the limit it survives 1.2M live keys: no OOM kill, peak below the limit, evictions counted", async () => {
     // The page cache of the executable is charged to whoever reads it first: the test, not the cgroup.
     readFileSync(binaryPath());
