@@ -23,7 +23,7 @@ import {
   startLoad,
   watchBreaker,
 } from "../helpers/fault-scenario.ts";
-import { type HaproxyProcess, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "../helpers/haproxy.ts";
+import { type HaproxyProcess, spoeFrontendConfig, startHaproxy, TEST_SPOE_CONFIG, writeTempFiles } from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort, waitFor } from "../helpers/ports.ts";
 import { type AgentReply, SpopClient } from "../../src/spop/client.ts";
@@ -270,7 +270,7 @@ describe("a 10 s Valkey blackhole under load behind a real HAProxy", () => {
     stack = await startStack(14);
     frontendPort = await freePort();
     const files = writeTempFiles({ "spoe.conf": TEST_SPOE_CONFIG });
-    const cfg = writeTempFiles({ "haproxy.cfg": haproxyConfig(frontendPort, stack.agentPort, files["spoe.conf"]) });
+    const cfg = writeTempFiles({ "haproxy.cfg": spoeFrontendConfig({ frontendPort, server: `127.0.0.1:${stack.agentPort}`, spoeFile: files["spoe.conf"], rules: FAULT_RULES }) });
     haproxy = await startHaproxy({ configFile: cfg["haproxy.cfg"], waitPort: frontendPort });
     await waitFor("HAProxy to pass a request", async () => (await httpRequest({ port: frontendPort })).status === 200, 10_000);
   }, 60_000);
@@ -362,29 +362,8 @@ function httpLoad(port: number, concurrency: number, perSecond: number): { stop(
 }
 
 /** HAProxy asks the agent about each request; a SPOE error (set-on-error) answers 503 so the test sees it. */
-function haproxyConfig(frontendPort: number, agentPort: number, spoeFile: string): string {
-  return `
-global
-    maxconn 1000
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${frontendPort}
-    filter spoe engine ratelimit config ${spoeFile}
-    http-request return status 503 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }
-    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }
-    http-request return status 200 content-type text/plain string "ok"
-
-backend be_spoa
-    mode tcp
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 127.0.0.1:${agentPort} check inter 1s
-`;
-}
+const FAULT_RULES = [
+  `http-request return status 503 content-type text/plain string "spoe error" if { var(txn.rl.err) -m found }`,
+  `http-request return status 429 content-type text/plain string "Too Many Requests" if { var(sess.rl.ip_score) -m int ge 80 }`,
+  `http-request return status 200 content-type text/plain string "ok"`,
+];
