@@ -310,11 +310,46 @@ class ValkeyLimiterStore implements ValkeyStore {
 
   request(checks: readonly PhaseCheck[], leaseId: string): Promise<PhaseDecision> {
     validate(checks);
+    if (this.#byTag && checks.length > 1) {
+      const groups = tagGroups(checks, this.#options.keyPrefix);
+      if (groups !== undefined) return this.#requestAcrossSlots(checks, groups, leaseId);
+    }
     return this.#phase(checks[0]?.key, encodeRequestPhase(checks, leaseId, this.#options.keyPrefix), (reply) => decodeRequestPhase(reply, checks.length));
   }
 
   response(settlements: readonly Settlement[], leaseId: string): Promise<SettleResult[]> {
+    if (this.#byTag && settlements.length > 1) {
+      // A ticket whose keys span cluster slots settles per slot (the response phase never denies).
+      const groups = tagGroups(settlements.map((s) => ({ key: s.key, params: s.params, cost: 0, shadow: true })), this.#options.keyPrefix);
+      if (groups !== undefined) {
+        return Promise.all(groups.map((group) => this.response(group.map((i) => settlements[i]), leaseId))).then((parts) => {
+          const results = new Array<SettleResult>(settlements.length);
+          groups.forEach((group, g) => group.forEach((index, j) => (results[index] = parts[g][j])));
+          return results;
+        });
+      }
+    }
     return this.#phase(settlements[0]?.key, encodeResponsePhase(settlements, leaseId, this.#options.keyPrefix), (reply) => decodeResponsePhase(reply, settlements.length));
+  }
+
+  /**
+   * A request whose checks span cluster slots (see cross-slot.ts): one request-phase call per
+   * hash tag, denied if any denies. A part that allowed is then undone where it can be: its
+   * leases released and its estimates refunded (its ordinary rate limits stay spent, as in check()).
+   */
+  async #requestAcrossSlots(checks: readonly PhaseCheck[], groups: readonly (readonly number[])[], leaseId: string): Promise<PhaseDecision> {
+    const parts = groups.map((group) => group.map((i) => checks[i]));
+    const decisions = await Promise.all(parts.map((part) => this.request(part, leaseId)));
+    const merged = mergeDecisions(checks, groups, decisions) as PhaseDecision;
+    if (merged.allowed) return merged;
+    await Promise.all(parts.map((part, g) => {
+      if (!decisions[g].allowed) return undefined;
+      const undo: Settlement[] = part
+        .filter((c) => c.rate === "postpaid" || c.lease !== undefined)
+        .map((c) => ({ key: c.key, params: c.params, rate: c.rate, estimate: c.rate === "postpaid" ? c.cost : 0, actual: c.rate === "postpaid" ? 0 : undefined, lease: c.lease !== undefined }));
+      return undo.length === 0 ? undefined : this.response(undo, leaseId);
+    }));
+    return merged;
   }
 
   /**

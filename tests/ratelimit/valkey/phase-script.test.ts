@@ -146,5 +146,30 @@ for (const version of VALKEY_VERSIONS) {
         expect(Math.round((await s.request([leased], "c")).results[0].retryAfterUs / S)).toBe(31);
       }
     }, 30_000);
+
+    test("a request whose limits span two slots (per-IP and per-API-key) is decided per slot; a denial anywhere leaves no lease and no estimate behind", async () => {
+      const s = await createValkeyStore({ nodes: cluster.urls, keyPrefix: "t:", deadlineMs: 1000, connections: 1, batch: true }, { clock });
+      stores.push(s);
+      const ip = limits("198.51.100.1");
+      const key = limits("api-key-1");
+      const leased = key.tokens(5, { max: 1, ttlUs: 30 * S });
+      const perIp = { ...ip.perIp, params: { emissionIntervalUs: 60 * S, burstToleranceUs: 60 * S } }; // 2 at once, then one a minute
+      expect((await s.request([perIp, leased], "a")).allowed).toBe(true);
+      // The key's one slot is taken: denied by the lease (per-IP's part, allowed, stays spent).
+      const byLease = await s.request([perIp, leased], "b");
+      expect([byLease.allowed, byLease.decidingIndex, byLease.results[1].leaseDenied]).toEqual([false, 1, true]);
+      await s.response([{ ...key.settle(5, 5, true) }], "a");
+      // Now per-IP is spent: denied by it, and the lease the other slot took is given back, its estimate refunded.
+      const byIp = await s.request([perIp, leased], "c");
+      expect([byIp.allowed, byIp.decidingIndex]).toEqual([false, 0]);
+      // The slot is free (d is alone in flight), and the key holds a's 5 tokens plus d's estimate of
+      // 5: c's estimate was refunded (15 s otherwise).
+      expect((await s.request([leased], "d")).results[0].inFlight).toBe(1);
+      const [settled] = await s.response([key.settle(5, 5, true)], "d");
+      expect([settled.released, Math.round(settled.resetUs / S)]).toEqual([true, 10]);
+      // A ticket naming keys of both slots settles each on its own slot.
+      const both = await s.response([{ key: perIp.key, params: perIp.params, rate: "request", estimate: 0, actual: undefined, lease: false }, key.settle(1, 0, false)], "e");
+      expect([both.length, Math.round(both[1].resetUs / S)]).toEqual([2, 11]);
+    }, 30_000);
   });
 }
