@@ -104,7 +104,10 @@ export const RESPONSE_LIMITS_SECTION: readonly string[] = [
   "key's TAT changes (a bad cost keeps the estimate) and a valid ticket's lease is still released.",
   "",
   "Over Valkey each phase is one `EVALSHA` of one script on the request's slot (standalone, cluster,",
-  "sentinel); the agents' ACL user needs `zadd zcard zrem zremrangebyscore zscore pexpire del` besides",
-  "`get set` (the shipped manifests grant them). In memory the same formulas run in process.",
+  "sentinel); in a cluster, a request whose limits span hash tags (per-IP and per-API-key) takes one",
+  "call per slot and is denied if any part denies — the allowed parts give their leases back and their",
+  "estimates are refunded, their ordinary rate limits stay spent. The agents' ACL user needs `zadd zcard",
+  "zrem zremrangebyscore zscore pexpire del` besides `get set` (the shipped manifests grant them). In",
+  "memory the same formulas run in process.",
   "",
 ];
