@@ -41,6 +41,30 @@ export interface AgentProcess {
   stop(): Promise<number>;
 }
 
+/**
+ * Reads a process's output stream to its end: every text chunk to `onText`, and each complete
+ * line that is JSON (a log line) into `logs`; other lines (banners, runtime warnings) are skipped.
+ */
+export async function readLogLines(stream: ReadableStream<Uint8Array>, logs: Record<string, unknown>[] | undefined, onText: (text: string) => void = () => {}): Promise<void> {
+  const decoder = new TextDecoder();
+  let partial = "";
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    const text = decoder.decode(chunk, { stream: true });
+    onText(text);
+    if (logs === undefined) continue;
+    partial += text;
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        // not a log line
+      }
+    }
+  }
+}
+
 /** Starts the agent and waits for its "listening" line (or fails with its output). */
 export async function startAgent(options: {
   readonly runtime: AgentRuntime;
@@ -57,25 +81,8 @@ export async function startAgent(options: {
   });
   let output = "";
   const logs: Record<string, unknown>[] = [];
-  let partial = "";
-  const collect = async (stream: ReadableStream<Uint8Array>, parse: boolean) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-      const text = decoder.decode(chunk, { stream: true });
-      output += text;
-      if (!parse) continue;
-      partial += text;
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        try {
-          logs.push(JSON.parse(line));
-        } catch {
-          // not a log line (a banner or a runtime warning)
-        }
-      }
-    }
-  };
+  const collect = (stream: ReadableStream<Uint8Array>, parse: boolean) =>
+    readLogLines(stream, parse ? logs : undefined, (text) => (output += text));
   void collect(child.stdout, true);
   void collect(child.stderr, false);
   const exited = child.exited.then((code) => code ?? 1);

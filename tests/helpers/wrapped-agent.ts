@@ -3,7 +3,7 @@
  * it, so the limit applies to the agent itself; collects its JSON log lines like agent-process.ts.
  * @module
  */
-import { type AgentRuntime, agentCommand } from "./agent-process.ts";
+import { type AgentRuntime, agentCommand, readLogLines } from "./agent-process.ts";
 import { waitFor } from "./ports.ts";
 
 /** A running wrapped agent. */
@@ -24,22 +24,7 @@ export async function startWrappedAgent(runtime: AgentRuntime, prologue: string,
     stderr: "pipe",
   });
   const logs: Record<string, unknown>[] = [];
-  void (async () => {
-    let partial = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
-      partial += decoder.decode(chunk, { stream: true });
-      const lines = partial.split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        try {
-          logs.push(JSON.parse(line));
-        } catch {
-          // not a log line
-        }
-      }
-    }
-  })();
+  void readLogLines(child.stdout as ReadableStream<Uint8Array>, logs);
   const agent: WrappedAgent = {
     child,
     logs,
