@@ -2,8 +2,9 @@
  * spoa-gcra as a library: the SPOP codec, the protocol engine with its handler API, the helpers
  * a handler author needs (arguments, addresses, set-var actions, rates) and the in-memory GCRA
  * limiter — everything to write your own HAProxy SPOE agent. Pure code: this entry loads no
- * runtime, network client or `node:` module. Sockets come from a runtime entry
- * (`@spoa-gcra/spoa-gcra/bun`, `/deno` or `/node`); the Valkey store from `/valkey`.
+ * runtime, network client or `node:` module. `@spoa-gcra/spoa-gcra/serve` serves an agent on
+ * whichever runtime runs it (or pick `/bun`, `/deno`, `/node`); `/testing` drives one in memory
+ * without HAProxy; the Valkey store comes from `/valkey`.
  *
  * @example A whole agent: answer every NOTIFY with `txn.<prefix>.seen = true`
  * ```ts
