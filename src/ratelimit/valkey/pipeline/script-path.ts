@@ -7,8 +7,9 @@
  * - sentinel or TLS topologies (the path is not built for them: `leanScriptPath` → undefined);
  * - a cluster slot whose primary node-redis does not know yet;
  * - a node whose raw socket is not connected (yet, or again): node-redis may already be;
- * - `MOVED`/`ASK` replies: node-redis follows the redirect and refreshes its slot map, which
- *   the next batch's route then reads;
+ * - a `MOVED`/`ASK` whose target has no ready lean socket (a redirect to a ready one is
+ *   followed here: `MOVED` re-sent there and remembered for the slot until node-redis' map
+ *   agrees, `ASK` re-sent there after `ASKING`, in one write);
  * - `NOSCRIPT` twice in a row (after one shared SCRIPT LOAD per socket): node-redis sends EVAL.
  * @module
  */
@@ -20,12 +21,16 @@ import { GCRA_PACKED_LUA } from "./packed-lua.ts";
 import { RespError, type RespValue } from "./resp-reader.ts";
 import { encodeCommand } from "./resp-writer.ts";
 import { ScriptSocket } from "./script-socket.ts";
+import { keySlot } from "../slot.ts";
 import { createHash } from "node:crypto";
 
 /** SHA1 of the packed script, as EVALSHA names it. */
 export const PACKED_SHA = createHash("sha1").update(GCRA_PACKED_LUA).digest("hex");
 const LOAD_PACKED = encodeCommand(["SCRIPT", "LOAD", GCRA_PACKED_LUA]);
 const REDIRECT = /^(MOVED|ASK) /;
+/** `MOVED 3999 127.0.0.1:6381` / `ASK 3999 127.0.0.1:6381`. */
+const REDIRECT_PARTS = /^(MOVED|ASK) (\d+) (\S+)/;
+const ASKING = encodeCommand(["ASKING"]);
 
 /** Sends batches the lean way where it can. */
 export interface ScriptPath {
@@ -101,13 +106,35 @@ export function leanScriptPath(
     return pending;
   };
 
+  /** Slots a MOVED sent elsewhere than node-redis' map says (cleared when the map agrees). */
+  const moved = new Map<number, string>();
+  const readySocket = (address: string): ScriptSocket | undefined => {
+    const pool = poolOf(address);
+    const socket = pool?.sockets[pool.next++ % pool.sockets.length];
+    return socket?.ready ? socket : undefined;
+  };
+
+  /** Follows one MOVED or ASK on the lean sockets when the target has one ready; else node-redis. */
+  const redirect = (error: RespError, command: Uint8Array, fallback: () => Promise<unknown>): Promise<unknown> => {
+    const parts = REDIRECT_PARTS.exec(error.message);
+    const target = parts === null ? undefined : readySocket(parts[3]);
+    if (parts === null || target === undefined) return fallback();
+    if (parts[1] === "MOVED") {
+      moved.set(Number(parts[2]), parts[3]);
+      return target.call(command).catch((again: unknown) => (again instanceof RespError && REDIRECT.test(again.message) ? fallback() : Promise.reject(again)));
+    }
+    // ASK: the slot is migrating; only the next command may run there, after ASKING.
+    void target.call(ASKING).catch(() => undefined);
+    return target.call(command).catch((again: unknown) => (again instanceof RespError && REDIRECT.test(again.message) ? fallback() : Promise.reject(again)));
+  };
+
   const run = async (socket: ScriptSocket, command: Uint8Array, fallback: () => Promise<unknown>): Promise<unknown> => {
     let reply: RespValue;
     try {
       return await socket.call(command);
     } catch (error) {
       if (!(error instanceof RespError)) throw error;
-      if (REDIRECT.test(error.message)) return fallback();
+      if (REDIRECT.test(error.message)) return redirect(error, command, fallback);
       if (!error.message.startsWith("NOSCRIPT")) throw error;
     }
     try {
@@ -122,7 +149,16 @@ export function leanScriptPath(
 
   return {
     run(routeKey, requests, fallback) {
-      const address = standalone !== "" ? standalone : options.nodeOf(routeKey);
+      let address = standalone;
+      if (address === "") {
+        address = options.nodeOf(routeKey);
+        if (moved.size > 0) {
+          const slot = keySlot(routeKey);
+          const override = moved.get(slot);
+          if (override === address) moved.delete(slot);
+          else if (override !== undefined) address = override;
+        }
+      }
       const pool = address === "" || !fitsPacked(requests) ? undefined : poolOf(address);
       if (pool === undefined) return fallback();
       const socket = pool.sockets[pool.next++ % pool.sockets.length];
