@@ -6,8 +6,17 @@
 import { PHASE_REQUEST_REPLY, PHASE_RESPONSE_REPLY } from "./phase-lua.ts";
 import { leaseKey, type PhaseCheck, type PhaseDecision, type PhaseResult, type Settlement, type SettleResult } from "./phase.ts";
 
-/** `[numkeys, ...keys, ...argv]` of a request-phase call. */
-export function encodeRequestPhase(checks: readonly PhaseCheck[], leaseId: string, keyPrefix: string): string[] {
+/** One phase of one request, ready to share a script call with others (see phase-lua.ts). */
+export interface PhaseOp {
+  readonly keys: readonly string[];
+  /** mode, leaseId, n, then the per-check arguments. */
+  readonly argv: readonly string[];
+  /** Integers this phase takes in the reply. */
+  readonly replyLength: number;
+}
+
+/** The request phase of one request as a PhaseOp. */
+export function requestPhaseOp(checks: readonly PhaseCheck[], leaseId: string, keyPrefix: string): PhaseOp {
   const keys: string[] = [];
   const argv: string[] = ["req", leaseId, String(checks.length)];
   for (const c of checks) {
@@ -22,11 +31,11 @@ export function encodeRequestPhase(checks: readonly PhaseCheck[], leaseId: strin
       String(c.lease?.ttlUs ?? 0),
     );
   }
-  return [String(keys.length), ...keys, ...argv];
+  return { keys, argv, replyLength: 2 + PHASE_REQUEST_REPLY * checks.length };
 }
 
-/** `[numkeys, ...keys, ...argv]` of a response-phase call. */
-export function encodeResponsePhase(settlements: readonly Settlement[], leaseId: string, keyPrefix: string): string[] {
+/** The response phase of one request as a PhaseOp. */
+export function responsePhaseOp(settlements: readonly Settlement[], leaseId: string, keyPrefix: string): PhaseOp {
   const keys: string[] = [];
   const argv: string[] = ["res", leaseId, String(settlements.length)];
   for (const s of settlements) {
@@ -40,7 +49,31 @@ export function encodeResponsePhase(settlements: readonly Settlement[], leaseId:
       s.lease ? "1" : "0",
     );
   }
+  return { keys, argv, replyLength: PHASE_RESPONSE_REPLY * settlements.length };
+}
+
+/** `[numkeys, ...keys, ...argv]` of one script call carrying `ops` in order. */
+export function encodePhaseBatch(ops: readonly PhaseOp[]): string[] {
+  const keys: string[] = [];
+  const argv: string[] = [String(ops.length)];
+  for (const op of ops) {
+    keys.push(...op.keys);
+    argv.push(...op.argv);
+  }
   return [String(keys.length), ...keys, ...argv];
+}
+
+/** The reply of a batch cut into each phase's integers; throws when its length is not theirs. */
+export function splitPhaseReply(reply: unknown, ops: readonly PhaseOp[]): unknown[][] {
+  const expected = ops.reduce((sum, op) => sum + op.replyLength, 0);
+  if (!Array.isArray(reply) || reply.length !== expected) throw new Error(`Cannot decode phase script reply: expected ${expected} integers`);
+  const parts: unknown[][] = [];
+  let o = 0;
+  for (const op of ops) {
+    parts.push(reply.slice(o, o + op.replyLength));
+    o += op.replyLength;
+  }
+  return parts;
 }
 
 function integers(reply: unknown, expected: number): number[] {

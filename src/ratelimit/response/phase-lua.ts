@@ -9,13 +9,16 @@
  * longer count anyway); the set's own PEXPIRE follows the latest expiry, so a key whose
  * responses were all lost disappears by itself.
  *
- * Calling convention:
+ * Calling convention (one call may carry several phases of several requests, micro-batched
+ * per tick like the GCRA script; each is decided atomically and in order):
  * ```
- * KEYS = per check: key, key..':lease'
- * request:  ARGV = ['req', leaseId, n, per check: rate (1 request | 2 postpaid), T, τ, cost, shadow 0|1, leaseMax (0 none), leaseTtlUs]
- *           reply = [allowed, decidingIndex, per check: allowed, neverPasses, retryAfterUs, remaining, resetUs, leaseDenied, inFlight]
- * response: ARGV = ['res', leaseId, n, per settlement: rate (1|2), T, τ, estimate, actual (−1 unknown), lease 0|1]
- *           reply = per settlement: [released, remaining, resetUs]
+ * KEYS = per phase, per check: key, key..':lease'
+ * ARGV = [phaseCount, then per phase: mode, leaseId, n, then per check:]
+ *   request ('req'):  rate (1 request | 2 postpaid), T, τ, cost, shadow 0|1, leaseMax (0 none), leaseTtlUs
+ *   response ('res'): rate (1|2), T, τ, estimate, actual (−1 unknown), lease 0|1
+ * reply = per phase:
+ *   request:  [allowed, decidingIndex, per check: allowed, neverPasses, retryAfterUs, remaining, resetUs, leaseDenied, inFlight]
+ *   response: per settlement: [released, remaining, resetUs]
  * ```
  * Numbers are exact as in gcra-lua.ts (epoch µs < 2^53; TATs stored with `%.0f`).
  * @module
@@ -34,9 +37,9 @@ export const PHASE_RESPONSE_REPLY = 3;
 export const PHASE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local id = ARGV[2]
-local n = tonumber(ARGV[3])
 local out = {}
+local o = 0
+local k = 0
 local function rem(cap, ahead, em)
   local r = math.floor((cap - ahead) / em)
   if r < 0 then r = 0 end
@@ -47,10 +50,9 @@ local function keep(key, tat)
   if ttl < 1 then ttl = 1 end
   redis.call('SET', key, string.format('%.0f', tat), 'PX', string.format('%.0f', ttl))
 end
-if ARGV[1] == 'req' then
+local function req(a, id, n)
   local T, cap, tat, nt, ok, never, retry, shadow, lmax, lttl, live, ldenied = {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}
   local reqOk = true
-  local a = 4
   for i = 1, n do
     local kind = ARGV[a]
     local em = tonumber(ARGV[a + 1])
@@ -60,7 +62,7 @@ if ARGV[1] == 'req' then
     lmax[i] = tonumber(ARGV[a + 5])
     lttl[i] = tonumber(ARGV[a + 6])
     a = a + 7
-    local stored = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '')
+    local stored = tonumber(redis.call('GET', KEYS[k + 2 * i - 1]) or '')
     local cur = now
     local rok, rnever, rretry, rnt
     if kind == '2' then
@@ -90,8 +92,8 @@ if ARGV[1] == 'req' then
     live[i] = 0
     ldenied[i] = false
     if lmax[i] > 0 then
-      redis.call('ZREMRANGEBYSCORE', KEYS[2 * i], '-inf', string.format('%.0f', now))
-      live[i] = redis.call('ZCARD', KEYS[2 * i])
+      redis.call('ZREMRANGEBYSCORE', KEYS[k + 2 * i], '-inf', string.format('%.0f', now))
+      live[i] = redis.call('ZCARD', KEYS[k + 2 * i])
       ldenied[i] = live[i] >= lmax[i]
     end
     if ldenied[i] and not rnever and rretry < 1000000 then rretry = 1000000 end
@@ -102,19 +104,19 @@ if ARGV[1] == 'req' then
   end
   local deciding = -1
   local fewest = nil
-  out[1] = reqOk and 1 or 0
-  local o = 2
+  local hdr = o
+  o = o + 2
   for i = 1, n do
     local final = tat[i]
     local inFlight = live[i]
     if reqOk and ok[i] then
       final = nt[i]
-      if final > now and final ~= tat[i] then keep(KEYS[2 * i - 1], final) end
+      if final > now and final ~= tat[i] then keep(KEYS[k + 2 * i - 1], final) end
       if lmax[i] > 0 then
         local expiry = now + lttl[i]
-        redis.call('ZADD', KEYS[2 * i], string.format('%.0f', expiry), id)
+        redis.call('ZADD', KEYS[k + 2 * i], string.format('%.0f', expiry), id)
         local ms = math.ceil(lttl[i] / 1000)
-        if redis.call('PTTL', KEYS[2 * i]) < ms then redis.call('PEXPIRE', KEYS[2 * i], string.format('%.0f', ms)) end
+        if redis.call('PTTL', KEYS[k + 2 * i]) < ms then redis.call('PEXPIRE', KEYS[k + 2 * i], string.format('%.0f', ms)) end
         inFlight = inFlight + 1
       end
     end
@@ -135,39 +137,49 @@ if ARGV[1] == 'req' then
     out[o + 7] = inFlight
     o = o + 7
   end
-  out[2] = deciding
-  return out
+  out[hdr + 1] = reqOk and 1 or 0
+  out[hdr + 2] = deciding
+  return a
 end
-local a = 4
-for i = 1, n do
-  local kind = ARGV[a]
-  local em = tonumber(ARGV[a + 1])
-  local c = tonumber(ARGV[a + 2]) + em
-  local est = tonumber(ARGV[a + 3])
-  local act = tonumber(ARGV[a + 4])
-  local lease = ARGV[a + 5] == '1'
-  a = a + 6
-  local stored = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '')
-  local released = 0
-  if lease then
-    local expiry = redis.call('ZSCORE', KEYS[2 * i], id)
-    if expiry then
-      redis.call('ZREM', KEYS[2 * i], id)
-      if tonumber(expiry) > now then released = 1 end
+local function res(a, id, n)
+  for i = 1, n do
+    local kind = ARGV[a]
+    local em = tonumber(ARGV[a + 1])
+    local c = tonumber(ARGV[a + 2]) + em
+    local est = tonumber(ARGV[a + 3])
+    local act = tonumber(ARGV[a + 4])
+    local lease = ARGV[a + 5] == '1'
+    a = a + 6
+    local stored = tonumber(redis.call('GET', KEYS[k + 2 * i - 1]) or '')
+    local released = 0
+    if lease then
+      local expiry = redis.call('ZSCORE', KEYS[k + 2 * i], id)
+      if expiry then
+        redis.call('ZREM', KEYS[k + 2 * i], id)
+        if tonumber(expiry) > now then released = 1 end
+      end
     end
+    local cur = now
+    if stored and stored > now then cur = stored end
+    if kind == '2' and act >= 0 then
+      local next = cur + (act - est) * em
+      if next < now then next = now end
+      if next > now + 2 * c then next = now + 2 * c end
+      if next > now then keep(KEYS[k + 2 * i - 1], next) elseif stored then redis.call('DEL', KEYS[k + 2 * i - 1]) end
+      cur = next
+    end
+    out[o + 1] = released
+    out[o + 2] = rem(c, cur - now, em)
+    out[o + 3] = cur - now
+    o = o + 3
   end
-  local cur = now
-  if stored and stored > now then cur = stored end
-  if kind == '2' and act >= 0 then
-    local next = cur + (act - est) * em
-    if next < now then next = now end
-    if next > now + 2 * c then next = now + 2 * c end
-    if next > now then keep(KEYS[2 * i - 1], next) elseif stored then redis.call('DEL', KEYS[2 * i - 1]) end
-    cur = next
-  end
-  out[3 * i - 2] = released
-  out[3 * i - 1] = rem(c, cur - now, em)
-  out[3 * i] = cur - now
+  return a
+end
+local a = 2
+for p = 1, tonumber(ARGV[1]) do
+  local mode, id, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  if mode == 'req' then a = req(a + 3, id, n) else a = res(a + 3, id, n) end
+  k = k + 2 * n
 end
 return out
 `;

@@ -8,7 +8,8 @@ import { createHash } from "node:crypto";
 import { GCRA_LUA } from "../gcra-lua.ts";
 import type { PhaseStore } from "../response/memory-phases.ts";
 import type { PhaseCheck, PhaseDecision, Settlement, SettleResult } from "../response/phase.ts";
-import { decodeRequestPhase, decodeResponsePhase, encodeRequestPhase, encodeResponsePhase } from "../response/phase-codec.ts";
+import { decodeRequestPhase, decodeResponsePhase, type PhaseOp, requestPhaseOp, responsePhaseOp } from "../response/phase-codec.ts";
+import { PhaseBatcher } from "./phase-batch.ts";
 import { PHASE_LUA } from "../response/phase-lua.ts";
 import { hashTagOf } from "../identity/keys.ts";
 import type { StoreEvent } from "../resilience/resilient-store.ts";
@@ -171,6 +172,8 @@ class ValkeyLimiterStore implements ValkeyStore {
   readonly #deps: ValkeyStoreDeps;
   readonly #report: ReturnType<typeof throttledLog>;
   readonly #byTag: boolean;
+  /** The two-phase script's calls (limits that see the response), batched per tick. */
+  readonly #phases: PhaseBatcher;
   readonly #lean: ScriptPath | undefined;
   #queued = new Map<string, Pending[]>();
   #flushScheduled = false;
@@ -187,6 +190,17 @@ class ValkeyLimiterStore implements ValkeyStore {
     this.#deps = deps;
     this.#byTag = byTag;
     this.#report = throttledLog(deps.log, deps.clock);
+    this.#phases = new PhaseBatcher({
+      send: (routeKey, args) => runScript(this.#connections[this.#next++ % this.#connections.length], routeKey, args, PHASES),
+      deadlineMs: options.deadlineMs,
+      byTag,
+      ...(deps.onEvent === undefined ? {} : { onEvent: deps.onEvent }),
+      failure: (error) => {
+        const storeError = asStoreError(error);
+        this.#report(`call-${storeError.code}`, "Valkey call failed", { code: storeError.code, error: errorMessage(error) });
+        return storeError;
+      },
+    });
   }
 
   get lateReplies(): number {
@@ -314,7 +328,8 @@ class ValkeyLimiterStore implements ValkeyStore {
       const groups = tagGroups(checks, this.#options.keyPrefix);
       if (groups !== undefined) return this.#requestAcrossSlots(checks, groups, leaseId);
     }
-    return this.#phase(checks[0]?.key, encodeRequestPhase(checks, leaseId, this.#options.keyPrefix), (reply) => decodeRequestPhase(reply, checks.length));
+    const op = checks.length === 0 ? undefined : requestPhaseOp(checks, leaseId, this.#options.keyPrefix);
+    return this.#phase(op, (reply) => decodeRequestPhase(reply, checks.length));
   }
 
   response(settlements: readonly Settlement[], leaseId: string): Promise<SettleResult[]> {
@@ -329,7 +344,8 @@ class ValkeyLimiterStore implements ValkeyStore {
         });
       }
     }
-    return this.#phase(settlements[0]?.key, encodeResponsePhase(settlements, leaseId, this.#options.keyPrefix), (reply) => decodeResponsePhase(reply, settlements.length));
+    const op = settlements.length === 0 ? undefined : responsePhaseOp(settlements, leaseId, this.#options.keyPrefix);
+    return this.#phase(op, (reply) => decodeResponsePhase(reply, settlements.length));
   }
 
   /**
@@ -352,42 +368,11 @@ class ValkeyLimiterStore implements ValkeyStore {
     return merged;
   }
 
-  /**
-   * One phase script call for one request, with the decision deadline. Not batched: requests
-   * with response-phase limits are the few that carry a cost or hold a slot, and a call per
-   * phase keeps each one's keys on its own slot.
-   */
-  #phase<T>(firstKey: string | undefined, args: string[], decode: (reply: unknown) => T): Promise<T> {
+  /** The phase of one request through the batcher (phase-batch.ts); `decode` reads its part of the reply. */
+  #phase<T>(op: PhaseOp | undefined, decode: (reply: unknown) => T): Promise<T> {
     if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
-    if (firstKey === undefined) return Promise.resolve(decode([]));
-    const conn = this.#connections[this.#next++ % this.#connections.length];
-    const routeKey = this.#options.keyPrefix + firstKey;
-    const sentMs = performance.now();
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const timer = setTimeout(() => {
-        done = true;
-        reject(new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`));
-      }, this.#options.deadlineMs);
-      runScript(conn, routeKey, args, PHASES).then((reply) => {
-        clearTimeout(timer);
-        if (done) return void this.#deps.onEvent?.({ kind: "late-reply" });
-        done = true;
-        this.#deps.onEvent?.({ kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 });
-        try {
-          resolve(decode(reply));
-        } catch (error) {
-          reject(asStoreError(error));
-        }
-      }, (error: unknown) => {
-        clearTimeout(timer);
-        if (done) return;
-        done = true;
-        const storeError = asStoreError(error);
-        this.#report(`call-${storeError.code}`, "Valkey call failed", { code: storeError.code, error: errorMessage(error) });
-        reject(storeError);
-      });
-    });
+    if (op === undefined) return Promise.resolve(decode([]));
+    return this.#phases.run(op).then(decode);
   }
 
   #fail(items: readonly Pending[], error: unknown): void {

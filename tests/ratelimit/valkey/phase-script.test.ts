@@ -95,6 +95,18 @@ function phaseCases(open: () => Promise<ValkeyStore>, cli: (...args: string[]) =
     expect(await cli("ZCARD", `t:${l.key}:lease`)).toBe("0");
   });
 
+  test("the phases of requests issued in one event-loop turn share one script call", async () => {
+    const s = await open();
+    const l = limits(`batch${unique++}`);
+    const leased = l.tokens(0, { max: 5, ttlUs: 30 * S });
+    await s.request([leased], "warm"); // the script is loaded on this connection
+    const calls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await cli("INFO", "commandstats"))?.[1] ?? 0);
+    const before = await calls();
+    const verdicts = await Promise.all(Array.from({ length: 8 }, (_, i) => s.request([leased], `r${i}`)));
+    expect(verdicts.filter((d) => d.allowed).length).toBe(4); // 5 slots, "warm" holds one
+    expect(await calls()).toBe(before + 1);
+  });
+
   test("two agents on one Valkey share one concurrency bound", async () => {
     const [a, b] = [await open(), await open()];
     const l = limits(`shared${unique++}`);
