@@ -12,6 +12,7 @@ import type { LimiterStore } from "../ratelimit/store.ts";
 import { MemoryPhaseStore, type PhaseStore } from "../ratelimit/response/memory-phases.ts";
 import { systemClock, systemTimers } from "../runtime/host-time.ts";
 import { loadDialer } from "../runtime/dial.ts";
+import { withHotKeys } from "./hot-keys.ts";
 import { valkeyReadiness, watchValkey } from "./valkey-health.ts";
 import { resetChannel } from "../ratelimit/store-admin.ts";
 import type { AdminStores } from "./admin.ts";
@@ -112,7 +113,7 @@ export async function buildStore(
     fallbackPhases: memoryPhases,
   });
   return {
-    store: resilient,
+    store: withHotKeys(resilient, primary, { hotKeyRate: valkeyOptions.hotKeyRate, deadlineMs: valkeyOptions.deadlineMs, clock: systemClock }),
     memory,
     phases: resilient,
     canDecide: () => valkeyReadiness({ policy: config.store.failurePolicy, breaker: resilient.breakerState, health }),

@@ -155,6 +155,8 @@ export const FIELDS: readonly FieldSpec[] = [
     description: "Connections per Valkey node." },
   { key: "store.valkey.batchDelayMs", inFile: true, kind: { type: "int", min: 0, max: 20, unit: "milliseconds" }, default: 0, section: "valkey",
     description: "Hold decisions this long before the script call so that several share one (with `batch`): less CPU per decision at moderate rates for this much more latency. 0: one call per event-loop turn." },
+  { key: "store.valkey.hotKeyRate", inFile: true, kind: { type: "int", min: 0, max: 100_000_000, unit: "requests per second" }, default: 0, section: "valkey",
+    description: "A single-limit key whose requests on this agent exceed this rate is decided from slices of its budget reserved in Valkey (one script call per slice, not per request; bound and fallback in docs/valkey.md, \"Hot keys\"). 0: off." },
   { key: "store.valkey.batch", inFile: true, kind: { type: "bool" }, default: true, section: "valkey",
     description: "Pipeline every decision issued in the same tick into one write." },
   { key: "admin.enabled", inFile: true, flag: "admin", env: ["SPOA_ADMIN"], kind: { type: "bool" }, default: false, section: "admin",

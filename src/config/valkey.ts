@@ -86,5 +86,6 @@ export function valkeyOptions(
     connections: r.get<number>("store.valkey.connections"),
     batch: r.get<boolean>("store.valkey.batch"),
     batchDelayMs: r.get<number>("store.valkey.batchDelayMs"),
+    hotKeyRate: r.get<number>("store.valkey.hotKeyRate"),
   });
 }

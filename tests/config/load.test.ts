@@ -117,7 +117,7 @@ describe("loadConfig Valkey", () => {
   test("VALKEY_URL selects the Valkey store with the documented defaults", () => {
     const config = load({ env: { VALKEY_URL: "redis://valkey:6379", VALKEY_PASSWORD: "s3cret" } });
     expect(config.store.kind).toBe("valkey");
-    expect(config.store.valkey).toEqual({ url: "redis://valkey:6379", password: "s3cret", keyPrefix: "rl:", deadlineMs: 50, connections: 2, batch: true, batchDelayMs: 0 });
+    expect(config.store.valkey).toEqual({ url: "redis://valkey:6379", password: "s3cret", keyPrefix: "rl:", deadlineMs: 50, connections: 2, batch: true, batchDelayMs: 0, hotKeyRate: 0 });
   });
 
   test("VALKEY_NODES is a comma-separated cluster list, as in the seed", () => {

@@ -67,6 +67,11 @@ export interface ValkeyStoreOptions {
    * 0 or absent: one call per event-loop turn.
    */
   readonly batchDelayMs?: number;
+  /**
+   * Requests per second on one agent above which a single-limit key is decided from slices
+   * (hot/hot-slices.ts); 0 or absent: off. Applied by the agent around the store.
+   */
+  readonly hotKeyRate?: number;
 }
 
 /** The topology the options select. */

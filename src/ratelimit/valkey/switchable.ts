@@ -83,6 +83,12 @@ export class SwitchableValkeyStore implements ValkeyStore {
     return this.#current.nodeOf(checks);
   }
 
+  evalScript(routeKey: string, source: string, args: string[]): Promise<unknown> {
+    const current = this.#current;
+    if (current.evalScript === undefined) return Promise.reject(new TypeError("this Valkey store runs no scripts for others"));
+    return current.evalScript(routeKey, source, args);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#current.close(), ...this.#retiring]);
   }

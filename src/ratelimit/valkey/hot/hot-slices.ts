@@ -42,6 +42,8 @@ export interface HotSliceOptions {
 /** What the slices need from the Valkey store: one script call on a key's node. */
 export interface ScriptRunner extends LimiterStore {
   evalScript(routeKey: string, source: string, args: string[]): Promise<unknown>;
+  /** The node a request goes to (per-node breakers), when the store knows it. */
+  nodeOf?(checks: readonly LimitCheck[]): string;
 }
 
 /** Counters a benchmark or test reads. */
@@ -100,6 +102,11 @@ export class HotSliceStore implements LimiterStore {
     this.#options = { sliceMs: 100, presenceMs: 2000, deadlineMs: 50, ...options };
     this.#share = new MemoryStore({ clock: options.clock });
     this.#windowEndUs = options.clock.nowUs() + WINDOW_US;
+  }
+
+  /** The inner store's node for `checks`: the resilience layer keeps one breaker per node. */
+  nodeOf(checks: readonly LimitCheck[]): string {
+    return this.#inner.nodeOf?.(checks) ?? "";
   }
 
   /** Keys decided from slices right now. */
