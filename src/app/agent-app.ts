@@ -18,14 +18,14 @@ import { systemTimers } from "../runtime/host-time.ts";
 import type { Listener, RuntimeName } from "../runtime/types.ts";
 import { withAdminRoutes } from "./admin-http.ts";
 import { ConfigWatcher } from "./config-watcher.ts";
-import { logContainerLimits, registerLimitMetrics } from "./host/container-limits.ts";
+import { logContainerLimits } from "./host/container-limits.ts";
 import type { HostProbes } from "./host/probes.ts";
 import { exposureWarning, guardPeers } from "./peer-guard.ts";
 import { createPolicyHandler } from "./policy-handler.ts";
 import { reloadableConfig } from "./reloadable-config.ts";
 import { buildStore } from "./stores.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { registerTopMetrics, startTopLists } from "./top-lists.ts";
+import { startTopLists } from "./top-lists.ts";
 
 /** What the app needs of the process it runs in. */
 export interface AppHost {
@@ -94,11 +94,11 @@ export async function startAgentApp(config: AgentConfig, host: AppHost, options:
   logContainerLimits(limits, logger, { workers: options.processes });
 
   const built = await buildStore(config, { logger, onEvent: telemetry.onStoreEvent, memoryMaxKeys: limits.sizing.maxKeys });
-  registerLimitMetrics(registry, limits, built.memory);
+  telemetry.observeContainer(limits, built.memory);
   telemetry.observeStore(built);
   // Who is being limited: every decision feeds the top lists (GET /admin/top, spoa-gcra top).
   const top = await startTopLists(config, built.store, { logger });
-  registerTopMetrics(registry, top);
+  telemetry.observeTopLists(top);
   const policyHandler = createPolicyHandler(config, {
     store: top.store,
     telemetry,
@@ -123,7 +123,7 @@ export async function startAgentApp(config: AgentConfig, host: AppHost, options:
   const fdWatch = host.probes.watchFds({ registry, logger });
   const listener = await adapter.listenSpop(
     toRuntimeAddress(spopAddress, { reusePort, mode: config.socketMode }),
-    guardPeers((transport) => agent.accept(transport), config.allowedPeers, { registry, logger }),
+    guardPeers((transport) => agent.accept(transport), config.allowedPeers, telemetry.peerRefused),
     { onAcceptError: fdWatch.acceptFailed },
   ).catch(listenFailed("SPOP"));
   const exposure = exposureWarning(spopAddress, config.allowedPeers);

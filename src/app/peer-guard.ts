@@ -6,8 +6,6 @@
  * @module
  */
 import type { ListenAddress } from "../agent/transport.ts";
-import type { Logger } from "../observe/log.ts";
-import type { Registry } from "../observe/metrics.ts";
 import { parseCidrList, parseIp, type IpAddress } from "../ratelimit/identity/ip.ts";
 import type { AcceptHandler } from "../runtime/types.ts";
 
@@ -39,26 +37,18 @@ export function peerIp(remoteAddress: string): IpAddress | undefined {
 }
 
 /**
- * Wraps an accept handler so connections from outside `allowedPeers` are closed at once.
- * An empty list lets everyone in; unix-socket peers are always let in (file permissions decide).
+ * Wraps an accept handler so connections from outside `allowedPeers` are closed at once and
+ * reported to `onRefused` (telemetry counts and logs them). An empty list lets everyone in;
+ * unix-socket peers are always let in (file permissions decide).
  */
-export function guardPeers(
-  accept: AcceptHandler,
-  allowedPeers: readonly string[],
-  deps: { readonly registry: Registry; readonly logger: Logger },
-): AcceptHandler {
-  const refused = deps.registry.counter({
-    name: "spoa_connections_refused_total",
-    help: "SPOP connections closed at once because the peer is not in allowedPeers.",
-  });
+export function guardPeers(accept: AcceptHandler, allowedPeers: readonly string[], onRefused: (remoteAddress: string) => void): AcceptHandler {
   if (allowedPeers.length === 0) return accept;
   const allowed = parseCidrList(allowedPeers);
   return (transport) => {
     if (transport.remoteAddress === "unix") return accept(transport);
     const ip = peerIp(transport.remoteAddress);
     if (ip !== undefined && allowed.contains(ip)) return accept(transport);
-    refused.inc();
-    deps.logger.throttled("peer-refused", "warn", "refused an SPOP connection from a peer outside allowedPeers", { remote: transport.remoteAddress });
+    onRefused(transport.remoteAddress);
     transport.end();
     // Nothing is read from a refused peer: whatever it sends is dropped until the socket closes.
     return { receive: () => {}, drained: () => {}, closed: () => {} };

@@ -16,6 +16,8 @@ import type { CounterChild, Registry } from "../observe/metrics.ts";
 import type { StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
 import type { ResponseIssue } from "../ratelimit/response/phase-handler.ts";
 import type { HaproxyHello } from "../spop/frame.ts";
+import type { ContainerLimits } from "./host/container-limits.ts";
+import { TOP_METRIC_ENTRIES, type TopLists } from "./top-lists.ts";
 
 /** One decision as the metrics count it (built from the handler's DecisionRecord). */
 export interface DecisionRecord {
@@ -54,6 +56,12 @@ export interface Telemetry {
   observeAgent(agent: { readonly inFlight: number }): void;
   /** Readiness from the store's verdict, and the HTTP routes that serve it with the metrics. */
   observeReadiness(canDecide: () => DecideVerdict): ObservedReadiness;
+  /** The container's limits as detected at start, and the memory store's fill and evictions. */
+  observeContainer(limits: ContainerLimits, memory: { readonly size: number; readonly stats: { readonly evictions: number } }): void;
+  /** `spoa_top_denied` and `spoa_top_heaviest`: the top lists' few leaders per limit, rebuilt at each scrape. */
+  observeTopLists(lists: Pick<TopLists, "local">): void;
+  /** An SPOP peer outside allowedPeers was refused (pass to guardPeers). */
+  peerRefused(remoteAddress: string): void;
   /** Stops the lag sampler and writes pending flood-guard counts. */
   close(): void;
 }
@@ -130,6 +138,7 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   const disconnectsSent = statusChildren(registry.counter({ name: `${p}disconnects_sent_total`, help: "AGENT-DISCONNECT frames sent by status code.", labelNames: ["status"] }));
   const disconnectsReceived = statusChildren(registry.counter({ name: `${p}disconnects_received_total`, help: "HAPROXY-DISCONNECT frames received by status code.", labelNames: ["status"] }));
   const handlerErrors = registry.counter({ name: `${p}handler_errors_total`, help: "NOTIFY handler failures (the NOTIFY still got an ACK)." });
+  const peersRefused = registry.counter({ name: `${p}connections_refused_total`, help: "SPOP connections closed at once because the peer is not in allowedPeers." });
   const responseRefused = registry.counter({ name: `${p}response_refused_total`, help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
   const readPaused = registry.gauge({ name: `${p}read_paused`, help: "1 while the global in-flight limit has paused reading from HAProxy." });
 
@@ -239,6 +248,32 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
     },
     observeAgent(agent) {
       registry.gauge({ name: `${p}notifies_in_flight`, help: "NOTIFY frames being decided right now.", collect: () => agent.inFlight });
+    },
+    observeContainer(limits, memory) {
+      registry.gauge({ name: `${p}memory_limit_bytes`, help: "The cgroup memory limit detected at start, in bytes (0: none)." }).set(limits.memoryLimit?.bytes ?? 0);
+      registry.gauge({ name: `${p}cpu_limit_cores`, help: "The cgroup CPU limit detected at start, in cores (0: none)." }).set(limits.cpuLimit ?? 0);
+      registry.gauge({ name: `${p}memory_store_max_keys`, help: "Bound on keys of the in-memory store (sized to the memory limit unless configured)." }).set(limits.sizing.maxKeys);
+      registry.gauge({ name: `${p}memory_store_keys`, help: "Keys held by the in-memory store, expired ones not yet swept included.", collect: () => memory.size });
+      registry.counter({ name: `${p}memory_store_evictions_total`, help: "Live keys the in-memory store dropped because it was full.", collect: () => memory.stats.evictions });
+    },
+    observeTopLists(lists) {
+      // Bounded: limits × TOP_METRIC_ENTRIES × 2 series; an identity that leaves the top leaves no series behind.
+      const samples = (list: "denied" | "heaviest", name: string) => () =>
+        Object.entries(lists.local(TOP_METRIC_ENTRIES).limits).flatMap(([limit, top]) =>
+          top[list].entries.map((e, i) => ({ name, labels: [["limit", limit], ["rank", String(i + 1)], ["identity", e.item]] as const, value: e.count }))
+        );
+      registry.computedGauge(
+        { name: `${p}top_denied`, help: `Per limit, this agent's ${TOP_METRIC_ENTRIES} most denied identities over the last 1–2 minutes (denials; an upper bound).` },
+        samples("denied", `${p}top_denied`),
+      );
+      registry.computedGauge(
+        { name: `${p}top_heaviest`, help: `Per limit, this agent's ${TOP_METRIC_ENTRIES} heaviest identities over the last 1–2 minutes (cost checked, allowed or not; an upper bound).` },
+        samples("heaviest", `${p}top_heaviest`),
+      );
+    },
+    peerRefused(remoteAddress: string) {
+      peersRefused.inc();
+      logger.throttled("peer-refused", "warn", "refused an SPOP connection from a peer outside allowedPeers", { remote: remoteAddress });
     },
     observeReadiness(canDecide) {
       const health = createHealth({ canDecide });

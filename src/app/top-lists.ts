@@ -6,7 +6,6 @@
  */
 import type { AgentConfig } from "../config/schema.ts";
 import type { Logger } from "../observe/log.ts";
-import type { Registry } from "../observe/metrics.ts";
 import type { LimiterStore } from "../ratelimit/store.ts";
 import { observedStore } from "../ratelimit/top/observed-store.ts";
 import { TopTracker, type TopSnapshot } from "../ratelimit/top/top-tracker.ts";
@@ -80,23 +79,3 @@ export async function startTopLists(config: AgentConfig, store: LimiterStore, de
 
 /** Identities per limit and list on /metrics: the few an alert or a dashboard needs, never all. */
 export const TOP_METRIC_ENTRIES = 3;
-
-/**
- * `spoa_top_denied{limit,rank,identity}` and `spoa_top_heaviest{…}`: this agent's top 3 per
- * limit over the current window pair, rebuilt at each scrape, so an identity that drops out of
- * the top leaves no series behind (bounded: limits × 3 × 2 series).
- */
-export function registerTopMetrics(registry: Registry, lists: Pick<TopLists, "local">): void {
-  const samples = (list: "denied" | "heaviest", name: string) => () =>
-    Object.entries(lists.local(TOP_METRIC_ENTRIES).limits).flatMap(([limit, top]) =>
-      top[list].entries.map((e, i) => ({ name, labels: [["limit", limit], ["rank", String(i + 1)], ["identity", e.item]] as const, value: e.count }))
-    );
-  registry.computedGauge(
-    { name: "spoa_top_denied", help: `Per limit, this agent's ${TOP_METRIC_ENTRIES} most denied identities over the last 1–2 minutes (denials; an upper bound).` },
-    samples("denied", "spoa_top_denied"),
-  );
-  registry.computedGauge(
-    { name: "spoa_top_heaviest", help: `Per limit, this agent's ${TOP_METRIC_ENTRIES} heaviest identities over the last 1–2 minutes (cost checked, allowed or not; an upper bound).` },
-    samples("heaviest", "spoa_top_heaviest"),
-  );
-}

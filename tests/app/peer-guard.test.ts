@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Transport } from "../../src/agent/transport.ts";
 import { exposureWarning, guardPeers, isLoopbackListen, peerIp } from "../../src/app/peer-guard.ts";
+import { createTelemetry } from "../../src/app/telemetry.ts";
 import { createLogger } from "../../src/observe/log.ts";
 import { Registry } from "../../src/observe/metrics.ts";
 import { formatIp } from "../../src/ratelimit/identity/ip.ts";
@@ -33,16 +34,17 @@ describe("peer-guard", () => {
     expect(text("unix")).toBeUndefined();
   });
 
-  test("guardPeers() closes a connection from outside the list without handing it to the engine, and counts it", () => {
+  test("guardPeers() closes a connection from outside the list without handing it to the engine, and telemetry counts it", () => {
     const registry = new Registry();
     const lines: string[] = [];
     const logger = createLogger({ level: "info", sink: (line) => lines.push(line), now: () => 0, base: {} });
+    const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
     const accepted: string[] = [];
     const accept = (t: Transport) => {
       accepted.push(t.remoteAddress);
       return { receive() {}, drained() {}, closed() {} };
     };
-    const guarded = guardPeers(accept, ["10.0.0.0/8", "2001:db8::/32"], { registry, logger });
+    const guarded = guardPeers(accept, ["10.0.0.0/8", "2001:db8::/32"], telemetry.peerRefused);
     const ended: string[] = [];
     const transport = (remoteAddress: string): Transport => ({
       remoteAddress,
@@ -58,11 +60,12 @@ describe("peer-guard", () => {
     expect(lines.join("")).toContain("outside allowedPeers");
   });
 
-  test("guardPeers() with an empty list returns the handler unchanged (and still exports the counter at 0)", () => {
+  test("guardPeers() with an empty list returns the handler unchanged (and telemetry still exports the counter at 0)", () => {
     const registry = new Registry();
     const logger = createLogger({ level: "off", sink: () => {}, now: () => 0, base: {} });
+    const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
     const accept = () => ({ receive() {}, drained() {}, closed() {} });
-    expect(guardPeers(accept, [], { registry, logger })).toBe(accept);
+    expect(guardPeers(accept, [], telemetry.peerRefused)).toBe(accept);
     expect(registry.render()).toContain("spoa_connections_refused_total 0");
   });
 });

@@ -6,8 +6,6 @@
  */
 import type { AgentConfig } from "../../config/schema.ts";
 import type { Logger } from "../../observe/log.ts";
-import type { Registry } from "../../observe/metrics.ts";
-import type { MemoryStore } from "../../ratelimit/memory/store.ts";
 import type { ReadText } from "./cgroup.ts";
 import { containerCpuLimit } from "./cpu-limit.ts";
 import { containerMemoryLimit, type MemoryLimit, type MemorySizing, mib, sizeMemoryStore } from "./memory-limit.ts";
@@ -104,14 +102,4 @@ export function logContainerLimits(limits: ContainerLimits, logger: Logger, extr
     ...extra,
   });
   if (sizing.warning !== undefined) logger.warn("memory limit is tight", { detail: sizing.warning });
-}
-
-/** Gauges of the limits and the memory store's fill, and its eviction counter. */
-export function registerLimitMetrics(registry: Registry, limits: ContainerLimits, memory: MemoryStore): void {
-  const p = "spoa_";
-  registry.gauge({ name: `${p}memory_limit_bytes`, help: "The cgroup memory limit detected at start, in bytes (0: none)." }).set(limits.memoryLimit?.bytes ?? 0);
-  registry.gauge({ name: `${p}cpu_limit_cores`, help: "The cgroup CPU limit detected at start, in cores (0: none)." }).set(limits.cpuLimit ?? 0);
-  registry.gauge({ name: `${p}memory_store_max_keys`, help: "Bound on keys of the in-memory store (sized to the memory limit unless configured)." }).set(limits.sizing.maxKeys);
-  registry.gauge({ name: `${p}memory_store_keys`, help: "Keys held by the in-memory store, expired ones not yet swept included.", collect: () => memory.size });
-  registry.counter({ name: `${p}memory_store_evictions_total`, help: "Live keys the in-memory store dropped because it was full.", collect: () => memory.stats.evictions });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { BUN_RAM_SIZE_ENV, detectContainerLimits, heapBound, registerLimitMetrics, workerHeapEnv } from "../../../src/app/host/container-limits.ts";
+import { BUN_RAM_SIZE_ENV, detectContainerLimits, heapBound, workerHeapEnv } from "../../../src/app/host/container-limits.ts";
+import { createTelemetry } from "../../../src/app/telemetry.ts";
+import { createLogger } from "../../../src/observe/log.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import { Registry } from "../../../src/observe/metrics.ts";
 import { MemoryStore } from "../../../src/ratelimit/memory/store.ts";
@@ -48,12 +50,14 @@ describe("container-limits", () => {
     expect(off.sizing).toEqual({ maxKeys: 1_000_000, reason: "disabled" });
   });
 
-  test("registerLimitMetrics() exports the limits, the bound, live keys and evictions", () => {
+  test("telemetry.observeContainer() exports the limits, the bound, live keys and evictions", () => {
     const registry = new Registry();
+    const logger = createLogger({ level: "off", sink: () => {}, now: () => 0 });
+    const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
     const limits = detectContainerLimits(config(), { runtime: "bun", env: {}, processes: 1, rss: () => 0, read: v2("max\n") });
     let now = 1_000_000;
     const store = new MemoryStore({ clock: { nowUs: () => now }, maxKeys: 2, seed: 1 });
-    registerLimitMetrics(registry, limits, store);
+    telemetry.observeContainer(limits, store);
     const params = { emissionIntervalUs: 3_600_000_000, burstToleranceUs: 0 };
     for (const key of ["a", "b", "c"]) store.check([{ key, params, cost: 1, shadow: false }]);
     now += 1;
