@@ -20,7 +20,6 @@ const B = Math.floor(LIMIT.burstToleranceUs / T) + 1;
 const AGENTS = 3;
 const check = (key: string): LimitCheck[] => [{ key, params: LIMIT, cost: 1, shadow: false }];
 
-
 async function evalshaCalls(server: ValkeyProcess): Promise<number> {
   const line = (await server.cli("INFO", "commandstats")).split("\n").find((l) => l.startsWith("cmdstat_evalsha:"));
   return Number(/calls=(\d+)/.exec(line ?? "")?.[1] ?? 0);
