@@ -167,10 +167,9 @@ describe("architecture", () => {
     expect(found).toEqual([]);
   });
 
-  test("metrics are declared by telemetry (and the fd watch beside its probe), never in the CLI, runtime or core", () => {
-    // One home per metric: telemetry.ts, which the app hands each part it observes; the
-    // descriptor watch still declares its own beside the /proc probe it samples.
-    const DECLARERS = new Set(["app/telemetry.ts", "app/host/fd-watch.ts"]);
+  test("metrics are declared only by telemetry, never in the CLI, runtime, core or beside a probe", () => {
+    // One home per metric: telemetry.ts, which the app hands each part it observes.
+    const DECLARERS = new Set(["app/telemetry.ts"]);
     const declaration = /\.(counter|gauge|histogram|computedGauge)\(\s*\{\s*name:/;
     const found = files.map((file) => relative(SRC, file)).filter((name) => !name.startsWith("observe/") && !DECLARERS.has(name))
       .filter((name) => declaration.test(stripComments(readFileSync(join(SRC, name), "utf8"))));

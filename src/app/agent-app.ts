@@ -120,7 +120,7 @@ export async function startAgentApp(config: AgentConfig, host: AppHost, options:
   const adapter = await loadAdapter();
   // Validated by the config loader; a failure here would be a loader bug.
   const spopAddress = parseListenAddress(config.listen)!;
-  const fdWatch = host.probes.watchFds({ registry, logger });
+  const fdWatch = host.probes.watchFds({ metrics: telemetry.fds, logger });
   const listener = await adapter.listenSpop(
     toRuntimeAddress(spopAddress, { reusePort, mode: config.socketMode }),
     guardPeers((transport) => agent.accept(transport), config.allowedPeers, telemetry.peerRefused),

@@ -17,6 +17,7 @@ import type { StoreEvent } from "../ratelimit/resilience/resilient-store.ts";
 import type { ResponseIssue } from "../ratelimit/response/phase-handler.ts";
 import type { HaproxyHello } from "../spop/frame.ts";
 import type { ContainerLimits } from "./host/container-limits.ts";
+import type { FdMetrics } from "./host/fd-watch.ts";
 import { TOP_METRIC_ENTRIES, type TopLists } from "./top-lists.ts";
 
 /** One decision as the metrics count it (built from the handler's DecisionRecord). */
@@ -62,6 +63,8 @@ export interface Telemetry {
   observeTopLists(lists: Pick<TopLists, "local">): void;
   /** An SPOP peer outside allowedPeers was refused (pass to guardPeers). */
   peerRefused(remoteAddress: string): void;
+  /** The descriptor metrics the fd watch reports to (spoa_process_open_fds, _max_fds, limit and accept errors). */
+  readonly fds: FdMetrics;
   /** Stops the lag sampler and writes pending flood-guard counts. */
   close(): void;
 }
@@ -138,6 +141,14 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   const disconnectsSent = statusChildren(registry.counter({ name: `${p}disconnects_sent_total`, help: "AGENT-DISCONNECT frames sent by status code.", labelNames: ["status"] }));
   const disconnectsReceived = statusChildren(registry.counter({ name: `${p}disconnects_received_total`, help: "HAPROXY-DISCONNECT frames received by status code.", labelNames: ["status"] }));
   const handlerErrors = registry.counter({ name: `${p}handler_errors_total`, help: "NOTIFY handler failures (the NOTIFY still got an ACK)." });
+  const fdLimitReached = registry.counter({ name: `${p}fd_limit_reached_total`, help: "Times the descriptor count reached the limit: new connections wait in the listen backlog." });
+  const acceptErrors = registry.counter({ name: `${p}accept_errors_total`, help: "Failed accepts reported by the runtime, by errno (Bun retries silently: see spoa_fd_limit_reached_total).", labelNames: ["code"] });
+  const fds: FdMetrics = {
+    max: (limit) => registry.gauge({ name: `${p}process_max_fds`, help: "Soft limit on open file descriptors (RLIMIT_NOFILE; 0 where unknown)." }).set(limit),
+    open: (read) => void registry.gauge({ name: `${p}process_open_fds`, help: "Open file descriptors (sampled every second; 0 where unknown).", collect: read }),
+    limitReached: () => fdLimitReached.inc(),
+    acceptFailed: (code) => acceptErrors.labels(code).inc(),
+  };
   const peersRefused = registry.counter({ name: `${p}connections_refused_total`, help: "SPOP connections closed at once because the peer is not in allowedPeers." });
   const responseRefused = registry.counter({ name: `${p}response_refused_total`, help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
   const readPaused = registry.gauge({ name: `${p}read_paused`, help: "1 while the global in-flight limit has paused reading from HAProxy." });
@@ -271,6 +282,7 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
         samples("heaviest", `${p}top_heaviest`),
       );
     },
+    fds,
     peerRefused(remoteAddress: string) {
       peersRefused.inc();
       logger.throttled("peer-refused", "warn", "refused an SPOP connection from a peer outside allowedPeers", { remote: remoteAddress });

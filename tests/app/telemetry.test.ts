@@ -42,10 +42,11 @@ describe("createTelemetry()", () => {
       "spoa_disconnects_sent_total", "spoa_disconnects_received_total", "spoa_handler_errors_total", "spoa_notifies_in_flight",
       "spoa_read_paused", "spoa_event_loop_lag_seconds", "spoa_process_resident_memory_bytes", "spoa_process_heap_bytes",
       "spoa_build_info", "spoa_process_pid", "spoa_response_refused_total", "spoa_connections_refused_total",
+      "spoa_fd_limit_reached_total", "spoa_accept_errors_total",
     ]) {
       expect(families.has(name)).toBe(true);
     }
-    expect(families.size).toBe(24);
+    expect(families.size).toBe(26);
   });
 
   test("build info, pid and memory gauges carry the injected values", () => {

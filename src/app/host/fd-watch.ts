@@ -15,7 +15,6 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import type { Logger } from "../../observe/log.ts";
-import type { Registry } from "../../observe/metrics.ts";
 
 /** Sampling period of the descriptor count. */
 const SAMPLE_MS = 1_000;
@@ -76,22 +75,32 @@ function errnoCode(error: unknown): string {
   return "other";
 }
 
-/** Registers the descriptor metrics and starts sampling (`timers: false` samples only on demand). */
+/** Where the watch reports: telemetry declares the metrics behind these. */
+export interface FdMetrics {
+  /** The soft limit, once at start (0 where unknown). */
+  max(limit: number): void;
+  /** How to read the open count when /metrics is scraped. */
+  open(read: () => number): void;
+  /** The count reached the limit (once per episode). */
+  limitReached(): void;
+  /** An accept failed with this errno code. */
+  acceptFailed(code: string): void;
+}
+
+/** Starts sampling (`timers: false` samples only on demand), reporting to `metrics`. */
 export function startFdWatch(deps: {
-  readonly registry: Registry;
+  readonly metrics: FdMetrics;
   readonly logger: Logger;
   readonly source?: FdSource;
   readonly timers?: false;
 }): FdWatch {
   const source = deps.source ?? procFdSource;
-  const { registry, logger } = deps;
+  const { metrics, logger } = deps;
   const max = source.max();
   let open = 0;
   let atLimit = false;
-  registry.gauge({ name: "spoa_process_open_fds", help: "Open file descriptors (sampled every second; 0 where unknown).", collect: () => open });
-  registry.gauge({ name: "spoa_process_max_fds", help: "Soft limit on open file descriptors (RLIMIT_NOFILE; 0 where unknown)." }).set(max ?? 0);
-  const reached = registry.counter({ name: "spoa_fd_limit_reached_total", help: "Times the descriptor count reached the limit: new connections wait in the listen backlog." });
-  const acceptErrors = registry.counter({ name: "spoa_accept_errors_total", help: "Failed accepts reported by the runtime, by errno (Bun retries silently: see spoa_fd_limit_reached_total).", labelNames: ["code"] });
+  metrics.open(() => open);
+  metrics.max(max ?? 0);
 
   const sample = () => {
     const now = source.open();
@@ -99,7 +108,7 @@ export function startFdWatch(deps: {
     open = now === "exhausted" ? (max ?? open) : now;
     const full = now === "exhausted" || (max !== undefined && now >= max - HEADROOM);
     if (full && !atLimit) {
-      reached.inc();
+      metrics.limitReached();
       logger.throttled("fd-limit", "warn", "file descriptor limit reached: new HAProxy connections wait in the listen backlog", { open, max, advice: "raise `ulimit -n` (LimitNOFILE) or lower HAProxy's connections to the agent" });
     } else if (!full && atLimit) {
       logger.info("file descriptors available again", { open, max });
@@ -112,7 +121,7 @@ export function startFdWatch(deps: {
   return {
     acceptFailed(error: unknown) {
       const code = errnoCode(error);
-      acceptErrors.labels(code).inc();
+      metrics.acceptFailed(code);
       logger.throttled(`accept-failed:${code}`, "warn", "accept failed; retrying", { code, error: String(error) });
       if (code === "EMFILE" || code === "ENFILE") sample();
     },

@@ -6,10 +6,9 @@
  */
 import type { AgentConfig } from "../../config/schema.ts";
 import type { Logger } from "../../observe/log.ts";
-import type { Registry } from "../../observe/metrics.ts";
 import { type ContainerLimits, detectContainerLimits } from "./container-limits.ts";
 import { autoWorkerCount } from "./cpu-limit.ts";
-import { type FdWatch, startFdWatch } from "./fd-watch.ts";
+import { type FdMetrics, type FdWatch, startFdWatch } from "./fd-watch.ts";
 import { containerMemoryLimit, type MemoryLimit } from "./memory-limit.ts";
 
 /** The process facts the limits are read against. */
@@ -26,8 +25,8 @@ export interface ProbeContext {
 export interface HostProbes {
   /** CPU and memory limits of the container, and the memory store's size within them. */
   containerLimits(config: AgentConfig, context: ProbeContext): ContainerLimits;
-  /** Starts watching open file descriptors against RLIMIT_NOFILE (its metrics on `registry`). */
-  watchFds(deps: { readonly registry: Registry; readonly logger: Logger }): FdWatch;
+  /** Starts watching open file descriptors against RLIMIT_NOFILE, reporting to `metrics`. */
+  watchFds(deps: { readonly metrics: FdMetrics; readonly logger: Logger }): FdWatch;
   /** Workers for `--workers 0`: the CPUs the container may use. */
   autoWorkers(): number;
   /** The container's memory limit, if it has one. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type FdSource, parseMaxOpenFiles, startFdWatch } from "../../../src/app/host/fd-watch.ts";
+import { createTelemetry } from "../../../src/app/telemetry.ts";
 import { createLogger } from "../../../src/observe/log.ts";
 import { Registry } from "../../../src/observe/metrics.ts";
 
@@ -13,7 +14,8 @@ function setup(open: () => number | "exhausted" | undefined, max: number | undef
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: "info", sink: (line) => lines.push(JSON.parse(line)), now: () => 0, base: {} });
   const source: FdSource = { open, max: () => max };
-  const watch = startFdWatch({ registry, logger, source, timers: false });
+  const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
+  const watch = startFdWatch({ metrics: telemetry.fds, logger, source, timers: false });
   return { registry, lines, watch };
 }
 
