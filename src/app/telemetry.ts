@@ -9,7 +9,8 @@
 import type { AgentEvents, CloseReason } from "../agent/events.ts";
 import { createHealth, type DecideVerdict, type Health } from "../observe/health.ts";
 import { createObserveHandler } from "../observe/http-handler.ts";
-import type { Timers } from "../agent/time.ts";
+import type { Clock, Timers } from "../agent/time.ts";
+import { systemClock } from "../runtime/host-time.ts";
 import { cachedMemoryUsage, type LagSampler, type MemoryUsage, startLagSampler } from "../observe/lag.ts";
 import type { Logger } from "../observe/log.ts";
 import type { CounterChild, Registry } from "../observe/metrics.ts";
@@ -78,8 +79,8 @@ export interface TelemetryOptions {
   /** The agent's version, for `spoa_build_info`. */
   readonly version: string;
   readonly runtime?: string;
-  /** Milliseconds clock for the lag sampler and memory cache; default Date.now. */
-  readonly now?: () => number;
+  /** Clock of the lag sampler and memory cache; default the host's wall clock. */
+  readonly clock?: Clock;
   /** Timers of the lag sampler; `false` disables it (tests). */
   readonly lagTimers?: Timers | false;
 }
@@ -123,7 +124,7 @@ function errorKind(error: unknown): (typeof STORE_ERROR_KINDS)[number] {
 /** Builds the metric set on `o.registry` and returns the hooks that feed it. */
 export function createTelemetry(o: TelemetryOptions): Telemetry {
   const { registry, logger } = o;
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
   const p = "spoa_";
 
   const decisions = registry.counter({ name: `${p}decisions_total`, help: "Rate-limit decisions by deciding limit and result.", labelNames: ["limit", "result"] });
@@ -153,9 +154,9 @@ export function createTelemetry(o: TelemetryOptions): Telemetry {
   const responseRefused = registry.counter({ name: `${p}response_refused_total`, help: "Response messages (limits that see the response) whose ticket or cost the agent refused, by reason.", labelNames: ["reason"] });
   const readPaused = registry.gauge({ name: `${p}read_paused`, help: "1 while the global in-flight limit has paused reading from HAProxy." });
 
-  const sampler: LagSampler | undefined = o.lagTimers === false ? undefined : startLagSampler({ now, timers: o.lagTimers });
+  const sampler: LagSampler | undefined = o.lagTimers === false ? undefined : startLagSampler({ clock, timers: o.lagTimers });
   registry.gauge({ name: `${p}event_loop_lag_seconds`, help: "How late the latest 500 ms timer fired, in seconds.", collect: () => sampler?.lagSeconds() ?? 0 });
-  const memory = cachedMemoryUsage(o.memoryUsage, { now });
+  const memory = cachedMemoryUsage(o.memoryUsage, { clock });
   registry.gauge({ name: `${p}process_resident_memory_bytes`, help: "Resident set size in bytes.", collect: () => memory().rss });
   registry.gauge({ name: `${p}process_heap_bytes`, help: "JavaScript heap in use, in bytes.", collect: () => memory().heapUsed });
   registry.gauge({ name: `${p}build_info`, help: "Always 1; labels carry the version and runtime.", labelNames: ["version", "runtime"] })

@@ -10,6 +10,7 @@ import { loadConfig } from "../config/load.ts";
 import { configWarnings } from "../config/warnings.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { createLogger, type Logger } from "../observe/log.ts";
+import { systemClock } from "../runtime/host-time.ts";
 import type { HostProcess } from "../runtime/process.ts";
 import type { ParsedArgs } from "./args.ts";
 import { checkConfigCommand, configErrorText } from "./check-config.ts";
@@ -52,7 +53,7 @@ export async function serve(args: ParsedArgs, host: HostProcess): Promise<number
   const logger = createLogger({
     level: config.logLevel,
     sink: (line) => host.write("out", line),
-    now: Date.now,
+    clock: systemClock,
     base: workerId === undefined ? { pid: host.pid } : { pid: host.pid, worker: Number(workerId) },
   });
   if (workerId === undefined) {

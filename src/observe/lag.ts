@@ -2,7 +2,7 @@
  * Event-loop lag (how late a timer fires) and process memory, for gauges read at scrape time.
  * @module
  */
-import type { Timers } from "../agent/time.ts";
+import type { Clock, Timers } from "../agent/time.ts";
 
 /** A running lag sampler. */
 export interface LagSampler {
@@ -23,7 +23,7 @@ const hostTimers: Timers = {
  * fired. The timer is `unref`-ed where the host allows it (Bun, Node), so it never keeps the
  * process alive; under Deno call `stop()` on shutdown.
  */
-export function startLagSampler(o: { readonly now: () => number; readonly intervalMs?: number; readonly timers?: Timers }): LagSampler {
+export function startLagSampler(o: { readonly clock: Clock; readonly intervalMs?: number; readonly timers?: Timers }): LagSampler {
   const intervalMs = o.intervalMs ?? 500;
   const timers = o.timers ?? hostTimers;
   let last = 0;
@@ -32,10 +32,10 @@ export function startLagSampler(o: { readonly now: () => number; readonly interv
   let handle: unknown;
 
   const schedule = (): void => {
-    const expected = o.now() + intervalMs;
+    const expected = o.clock.nowUs() / 1000 + intervalMs;
     handle = timers.schedule(() => {
       if (stopped) return;
-      last = Math.max(0, o.now() - expected) / 1000;
+      last = Math.max(0, o.clock.nowUs() / 1000 - expected) / 1000;
       if (last > max) max = last;
       schedule();
     }, intervalMs);
@@ -63,12 +63,12 @@ export interface MemoryUsage {
  * Reads `memoryUsage()` at most once per `maxAgeMs` (default 1000), so the RSS and heap gauges
  * of one scrape share one (possibly costly) system call.
  */
-export function cachedMemoryUsage(memoryUsage: () => MemoryUsage, o: { readonly now: () => number; readonly maxAgeMs?: number }): () => MemoryUsage {
+export function cachedMemoryUsage(memoryUsage: () => MemoryUsage, o: { readonly clock: Clock; readonly maxAgeMs?: number }): () => MemoryUsage {
   const maxAge = o.maxAgeMs ?? 1000;
   let at = Number.NEGATIVE_INFINITY;
   let value: MemoryUsage = { rss: 0, heapUsed: 0 };
   return () => {
-    const t = o.now();
+    const t = o.clock.nowUs() / 1000;
     if (t - at >= maxAge) {
       value = memoryUsage();
       at = t;

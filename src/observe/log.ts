@@ -3,6 +3,7 @@
  * with secrets redacted and a flood guard for errors that can repeat per request.
  * @module
  */
+import type { Clock } from "../agent/time.ts";
 import { redact } from "./redact.ts";
 
 /** Log levels, most verbose first; `off` silences everything. The config reads its names from here. */
@@ -27,8 +28,8 @@ export interface LoggerOptions {
   readonly level: LogLevel;
   /** Receives one complete line, newline included. */
   readonly sink: (line: string) => void;
-  /** Milliseconds since the epoch; injected so tests are deterministic. */
-  readonly now: () => number;
+  /** The wall clock of the timestamps and the flood guard (µs since the epoch); injected so tests are deterministic. */
+  readonly clock: Clock;
   /** Flood-guard interval in ms (default DEFAULT_THROTTLE_MS). */
   readonly throttleMs?: number;
   /** Fields added to every line (e.g. `pid`). */
@@ -67,7 +68,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const threshold = RANK[options.level];
   const interval = options.throttleMs ?? DEFAULT_THROTTLE_MS;
   const throttle = new Map<string, ThrottleState>();
-  const { now, sink, base } = options;
+  const { clock, sink, base } = options;
+  const now = (): number => clock.nowUs() / 1000;
 
   const write = (level: LogLevel, msg: string, fields: LogFields | undefined, extra?: LogFields): void => {
     const record: Record<string, unknown> = { ts: new Date(now()).toISOString(), level, msg };
@@ -146,5 +148,5 @@ function stringify(record: Record<string, unknown>): string {
 
 /** A logger that drops everything (for tests and library use). */
 export function silentLogger(): Logger {
-  return createLogger({ level: "off", sink: () => {}, now: () => 0 });
+  return createLogger({ level: "off", sink: () => {}, clock: { nowUs: () => 0 } });
 }

@@ -39,7 +39,7 @@ describe("startAgentApp()", () => {
       readConfig: () => config(spopPort, metricsPort, intervalUs),
       probes: fakeProbes,
     };
-    const logger = createLogger({ level: "info", sink: (line) => lines.push(JSON.parse(line)), now: Date.now });
+    const logger = createLogger({ level: "info", sink: (line) => lines.push(JSON.parse(line)), clock: { nowUs: () => Date.now() * 1000 } });
     const app = await startAgentApp(host.readConfig(), host, { logger, version: "0.0.0-test", reusePort: false, processes: 1 });
     expect([app.spopAddress, app.metricsAddress]).toEqual([`127.0.0.1:${spopPort}`, `127.0.0.1:${metricsPort}`]);
 

@@ -37,7 +37,7 @@ describe("peer-guard", () => {
   test("guardPeers() closes a connection from outside the list without handing it to the engine, and telemetry counts it", () => {
     const registry = new Registry();
     const lines: string[] = [];
-    const logger = createLogger({ level: "info", sink: (line) => lines.push(line), now: () => 0, base: {} });
+    const logger = createLogger({ level: "info", sink: (line) => lines.push(line), clock: { nowUs: () => 0 }, base: {} });
     const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
     const accepted: string[] = [];
     const accept = (t: Transport) => {
@@ -62,7 +62,7 @@ describe("peer-guard", () => {
 
   test("guardPeers() with an empty list returns the handler unchanged (and telemetry still exports the counter at 0)", () => {
     const registry = new Registry();
-    const logger = createLogger({ level: "off", sink: () => {}, now: () => 0, base: {} });
+    const logger = createLogger({ level: "off", sink: () => {}, clock: { nowUs: () => 0 }, base: {} });
     const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
     const accept = () => ({ receive() {}, drained() {}, closed() {} });
     expect(guardPeers(accept, [], telemetry.peerRefused)).toBe(accept);

@@ -8,7 +8,7 @@ function setup(level: "debug" | "info" = "info") {
   const registry = new Registry();
   const lines: Record<string, unknown>[] = [];
   let clock = 1_000_000;
-  const logger = createLogger({ level, sink: (l) => lines.push(JSON.parse(l)), now: () => clock });
+  const logger = createLogger({ level, sink: (l) => lines.push(JSON.parse(l)), clock: { nowUs: () => clock * 1000 } });
   const telemetry = createTelemetry({
     registry,
     logger,
@@ -16,7 +16,7 @@ function setup(level: "debug" | "info" = "info") {
     memoryUsage: () => ({ rss: 50_000_000, heapUsed: 9_000_000 }),
     runtime: "bun",
     version: "9.9.9",
-    now: () => clock,
+    clock: { nowUs: () => clock * 1000 },
     lagTimers: false,
   });
   return {

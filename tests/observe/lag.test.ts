@@ -24,7 +24,7 @@ describe("startLagSampler()", () => {
   test("records how much later than scheduled the timer fired, in seconds", () => {
     let now = 1_000;
     const { timers, pending } = manualTimers();
-    const sampler = startLagSampler({ now: () => now, intervalMs: 500, timers });
+    const sampler = startLagSampler({ clock: { nowUs: () => now * 1000 }, intervalMs: 500, timers });
     expect(sampler.lagSeconds()).toBe(0);
     now += 500 + 120;
     pending.shift()?.fn();
@@ -38,14 +38,14 @@ describe("startLagSampler()", () => {
 
   test("stop() clears the pending timer", () => {
     const { timers, pending, cleared } = manualTimers();
-    const sampler = startLagSampler({ now: () => 0, timers });
+    const sampler = startLagSampler({ clock: { nowUs: () => 0 }, timers });
     sampler.stop();
     expect(cleared()).toBe(1);
     expect(pending).toHaveLength(0);
   });
 
   test("the host timer does not keep the process alive and stops cleanly", () => {
-    const sampler = startLagSampler({ now: () => Date.now(), intervalMs: 10 });
+    const sampler = startLagSampler({ clock: { nowUs: () => Date.now() * 1000 }, intervalMs: 10 });
     sampler.stop();
     expect(sampler.lagSeconds()).toBe(0);
   });
@@ -55,7 +55,7 @@ describe("cachedMemoryUsage()", () => {
   test("reads the host at most once per maxAgeMs", () => {
     let now = 0;
     let calls = 0;
-    const read = cachedMemoryUsage(() => ({ rss: ++calls * 100, heapUsed: 1 }), { now: () => now, maxAgeMs: 1000 });
+    const read = cachedMemoryUsage(() => ({ rss: ++calls * 100, heapUsed: 1 }), { clock: { nowUs: () => now * 1000 }, maxAgeMs: 1000 });
     expect(read().rss).toBe(100);
     expect(read().rss).toBe(100);
     now = 1000;

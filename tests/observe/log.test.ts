@@ -4,7 +4,7 @@ import { createLogger, type LogLevel } from "../../src/observe/log.ts";
 function capture(level: LogLevel, throttleMs = 10_000) {
   const lines: string[] = [];
   let clock = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
-  const logger = createLogger({ level, sink: (line) => lines.push(line), now: () => clock, throttleMs });
+  const logger = createLogger({ level, sink: (line) => lines.push(line), clock: { nowUs: () => clock * 1000 }, throttleMs });
   return {
     logger,
     lines,
@@ -101,7 +101,7 @@ describe("createLogger()", () => {
   test("base fields appear on every line", () => {
     const { records } = capture("info");
     const lines: string[] = [];
-    const logger = createLogger({ level: "info", sink: (l) => lines.push(l), now: () => 0, base: { pid: 42 } });
+    const logger = createLogger({ level: "info", sink: (l) => lines.push(l), clock: { nowUs: () => 0 }, base: { pid: 42 } });
     logger.info("x");
     expect(JSON.parse(lines[0])).toMatchObject({ pid: 42, ts: "1970-01-01T00:00:00.000Z" });
     expect(records()).toEqual([]);

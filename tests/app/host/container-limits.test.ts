@@ -52,7 +52,7 @@ describe("container-limits", () => {
 
   test("telemetry.observeContainer() exports the limits, the bound, live keys and evictions", () => {
     const registry = new Registry();
-    const logger = createLogger({ level: "off", sink: () => {}, now: () => 0 });
+    const logger = createLogger({ level: "off", sink: () => {}, clock: { nowUs: () => 0 } });
     const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
     const limits = detectContainerLimits(config(), { runtime: "bun", env: {}, processes: 1, rss: () => 0, read: v2("max\n") });
     let now = 1_000_000;

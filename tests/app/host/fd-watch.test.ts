@@ -12,7 +12,7 @@ Max open files            1024                 524288               files
 function setup(open: () => number | "exhausted" | undefined, max: number | undefined) {
   const registry = new Registry();
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: "info", sink: (line) => lines.push(JSON.parse(line)), now: () => 0, base: {} });
+  const logger = createLogger({ level: "info", sink: (line) => lines.push(JSON.parse(line)), clock: { nowUs: () => 0 }, base: {} });
   const source: FdSource = { open, max: () => max };
   const telemetry = createTelemetry({ registry, logger, pid: 1, memoryUsage: () => ({ rss: 0, heapUsed: 0 }), version: "test", lagTimers: false });
   const watch = startFdWatch({ metrics: telemetry.fds, logger, source, timers: false });
