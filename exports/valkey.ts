@@ -25,3 +25,4 @@ export { createValkeyStore, type ValkeyStore, type ValkeyStoreDeps } from "../sr
 export type { ValkeyStoreOptions } from "../src/ratelimit/valkey/options.ts";
 export { type ValkeyErrorCode, ValkeyStoreError } from "../src/ratelimit/valkey/errors.ts";
 export type { LogFn } from "../src/ratelimit/valkey/log-throttle.ts";
+export type { DialedSocket, Dialer, DialSink } from "../src/ratelimit/valkey/pipeline/dial.ts";

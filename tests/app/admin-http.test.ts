@@ -180,7 +180,7 @@ describe("tokenMatches()", () => {
 describe("admin routes: a description that names no real client is 400 with the reason", () => {
   const cases: readonly [string, string][] = [
     ["/admin/inspect?ip=999.1.1.1", `ip "999.1.1.1" is not an IPv4 or IPv6 address (for example ip=203.0.113.7 or ip=2001:db8::1)`],
-    ["/admin/inspect?ipp=10.0.0.1", `unknown parameter "ipp" (did you mean ip?): use ip, message, limit, key, an argument HAProxy sends (ip_src, ip_fwd, ip_xff, path, method, host, api_key), or arg.NAME for any other`],
+    ["/admin/inspect?ipp=10.0.0.1", `unknown parameter "ipp" (did you mean ip?): use ip, message, limit, key, an argument HAProxy sends (ip_src, ip_fwd, ip_xff, path, method, host, api_key, api_key_count), or arg.NAME for any other`],
     ["/admin/inspect?path=/login", `name the client: ip=ADDRESS (or ip_fwd/ip_xff with a trusted proxy's ip); without it every limit keyed by identity reads the "unknown" client's key`],
     ["/admin/inspect", `name the client: ip=ADDRESS (or ip_fwd/ip_xff with a trusted proxy's ip); without it every limit keyed by identity reads the "unknown" client's key`],
   ];
