@@ -42,6 +42,35 @@ export const REPLY_PER_CHECK = 5;
 export const ARGS_PER_CHECK = 4;
 
 /**
+ * Reads the server's clock once per call into `now` (µs): every script decides on Valkey's
+ * `TIME`, never an agent's, so agents with skewed clocks agree.
+ */
+export const SERVER_NOW_LUA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+`;
+
+/**
+ * One check's reply, inside the commit loop (`for i = 1, n do`): expects `final` (the TAT the
+ * check ends with), `remaining`, and `ok/never/retry/shadow[i]`; tracks the deciding limit (the
+ * fewest remaining among allowed non-shadow checks, or the first non-shadow denial) and writes
+ * the check's five reply integers at `out[o + 1..5]`. Shared with the two-phase script
+ * (response/phase-lua.ts), whose reply extends each check with two more.
+ */
+export const CHECK_REPLY_LUA = `    if not shadow[i] then
+      if reqOk then
+        if fewest == nil or remaining < fewest then fewest, deciding = remaining, i - 1 end
+      elseif deciding == -1 and not ok[i] then
+        deciding = i - 1
+      end
+    end
+    out[o + 1] = ok[i] and 1 or 0
+    out[o + 2] = never[i] and 1 or 0
+    out[o + 3] = retry[i]
+    out[o + 4] = remaining
+    out[o + 5] = final - now
+`;
+
+/**
  * One check's decision, inside the loop over a request's checks (`for i = 1, n do`): expects
  * `now`, `em` (T), `c` (capacity τ + T), `inc` (cost × T), `shadow[i]`, `KEYS[k + i]`, and the
  * per-check tables; sets `T/cap/tat/newTat/ok/never/retry[i]` and clears `reqOk` on a denial.
@@ -82,19 +111,7 @@ export const GCRA_COMMIT_LUA = `  local deciding = -1
     end
     local remaining = math.floor((cap[i] - (final - now)) / T[i])
     if remaining < 0 then remaining = 0 end
-    if not shadow[i] then
-      if reqOk then
-        if fewest == nil or remaining < fewest then fewest, deciding = remaining, i - 1 end
-      elseif deciding == -1 and not ok[i] then
-        deciding = i - 1
-      end
-    end
-    out[o + 1] = ok[i] and 1 or 0
-    out[o + 2] = never[i] and 1 or 0
-    out[o + 3] = retry[i]
-    out[o + 4] = remaining
-    out[o + 5] = final - now
-    o = o + 5
+${CHECK_REPLY_LUA}    o = o + 5
   end
   out[hdr + 1] = reqOk and 1 or 0
   out[hdr + 2] = deciding
@@ -103,9 +120,7 @@ export const GCRA_COMMIT_LUA = `  local deciding = -1
 
 /** The Lua source (Valkey 8 / Lua 5.1). */
 export const GCRA_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {}
+${SERVER_NOW_LUA}local out = {}
 local o = 0
 local a = 2
 local k = 0

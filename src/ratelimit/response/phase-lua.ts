@@ -23,6 +23,7 @@
  * Numbers are exact as in gcra-lua.ts (epoch µs < 2^53; TATs stored with `%.0f`).
  * @module
  */
+import { CHECK_REPLY_LUA, SERVER_NOW_LUA } from "../gcra-lua.ts";
 
 /** Arguments per check in a request call. */
 export const PHASE_REQUEST_ARGS = 7;
@@ -35,9 +36,7 @@ export const PHASE_RESPONSE_REPLY = 3;
 
 /** The Lua source (Valkey 8 / Lua 5.1). */
 export const PHASE_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {}
+${SERVER_NOW_LUA}local out = {}
 local o = 0
 local k = 0
 local function rem(cap, ahead, em)
@@ -121,19 +120,7 @@ local function req(a, id, n)
       end
     end
     local remaining = rem(cap[i], final - now, T[i])
-    if not shadow[i] then
-      if reqOk then
-        if fewest == nil or remaining < fewest then fewest, deciding = remaining, i - 1 end
-      elseif deciding == -1 and not ok[i] then
-        deciding = i - 1
-      end
-    end
-    out[o + 1] = ok[i] and 1 or 0
-    out[o + 2] = never[i] and 1 or 0
-    out[o + 3] = retry[i]
-    out[o + 4] = remaining
-    out[o + 5] = final - now
-    out[o + 6] = ldenied[i] and 1 or 0
+${CHECK_REPLY_LUA}    out[o + 6] = ldenied[i] and 1 or 0
     out[o + 7] = inFlight
     o = o + 7
   end

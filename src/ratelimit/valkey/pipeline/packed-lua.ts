@@ -14,16 +14,14 @@
  * them against its slots, and ACLs against the key patterns.
  * @module
  */
-import { GCRA_CHECK_LUA, GCRA_COMMIT_LUA } from "../../gcra-lua.ts";
+import { GCRA_CHECK_LUA, GCRA_COMMIT_LUA, SERVER_NOW_LUA } from "../../gcra-lua.ts";
 
 /** Bytes per check in the packed argument: T, τ, cost (doubles), shadow (byte). */
 export const PACKED_CHECK_BYTES = 25;
 
 /** The Lua source (Valkey 8/9, Lua 5.1 with the struct library). */
 export const GCRA_PACKED_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local blob = ARGV[1]
+${SERVER_NOW_LUA}local blob = ARGV[1]
 local size = #blob
 local unpack = struct.unpack
 local out = {}
