@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { resolve } from "node:path";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
-import { HAPROXY_VERSIONS, haproxyAtLeast, haproxyLabel, type HaproxyProcess, type HaproxyVersion, spopBackendMode, startHaproxy, waitForAgentUp, writeTempFiles } from "../helpers/haproxy.ts";
+import { HAPROXY_VERSIONS, haproxyAtLeast, haproxyLabel, type HaproxyProcess, type HaproxyVersion, httpFrontendSections, spopBackendMode, startHaproxy, waitForAgentUp, writeTempFiles } from "../helpers/haproxy.ts";
 import { httpRequest } from "../helpers/http-client.ts";
 import { freePort } from "../helpers/ports.ts";
 import { type ResponseBackend, startResponseBackend } from "../helpers/response-backend.ts";
@@ -16,22 +16,17 @@ const ROOT = resolve(import.meta.dir, "../..");
 const POLICY = resolve(import.meta.dir, "fixtures/response-no-message-policy.yaml");
 
 function haproxyConfig(o: { port: number; agentPort: number; backendPort: number; closedPort: number; version: HaproxyVersion }): string {
-  return `
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-
-frontend fe_web
-    bind 127.0.0.1:${o.port}
-    filter spoe engine ratelimit config ${resolve(ROOT, "deploy/haproxy/spoe-ratelimit.conf")}
-    http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }
-    http-request deny deny_status 403 if { path_beg /forbidden }
-    use_backend be_down if { path_beg /down }
-    use_backend be_timeout if { path_beg /timeout }
-    default_backend be_app
-
+  return `${httpFrontendSections({
+    frontendPort: o.port,
+    spoeFile: resolve(ROOT, "deploy/haproxy/spoe-ratelimit.conf"),
+    rules: [
+      'http-request return status 429 content-type text/plain string "Too Many Requests" if { var(txn.rl.allowed) -m found } !{ var(txn.rl.allowed) -m bool }',
+      "http-request deny deny_status 403 if { path_beg /forbidden }",
+      "use_backend be_down if { path_beg /down }",
+      "use_backend be_timeout if { path_beg /timeout }",
+      "default_backend be_app",
+    ],
+  })}
 backend be_app
     server app 127.0.0.1:${o.backendPort}
 

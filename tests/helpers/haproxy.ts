@@ -67,10 +67,11 @@ export function haproxyCommand(version: HaproxyVersion): string {
 }
 
 /**
- * The SPOE file of the tests that write their own HAProxy config: message check-rate with the
- * seed's three address args, sent to backend be_spoa, variables under prefix rl.
+ * A SPOE file with message check-rate sending `args` on every frontend request to backend
+ * be_spoa, variables under prefix rl (the tests' config and the seed's differ only in `args`).
  */
-export const TEST_SPOE_CONFIG = `
+export function checkRateSpoe(args: string): string {
+  return `
 [ratelimit]
 spoe-agent ratelimit-agent
     messages check-rate
@@ -82,9 +83,16 @@ spoe-agent ratelimit-agent
     use-backend be_spoa
 
 spoe-message check-rate
-    args ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src
+    args ${args}
     event on-frontend-http-request
 `;
+}
+
+/**
+ * The SPOE file of the tests that write their own HAProxy config: message check-rate with the
+ * seed's three address args, sent to backend be_spoa, variables under prefix rl.
+ */
+export const TEST_SPOE_CONFIG = checkRateSpoe("ip_fwd=req.fhdr(forwarded) ip_xff=req.fhdr(x-forwarded-for) ip_src=src");
 
 /** One server's line of `show stat`: its state (UP, DOWN, …) and its last check's result. */
 export interface ServerStat {
@@ -283,7 +291,26 @@ export function spoeFrontendConfig(options: {
   return `
 global
     maxconn 1000
+${httpFrontendSections(options)}
+backend be_spoa
+    mode ${options.version ? spopBackendMode(options.version) : "tcp"}
+    timeout connect 1s
+    timeout server 30s
+    option spop-check
+    server spoa1 ${options.server} check inter 1s
+`;
+}
 
+/**
+ * The `defaults` and `frontend fe_web` sections of spoeFrontendConfig, for a test that writes
+ * its own backends: HTTP on `frontendPort`, the SPOE filter of `spoeFile`, then `rules`.
+ */
+export function httpFrontendSections(options: {
+  readonly frontendPort: number;
+  readonly spoeFile: string;
+  readonly rules: readonly string[];
+}): string {
+  return `
 defaults
     mode http
     timeout connect 2s
@@ -294,12 +321,5 @@ frontend fe_web
     bind 127.0.0.1:${options.frontendPort}
     filter spoe engine ratelimit config ${options.spoeFile}
 ${options.rules.map((rule) => `    ${rule}`).join("\n")}
-
-backend be_spoa
-    mode ${options.version ? spopBackendMode(options.version) : "tcp"}
-    timeout connect 1s
-    timeout server 30s
-    option spop-check
-    server spoa1 ${options.server} check inter 1s
 `;
 }
