@@ -32,7 +32,8 @@ BUN_VERSION=$(sed -n 's/^ *"bun": *"\([0-9.]*\)".*/\1/p' "$HERE/../package.json"
 LABEL=spoa-gcra.test=base
 IMAGES=(distroless-cc:debian12 "bun:$BUN_VERSION" haproxy:2.6 haproxy:3.2 valkey:9 pause:catatonit)
 
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+# shellcheck source=install-common.sh
+. "$HERE/install-common.sh"
 log() { echo "install-container-env: $*"; }
 pod() { CONTAINERS_CONF="$CDIR/containers.conf" CONTAINERS_STORAGE_CONF="$CDIR/storage.conf" podman "$@"; }
 
@@ -93,9 +94,7 @@ if [ ${#missing[@]} -eq 0 ] && [ $images_ok -eq 1 ] && [ -f "$CACHE/sysroots/arm
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    exec sudo env SPOA_TEST_CACHE="$CACHE" ${MIRROR:+MIRROR="$MIRROR"} bash "$0" "$@"
-  fi
+  rerun_with_sudo "$@"
   # The container tests run rootful podman and skip (saying why) without root: not an error here.
   echo "install-container-env: missing: ${missing[*]:-} (or images); run this script as root for the container tests" >&2
   exit 0
@@ -106,12 +105,7 @@ started=$(date +%s)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # prometheus ships a service: policy-rc.d keeps it (and anything else) from starting.
-  policy=/usr/sbin/policy-rc.d ours=0
-  if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && ours=1; fi
-  status=0
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
-  [ $ours -eq 1 ] && rm -f $policy
-  [ $status -eq 0 ] || exit $status
+  with_policy "" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   log "installed ${missing[*]}"
 fi
 write_if_changed "$CDIR/containers.conf" "$containers_conf"
@@ -202,11 +196,11 @@ prepare_root() { mkdir -p "$1/usr/local/etc/haproxy" "$1/data"; }
 if ! have haproxy:2.6; then
   # bookworm's haproxy 2.6 with its dependencies, from a root of its own (kept, like the others).
   if [ ! -f "$ROOTS/bookworm-haproxy.done" ]; then
-    MIRROR=${MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)[[:space:]]*$/\1/p' | head -1)}
+    MIRROR=${MIRROR:-$(debian_mirror)}
     rm -rf --one-file-system "$ROOTS/bookworm-haproxy"
     mkdir -p "$ROOTS/bookworm-haproxy/usr/sbin"
     printf '#!/bin/sh\nexit 101\n' >"$ROOTS/bookworm-haproxy/usr/sbin/policy-rc.d" && chmod 755 "$ROOTS/bookworm-haproxy/usr/sbin/policy-rc.d"
-    debootstrap --variant=minbase --include=haproxy bookworm "$ROOTS/bookworm-haproxy" "${MIRROR:-http://deb.debian.org/debian}" >"$ROOTS/bookworm-haproxy.log" 2>&1 ||
+    debootstrap --variant=minbase --include=haproxy bookworm "$ROOTS/bookworm-haproxy" "$MIRROR" >"$ROOTS/bookworm-haproxy.log" 2>&1 ||
       { tail -20 "$ROOTS/bookworm-haproxy.log" >&2; exit 1; }
     chroot "$ROOTS/bookworm-haproxy" apt-get clean
     chroot "$ROOTS/bookworm-haproxy" dpkg-query -W -f='${Package} ${Version}\n' haproxy >"$ROOTS/bookworm-haproxy.done"
@@ -237,10 +231,10 @@ fi
 # (tests/container/release.test.ts). The amd64 package's pool path with _arm64: no foreign
 # architecture is added to the machine's dpkg.
 if [ ! -f "$CACHE/sysroots/arm64.done" ]; then
-  MIRROR=${MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)[[:space:]]*$/\1/p' | head -1)}
+  MIRROR=${MIRROR:-$(debian_mirror)}
   deb=$(apt-cache show libc6 | sed -n 's/^Filename: //p' | head -1 | sed 's/_amd64\.deb$/_arm64.deb/')
   rm -rf "$CACHE/sysroots/arm64" && mkdir -p "$CACHE/sysroots/arm64"
-  if curl -fsS -o "$work/libc6-arm64.deb" "${MIRROR:-http://deb.debian.org/debian}/$deb" && dpkg -x "$work/libc6-arm64.deb" "$CACHE/sysroots/arm64"; then
+  if curl -fsS -o "$work/libc6-arm64.deb" "$MIRROR/$deb" && dpkg -x "$work/libc6-arm64.deb" "$CACHE/sysroots/arm64"; then
     basename "$deb" >"$CACHE/sysroots/arm64.done"
     log "arm64 sysroot $CACHE/sysroots/arm64 ($(basename "$deb"))"
   else

@@ -28,7 +28,8 @@ declare -A ROOT_SUITE=([trixie]=trixie [sid]=sid)
 declare -A ROOT_PACKAGES=([trixie]=haproxy [sid]=haproxy,valkey-server,valkey-tools,kustomize)
 ROOT_ORDER=(trixie sid experimental)
 
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+# shellcheck source=install-common.sh
+. "$(dirname "$0")/install-common.sh"
 root_complete() { [ -f "$ROOTS/$1.done" ]; }
 
 missing_host=() missing_backports=() missing_roots=()
@@ -47,9 +48,7 @@ if [ ${#missing_host[@]} -eq 0 ] && [ ${#missing_backports[@]} -eq 0 ] && [ ${#m
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    exec sudo env SPOA_TEST_CACHE="$CACHE" ${MIRROR:+MIRROR="$MIRROR"} bash "$0" "$@"
-  fi
+  rerun_with_sudo "$@"
   echo "install-test-env: missing: ${missing_host[*]} ${missing_backports[*]} ${missing_roots[*]}; run this script as root" >&2
   exit 1
 fi
@@ -59,28 +58,7 @@ started=$(date +%s)
 did=()
 log() { echo "install-test-env: $*"; }
 
-if [ -z "${MIRROR:-}" ]; then
-  # deb822 sources first (`URIs: http://…/debian`), then one-line sources.
-  MIRROR=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)[[:space:]]*$/\1/p' | head -1)
-  [ -n "$MIRROR" ] || MIRROR=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\/debian\)[[:space:]].*/\2/p' | head -1)
-  [ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
-fi
-
-# Keep Debian's packages from starting services while we install (only if no policy exists).
-with_policy() { # with_policy DIR command…: runs the command with DIR/usr/sbin/policy-rc.d denying starts
-  local policy="$1/usr/sbin/policy-rc.d" ours=0
-  shift
-  if [ ! -e "$policy" ]; then
-    mkdir -p "$(dirname "$policy")"
-    printf '#!/bin/sh\n# spoa-gcra test installer: packages must not start services\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    ours=1
-  fi
-  local status=0
-  "$@" || status=$?
-  [ $ours -eq 1 ] && rm -f "$policy"
-  return $status
-}
+MIRROR=${MIRROR:-$(debian_mirror)}
 
 # ---- host packages ----
 if [ ${#missing_host[@]} -gt 0 ] || [ ${#missing_backports[@]} -gt 0 ]; then
