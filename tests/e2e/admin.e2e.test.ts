@@ -2,13 +2,14 @@
 // subprocess, driven into a denial over real SPOP; its admin endpoint (memory and Valkey
 // stores) and the `inspect` / `reset` commands against a real Valkey show the key at
 // remaining 0 with a retry-after, reset it, and the next request passes.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentCommand, type AgentProcess, type AgentRuntime, startAgent } from "../helpers/agent-process.ts";
-import { freePort, waitFor } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
+import { adminRequest, type HttpAgent, runCli, startHttpAgent, trackE2eProcesses } from "../helpers/admin-agent.ts";
+import type { AgentRuntime } from "../helpers/agent-process.ts";
+import { waitFor } from "../helpers/ports.ts";
+import { clientIp, type SpopConnection } from "../helpers/spop-socket.ts";
 import { startValkey, VALKEY_VERSIONS, type ValkeyProcess } from "../helpers/valkey.ts";
 
 const TOKEN = "e2e-admin-token-4f1c9a7d2b";
@@ -16,26 +17,15 @@ const TOKEN = "e2e-admin-token-4f1c9a7d2b";
 const LIMIT_ENV = { SPOA_RATE_INTERVAL: "60000000", SPOA_RATE_BURST: "120000000" };
 const ADMIN_ENV = { SPOA_ADMIN: "1", SPOA_ADMIN_TOKEN: TOKEN };
 
-const started: AgentProcess[] = [];
-const sockets: SpopConnection[] = [];
-const valkeys: ValkeyProcess[] = [];
+const processes = trackE2eProcesses();
+const { valkeys } = processes;
 
-async function agentWith(env: Record<string, string>, extraArgs: string[] = [], runtime: AgentRuntime = "bun"): Promise<{ agent: AgentProcess; spop: SpopConnection; http: string }> {
-  const port = await freePort();
-  const agent = await startAgent({
-    runtime,
-    args: ["serve", "--listen", `127.0.0.1:${port}`, "--metrics", "127.0.0.1:0", ...extraArgs],
-    env: { ...LIMIT_ENV, ...env },
-  });
-  started.push(agent);
-  const http = `http://${String((await agent.waitForLog("listening")).metrics)}`;
-  const spop = await connectSpop(port);
-  sockets.push(spop);
-  return { agent, spop, http };
+function agentWith(env: Record<string, string>, extraArgs: string[] = [], runtime: AgentRuntime = "bun"): Promise<HttpAgent> {
+  return startHttpAgent(processes, { env: { ...LIMIT_ENV, ...env }, args: extraArgs, runtime });
 }
 
 function admin(http: string, method: "GET" | "POST", path: string, token: string | null = TOKEN): Promise<Response> {
-  return fetch(`${http}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  return adminRequest(http, method, path, token);
 }
 
 /** Three allowed requests, then a denial with a retry-after of 60 s (one per minute once the burst of 3 is spent). */
@@ -45,22 +35,6 @@ async function driveIntoDenial(spop: SpopConnection, ip: number): Promise<void> 
   expect([denied.allowed, denied.degraded]).toEqual([false, false]);
   expect(denied.retryAfter).toBe(60);
 }
-
-/** Runs the CLI (`inspect` / `reset`) under bun; resolves with its exit code and output. */
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn(agentCommand("bun", args), { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { code, stdout, stderr };
-}
-
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await Promise.all(started.map((a) => a.stop()));
-  for (const v of valkeys) {
-    await v.stop();
-    rmSync(v.dir, { recursive: true, force: true });
-  }
-});
 
 describe("admin endpoint, in-memory store", () => {
   test("is off by default: /admin answers 404 even with a token in the environment", async () => {
@@ -104,7 +78,7 @@ describe("admin endpoint, in-memory store", () => {
   }, 30_000);
 
   test("the inspect command with the in-memory store points at the admin endpoint", async () => {
-    const result = await cli(["inspect", "--metrics", "127.0.0.1:9464", "ip=10.0.0.7", "path=/login"], LIMIT_ENV);
+    const result = await runCli(["inspect", "--metrics", "127.0.0.1:9464", "ip=10.0.0.7", "path=/login"], LIMIT_ENV);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("only its admin endpoint can read it");
     expect(result.stdout.trim()).toBe(`curl -sS -H "Authorization: Bearer $SPOA_ADMIN_TOKEN" 'http://127.0.0.1:9464/admin/inspect?ip=10.0.0.7&path=%2Flogin'`);
@@ -131,7 +105,7 @@ for (const version of VALKEY_VERSIONS) describe(`Valkey ${version}: the agent's 
     expect(fromAgent.limits[0]).toMatchObject({ state: { remaining: 0, allowed: false }, denyCache: { held: true } });
     expect(fromAgent.limits[0].state.ttlMs).toBeGreaterThan(0);
 
-    const inspected = await cli(["inspect", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
+    const inspected = await runCli(["inspect", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
     expect(inspected.code).toBe(0);
     const fromCli = JSON.parse(inspected.stdout);
     expect(fromCli).toMatchObject({ identity: "10.0.0.9", store: "valkey", allowed: false });
@@ -141,7 +115,7 @@ for (const version of VALKEY_VERSIONS) describe(`Valkey ${version}: the agent's 
     // Inspecting consumed nothing: the stored TAT is what the agent saw.
     expect(await valkey!.cli("GET", fromAgent.limits[0].key)).toBe(String(fromAgent.limits[0].state.tatUs));
 
-    const reset = await cli(["reset", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
+    const reset = await runCli(["reset", "ip=10.0.0.9"], { ...LIMIT_ENV, ...valkeyEnv });
     expect(reset.code).toBe(0);
     expect(JSON.parse(reset.stdout)).toEqual({
       store: "valkey",
@@ -185,18 +159,18 @@ for (const version of VALKEY_VERSIONS) describe(`Valkey ${version}: the agent's 
       await driveIntoDenial(spop, ip);
 
       const env = { ...LIMIT_ENV, ...valkeyEnv };
-      const inspected = await cli(["inspect", "--config", config, "ip=10.0.0.10"], env);
+      const inspected = await runCli(["inspect", "--config", config, "ip=10.0.0.10"], env);
       expect(inspected.code).toBe(0);
       const state = JSON.parse(inspected.stdout).limits[0].state;
       expect(state).toMatchObject({ remaining: 0, allowed: false });
       expect(state.retryAfterMs).toBeGreaterThan(0);
 
-      const reset = await cli(["reset", "--config", config, "ip=10.0.0.10"], env);
+      const reset = await runCli(["reset", "--config", config, "ip=10.0.0.10"], env);
       expect(reset.code).toBe(0);
       expect(JSON.parse(reset.stdout).keys[0].tatUs).toBe(state.tatUs);
       const next = await spop.check(ip);
       expect([next.allowed, next.degraded]).toEqual([true, false]);
-      expect(JSON.parse((await cli(["inspect", "--config", config, "ip=10.0.0.10"], env)).stdout).limits[0].state.remaining).toBe(2);
+      expect(JSON.parse((await runCli(["inspect", "--config", config, "ip=10.0.0.10"], env)).stdout).limits[0].state.remaining).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -206,7 +180,7 @@ for (const version of VALKEY_VERSIONS) describe(`Valkey ${version}: the agent's 
 
 describe("the CLI without Valkey", () => {
   test("the CLI reports an unreachable Valkey with exit 1 and the reason", async () => {
-    const result = await cli(["reset", "ip=10.0.0.11"], { ...LIMIT_ENV, VALKEY_URL: "redis://127.0.0.1:1" });
+    const result = await runCli(["reset", "ip=10.0.0.11"], { ...LIMIT_ENV, VALKEY_URL: "redis://127.0.0.1:1" });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("ECONNREFUSED");
   }, 30_000);

@@ -2,28 +2,20 @@
 // client far above the threshold over real SPOP. Its key is decided from slices — the slice
 // script's presence set appears beside the key — and what it is allowed stays within the
 // stated bound of exact GCRA (B + ⌊t/T⌋ + N·S, one agent, S ≤ B).
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
+import { trackE2eProcesses } from "../helpers/admin-agent.ts";
+import { startAgent } from "../helpers/agent-process.ts";
 import { freePort } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
-import { startValkey, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
+import { clientIp, connectSpop } from "../helpers/spop-socket.ts";
+import { startValkey, VALKEY_VERSIONS, valkeyLabel } from "../helpers/valkey.ts";
 
 /** 1000 per second (T = 1 ms), burst B = 100 (τ = 99 ms). */
 const T_US = 1000;
 const B = 100;
-const started: AgentProcess[] = [];
-const sockets: SpopConnection[] = [];
-const valkeys: ValkeyProcess[] = [];
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await Promise.all(started.map((a) => a.stop()));
-  for (const v of valkeys) await v.stop();
-  for (const d of [...dirs, ...valkeys.map((v) => v.dir)]) rmSync(d, { recursive: true, force: true });
-});
+const { agents: started, sockets, valkeys, dirs } = trackE2eProcesses();
 
 for (const version of VALKEY_VERSIONS) {
   describe(`hot keys through the agent, ${valkeyLabel(version)}`, () => {

@@ -1,28 +1,16 @@
 // "Who is being limited?" end to end: two agents as subprocesses sharing one Valkey (8 and 9),
 // each driven into denials over real SPOP by different clients; GET /admin/top (behind the admin
 // token) on either agent and `spoa-gcra top` show every agent's denials merged, heaviest first.
-import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
-import { agentCommand, type AgentProcess, startAgent } from "../helpers/agent-process.ts";
-import { freePort } from "../helpers/ports.ts";
-import { clientIp, connectSpop, type SpopConnection } from "../helpers/spop-socket.ts";
-import { startValkey, VALKEY_VERSIONS, valkeyLabel, type ValkeyProcess } from "../helpers/valkey.ts";
+import { describe, expect, test } from "bun:test";
+import { adminRequest, runCli, startHttpAgent, trackE2eProcesses } from "../helpers/admin-agent.ts";
+import { clientIp } from "../helpers/spop-socket.ts";
+import { startValkey, VALKEY_VERSIONS, valkeyLabel } from "../helpers/valkey.ts";
 
 const TOKEN = "e2e-top-token-8c1d5e2f9a";
 /** The default limit at 1 per minute, burst 3: a client is denied after 3 requests. */
 const ENV = { SPOA_RATE_INTERVAL: "60000000", SPOA_RATE_BURST: "120000000", SPOA_ADMIN: "1", SPOA_ADMIN_TOKEN: TOKEN };
 
-const started: AgentProcess[] = [];
-const sockets: SpopConnection[] = [];
-const valkeys: ValkeyProcess[] = [];
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await Promise.all(started.map((a) => a.stop()));
-  for (const v of valkeys) {
-    await v.stop();
-    rmSync(v.dir, { recursive: true, force: true });
-  }
-});
+const processes = trackE2eProcesses();
 
 interface Entry {
   readonly item: string;
@@ -39,24 +27,15 @@ for (const version of VALKEY_VERSIONS) {
   describe(`top lists over ${valkeyLabel(version)}`, () => {
     test("two agents' denials merge in /admin/top and in spoa-gcra top; the token is required", async () => {
       const valkey = await startValkey({ version });
-      valkeys.push(valkey);
+      processes.valkeys.push(valkey);
       const env = { ...ENV, VALKEY_URL: valkey.url };
-      const agents = await Promise.all([0, 1].map(async () => {
-        const port = await freePort();
-        const agent = await startAgent({ runtime: "bun", args: ["serve", "--listen", `127.0.0.1:${port}`, "--metrics", "127.0.0.1:0"], env });
-        started.push(agent);
-        const http = `http://${String((await agent.waitForLog("listening")).metrics)}`;
-        const spop = await connectSpop(port);
-        sockets.push(spop);
-        return { spop, http };
-      }));
+      const agents = await Promise.all([0, 1].map(() => startHttpAgent(processes, { env })));
       // Client 10.0.0.66 is denied 6 times on agent 0 and 4 times on agent 1; 10.0.0.9 twice on agent 1.
       for (let i = 0; i < 9; i++) await agents[0].spop.check(clientIp(66));
       for (let i = 0; i < 4; i++) await agents[1].spop.check(clientIp(66));
       for (let i = 0; i < 5; i++) await agents[1].spop.check(clientIp(9));
 
-      const get = (http: string, token: string | null) =>
-        fetch(`${http}/admin/top?n=5`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+      const get = (http: string, token: string | null) => adminRequest(http, "GET", "/admin/top?n=5", token);
       expect((await get(agents[0].http, null)).status).toBe(401);
       const response = await get(agents[1].http, TOKEN);
       expect(response.status).toBe(200);
@@ -81,8 +60,7 @@ for (const version of VALKEY_VERSIONS) {
       const series = metrics.split("\n").filter((line) => line.startsWith("spoa_top_denied{"));
       expect(series).toEqual([`spoa_top_denied{limit="${limit}",rank="1",identity="10.0.0.66"} 6`]);
 
-      const child = Bun.spawn(agentCommand("bun", ["top"]), { env: { PATH: process.env.PATH ?? "", HOME: "/tmp", ...env }, stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      const { code, stdout, stderr } = await runCli(["top"], { HOME: "/tmp", ...env });
       expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
       const printed = JSON.parse(stdout) as Lists;
       expect(printed.limits[limit].denied.entries[0]).toEqual({ item: "10.0.0.66", count: 10, error: 0 });
