@@ -7,6 +7,16 @@ import { REPLY_PER_CHECK, REPLY_REQUEST_HEADER } from "../gcra-lua.ts";
 import type { Decision, LimitCheck, LimitResult } from "../store.ts";
 import { ValkeyStoreError } from "./errors.ts";
 
+/** Throws RangeError for a check the script cannot take: T ≥ 1, τ ≥ 0 and cost ≥ 0, all integers. */
+export function validateChecks(checks: readonly LimitCheck[]): void {
+  for (const c of checks) {
+    const { emissionIntervalUs: t, burstToleranceUs: tau } = c.params;
+    if (!Number.isInteger(t) || t < 1 || !Number.isInteger(tau) || tau < 0 || !Number.isInteger(c.cost) || c.cost < 0) {
+      throw new RangeError(`Invalid GCRA check for ${c.key}: T=${t} µs, τ=${tau} µs, cost=${c.cost}`);
+    }
+  }
+}
+
 /** Script arguments for a batch of requests: `[numkeys, ...keys, ...argv]` as EVAL wants them. */
 export function encodeBatch(requests: readonly (readonly LimitCheck[])[], keyPrefix: string): string[] {
   const keys: string[] = [];

@@ -50,3 +50,13 @@ export class ValkeyStoreError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+// "queue is full": node-redis refuses new commands while its bounded queue is full (overload, not a bad reply).
+const TRANSIENT = /offline|closed|ECONN|EPIPE|socket|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN|TRYAGAIN|not ready|connection|queue is full/i;
+
+/** Any failed call as the store's error: "unavailable" when the connection is the trouble, else "reply". */
+export function asStoreError(error: unknown): ValkeyStoreError {
+  if (error instanceof ValkeyStoreError) return error;
+  const message = errorMessage(error);
+  return new ValkeyStoreError(TRANSIENT.test(message) ? "unavailable" : "reply", `Valkey call failed: ${message}`, { cause: error });
+}

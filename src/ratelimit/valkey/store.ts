@@ -8,23 +8,23 @@ import { createHash } from "node:crypto";
 import { GCRA_LUA } from "../gcra-lua.ts";
 import type { PhaseStore } from "../response/memory-phases.ts";
 import type { PhaseCheck, PhaseDecision, Settlement, SettleResult } from "../response/phase.ts";
-import { decodeRequestPhase, decodeResponsePhase, type PhaseOp, requestPhaseOp, responsePhaseOp } from "../response/phase-codec.ts";
-import { PhaseBatcher } from "./phase-batch.ts";
 import { PHASE_LUA } from "../response/phase-lua.ts";
-import { hashTagOf } from "../identity/keys.ts";
 import type { StoreEvent } from "../resilience/resilient-store.ts";
 import type { Clock, Decision, LimitCheck, LimiterStore } from "../store.ts";
 import type { KeyAdmin, StoredKey } from "../store-admin.ts";
-import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
-import { decodeBatch, encodeBatch } from "./codec.ts";
-import { mergeDecisions, tagGroups } from "./cross-slot.ts";
+import { CheckBatcher } from "./check-batch.ts";
+import { encodeBatch, validateChecks } from "./codec.ts";
 import { openConnection, type ValkeyConnection } from "./connection.ts";
+import { mergeDecisions, tagGroups } from "./cross-slot.ts";
+import { asStoreError, errorMessage, ValkeyStoreError } from "./errors.ts";
+import { announceReset, deleteKey, peekKey } from "./key-admin.ts";
+import { type LogFn, throttledLog } from "./log-throttle.ts";
+import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
+import { PhaseCalls } from "./phase-calls.ts";
 import type { Dialer } from "./pipeline/dial.ts";
 import { nodeDialer } from "./pipeline/node-dial.ts";
 import { leanScriptPath, type ScriptPath } from "./pipeline/script-path.ts";
-import { errorMessage, ValkeyStoreError } from "./errors.ts";
-import { type LogFn, throttledLog } from "./log-throttle.ts";
-import { topologyOf, type ValkeyStoreOptions } from "./options.ts";
+import { loadScript, runScript, type Script } from "./script-call.ts";
 
 /**
  * What the store needs from its host.
@@ -90,97 +90,29 @@ export interface ValkeyStore extends LimiterStore, KeyAdmin, PhaseStore {
   evalScript?(routeKey: string, source: string, args: string[]): Promise<unknown>;
 }
 
-/** A Lua script and its SHA1, as EVALSHA names it. */
-interface Script {
-  readonly source: string;
-  readonly sha: string;
-}
 const scriptOf = (source: string): Script => ({ source, sha: createHash("sha1").update(source).digest("hex") });
 const GCRA: Script = scriptOf(GCRA_LUA);
-/** The two phases of limits that see the response (response/phase-lua.ts): one call per phase, never batched. */
+/** The two phases of limits that see the response (response/phase-lua.ts), batched per tick by phase-calls.ts. */
 const PHASES: Script = scriptOf(PHASE_LUA);
 /** Scripts run through evalScript, by source (a handful, fixed at load: hot-key slices). */
 const scripts = new Map<string, Script>();
-/** Requests per script call: bounds the work one atomic script does while others wait. */
-const MAX_BATCH = 64;
-
-interface Pending {
-  readonly checks: readonly LimitCheck[];
-  readonly resolve: (decision: Decision) => void;
-  readonly reject: (error: unknown) => void;
-  done: boolean;
-  /** When the request was queued (performance.now()): its deadline counts from here. */
-  readonly queuedMs: number;
-}
-
-// "queue is full": node-redis refuses new commands while its bounded queue is full (overload, not a bad reply).
-const TRANSIENT = /offline|closed|ECONN|EPIPE|socket|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN|TRYAGAIN|not ready|connection|queue is full/i;
-
-function asStoreError(error: unknown): ValkeyStoreError {
-  if (error instanceof ValkeyStoreError) return error;
-  const message = errorMessage(error);
-  return new ValkeyStoreError(TRANSIENT.test(message) ? "unavailable" : "reply", `Valkey call failed: ${message}`, { cause: error });
-}
-
-function validate(checks: readonly LimitCheck[]): void {
-  for (const c of checks) {
-    const { emissionIntervalUs: t, burstToleranceUs: tau } = c.params;
-    if (!Number.isInteger(t) || t < 1 || !Number.isInteger(tau) || tau < 0 || !Number.isInteger(c.cost) || c.cost < 0) {
-      throw new RangeError(`Invalid GCRA check for ${c.key}: T=${t} µs, τ=${tau} µs, cost=${c.cost}`);
-    }
-  }
-}
 
 /**
- * SCRIPT LOADs in progress per connection and route key. After a SCRIPT FLUSH (or on a fresh
- * node) every batch in flight gets NOSCRIPT at once; sharing one load keeps them from each
- * sending the whole source with EVAL, which took long enough to blow the decision deadline.
+ * The store itself: routes GCRA requests to the check batcher (check-batch.ts), the two phases to
+ * phase-calls.ts, admin calls to the first connection; every script call takes the next
+ * connection in turn.
  */
-const loading = new WeakMap<ValkeyConnection, Map<string, Promise<unknown>>>();
-
-function loadScript(conn: ValkeyConnection, routeKey: string, script: Script = GCRA): Promise<unknown> {
-  let byRoute = loading.get(conn);
-  if (byRoute === undefined) loading.set(conn, (byRoute = new Map()));
-  const id = `${script.sha}|${routeKey}`;
-  let load = byRoute.get(id);
-  if (load === undefined) {
-    load = conn.send(routeKey, ["SCRIPT", "LOAD", script.source]).finally(() => byRoute.delete(id));
-    byRoute.set(id, load);
-  }
-  return load;
-}
-
-async function runScript(conn: ValkeyConnection, routeKey: string, evalArgs: string[], script: Script = GCRA): Promise<unknown> {
-  try {
-    return await conn.send(routeKey, ["EVALSHA", script.sha, ...evalArgs]);
-  } catch (error) {
-    if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
-  }
-  try {
-    await loadScript(conn, routeKey, script);
-    return await conn.send(routeKey, ["EVALSHA", script.sha, ...evalArgs]);
-  } catch (error) {
-    // Still not cached there (e.g. a cluster node other than the one that loaded it): send the source.
-    if (!errorMessage(error).startsWith("NOSCRIPT")) throw error;
-    return await conn.send(routeKey, ["EVAL", script.source, ...evalArgs]);
-  }
-}
-
 class ValkeyLimiterStore implements ValkeyStore {
   readonly #connections: readonly ValkeyConnection[];
   readonly #options: ValkeyStoreOptions;
   readonly #deps: ValkeyStoreDeps;
   readonly #report: ReturnType<typeof throttledLog>;
   readonly #byTag: boolean;
+  readonly #checks: CheckBatcher;
   /** The two-phase script's calls (limits that see the response), batched per tick. */
-  readonly #phases: PhaseBatcher;
+  readonly #phases: PhaseCalls;
   readonly #lean: ScriptPath | undefined;
-  #queued = new Map<string, Pending[]>();
-  #flushScheduled = false;
-  /** Script calls sent and neither answered nor past their deadline. */
-  #outstanding = 0;
   #next = 0;
-  #late = 0;
   #closed = false;
 
   constructor(connections: readonly ValkeyConnection[], options: ValkeyStoreOptions, deps: ValkeyStoreDeps, byTag: boolean, lean?: ScriptPath) {
@@ -190,11 +122,26 @@ class ValkeyLimiterStore implements ValkeyStore {
     this.#deps = deps;
     this.#byTag = byTag;
     this.#report = throttledLog(deps.log, deps.clock);
-    this.#phases = new PhaseBatcher({
-      send: (routeKey, args) => runScript(this.#connections[this.#next++ % this.#connections.length], routeKey, args, PHASES),
+    const onEvent = deps.onEvent === undefined ? {} : { onEvent: deps.onEvent };
+    this.#checks = new CheckBatcher({
+      options,
+      byTag,
+      connections: connections.length,
+      call: (routeKey, requests) => {
+        const conn = this.#connection();
+        const classic = () => runScript(conn, routeKey, encodeBatch(requests, options.keyPrefix), GCRA);
+        return this.#lean === undefined ? classic() : this.#lean.run(routeKey, requests, classic);
+      },
+      report: this.#report,
+      ...onEvent,
+    });
+    this.#phases = new PhaseCalls({
+      send: (routeKey, args) => runScript(this.#connection(), routeKey, args, PHASES),
       deadlineMs: options.deadlineMs,
       byTag,
-      ...(deps.onEvent === undefined ? {} : { onEvent: deps.onEvent }),
+      keyPrefix: options.keyPrefix,
+      closed: () => this.#closed,
+      ...onEvent,
       failure: (error) => {
         const storeError = asStoreError(error);
         this.#report(`call-${storeError.code}`, "Valkey call failed", { code: storeError.code, error: errorMessage(error) });
@@ -203,36 +150,24 @@ class ValkeyLimiterStore implements ValkeyStore {
     });
   }
 
+  /** The next connection in turn, for a script call. */
+  #connection(): ValkeyConnection {
+    return this.#connections[this.#next++ % this.#connections.length];
+  }
+
   get lateReplies(): number {
-    return this.#late;
+    return this.#checks.lateReplies;
   }
 
   check(checks: readonly LimitCheck[]): Decision | Promise<Decision> {
     if (checks.length === 0) return { allowed: true, decidingIndex: -1, results: [], degraded: false };
     if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
-    validate(checks);
+    validateChecks(checks);
     if (this.#byTag && checks.length > 1) {
       const groups = tagGroups(checks, this.#options.keyPrefix);
       if (groups !== undefined) return this.#acrossSlots(checks, groups);
     }
-    return new Promise<Decision>((resolve, reject) => {
-      const pending: Pending = { checks, resolve, reject, done: false, queuedMs: performance.now() };
-      const routeKey = this.#options.keyPrefix + checks[0].key;
-      if (!this.#options.batch) return this.#send(routeKey, [pending]);
-      // Standalone and sentinel: one group; cluster: one group per hash tag (hence per slot).
-      const group = this.#byTag ? hashTagOf(routeKey) : "";
-      const list = this.#queued.get(group);
-      if (list) list.push(pending);
-      else this.#queued.set(group, [pending]);
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        // After the event-loop turn, not the microtask: the NOTIFYs every HAProxy connection
-        // delivered in this turn share one script call (a microtask flush sent one per connection).
-        const delay = this.#options.batchDelayMs ?? 0;
-        if (delay > 0) setTimeout(() => this.#flush(), delay);
-        else setImmediate(() => this.#flush());
-      }
-    });
+    return this.#checks.run(checks);
   }
 
   /** A cluster request over several hash tags (cross-slot.ts): one call per tag, denied if any denies. */
@@ -245,155 +180,12 @@ class ValkeyLimiterStore implements ValkeyStore {
     return mergeDecisions(checks, groups, decisions);
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    // One node (standalone, sentinel): while every connection has a call out, requests keep
-    // gathering and the next reply (or deadline) sends them as one call, so batches grow with
-    // the load even when NOTIFYs arrive one per event-loop turn. A cluster's calls go to
-    // different primaries and are not held back.
-    if (!this.#byTag && this.#outstanding >= this.#connections.length) return;
-    const queued = this.#queued;
-    this.#queued = new Map();
-    for (const list of queued.values()) {
-      const routeKey = this.#options.keyPrefix + list[0].checks[0].key;
-      for (let i = 0; i < list.length; i += MAX_BATCH) this.#send(routeKey, list.slice(i, i + MAX_BATCH));
-    }
-  }
-
-  /** A call of #send is answered or past its deadline: a held batch may go now. */
-  #released(): void {
-    this.#outstanding--;
-    if (this.#queued.size > 0 && !this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
-  }
-
-  #send(routeKey: string, items: readonly Pending[]): void {
-    const conn = this.#connections[this.#next++ % this.#connections.length];
-    this.#outstanding++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.#released();
-    };
-    // One timer per batch. Its items share one timeout error, whose `answered` settles if the
-    // reply still comes (a caller can tell a slow Valkey from a gone one).
-    let answeredLate: (() => void) | undefined;
-    const timer = setTimeout(() => {
-      const error = new ValkeyStoreError("timeout", `Valkey did not answer within ${this.#options.deadlineMs} ms`, {
-        answered: new Promise<void>((resolve) => (answeredLate = resolve)),
-      });
-      for (const item of items) {
-        if (item.done) continue;
-        item.done = true;
-        item.reject(error);
-      }
-      release();
-      // The deadline counts from when the oldest request was queued, time held back included.
-    }, Math.max(0, this.#options.deadlineMs - (performance.now() - items[0].queuedMs)));
-    const requests = items.map((item) => item.checks);
-    const sentMs = performance.now();
-    const classic = () => runScript(conn, routeKey, encodeBatch(requests, this.#options.keyPrefix));
-    (this.#lean === undefined ? classic() : this.#lean.run(routeKey, requests, classic)).then((reply) => {
-      clearTimeout(timer);
-      release();
-      answeredLate?.();
-      const roundTrip: StoreEvent = { kind: "round-trip", seconds: (performance.now() - sentMs) / 1000 };
-      let decisions: Decision[];
-      try {
-        decisions = decodeBatch(reply, requests);
-      } catch (error) {
-        return this.#fail(items, error);
-      }
-      items.forEach((item, i) => {
-        if (this.#settleLate(item)) return;
-        // One observation per decision, as the histogram is read (a batch shares its round trip).
-        this.#deps.onEvent?.(roundTrip);
-        item.resolve(decisions[i]);
-      });
-    }, (error: unknown) => {
-      clearTimeout(timer);
-      release();
-      // An error reply is Valkey answering; a dropped connection is not.
-      if (asStoreError(error).code === "reply") answeredLate?.();
-      this.#fail(items, error);
-    });
-  }
-
   request(checks: readonly PhaseCheck[], leaseId: string): Promise<PhaseDecision> {
-    validate(checks);
-    if (this.#byTag && checks.length > 1) {
-      const groups = tagGroups(checks, this.#options.keyPrefix);
-      if (groups !== undefined) return this.#requestAcrossSlots(checks, groups, leaseId);
-    }
-    const op = checks.length === 0 ? undefined : requestPhaseOp(checks, leaseId, this.#options.keyPrefix);
-    return this.#phase(op, (reply) => decodeRequestPhase(reply, checks.length));
+    return this.#phases.request(checks, leaseId);
   }
 
   response(settlements: readonly Settlement[], leaseId: string): Promise<SettleResult[]> {
-    if (this.#byTag && settlements.length > 1) {
-      // A ticket whose keys span cluster slots settles per slot (the response phase never denies).
-      const groups = tagGroups(settlements.map((s) => ({ key: s.key, params: s.params, cost: 0, shadow: true })), this.#options.keyPrefix);
-      if (groups !== undefined) {
-        return Promise.all(groups.map((group) => this.response(group.map((i) => settlements[i]), leaseId))).then((parts) => {
-          const results = new Array<SettleResult>(settlements.length);
-          groups.forEach((group, g) => group.forEach((index, j) => (results[index] = parts[g][j])));
-          return results;
-        });
-      }
-    }
-    const op = settlements.length === 0 ? undefined : responsePhaseOp(settlements, leaseId, this.#options.keyPrefix);
-    return this.#phase(op, (reply) => decodeResponsePhase(reply, settlements.length));
-  }
-
-  /**
-   * A request whose checks span cluster slots (see cross-slot.ts): one request-phase call per
-   * hash tag, denied if any denies. A part that allowed is then undone where it can be: its
-   * leases released and its estimates refunded (its ordinary rate limits stay spent, as in check()).
-   */
-  async #requestAcrossSlots(checks: readonly PhaseCheck[], groups: readonly (readonly number[])[], leaseId: string): Promise<PhaseDecision> {
-    const parts = groups.map((group) => group.map((i) => checks[i]));
-    const decisions = await Promise.all(parts.map((part) => this.request(part, leaseId)));
-    const merged = mergeDecisions(checks, groups, decisions) as PhaseDecision;
-    if (merged.allowed) return merged;
-    await Promise.all(parts.map((part, g) => {
-      if (!decisions[g].allowed) return undefined;
-      const undo: Settlement[] = part
-        .filter((c) => c.rate === "postpaid" || c.lease !== undefined)
-        .map((c) => ({ key: c.key, params: c.params, rate: c.rate, estimate: c.rate === "postpaid" ? c.cost : 0, actual: c.rate === "postpaid" ? 0 : undefined, lease: c.lease !== undefined }));
-      return undo.length === 0 ? undefined : this.response(undo, leaseId);
-    }));
-    return merged;
-  }
-
-  /** The phase of one request through the batcher (phase-batch.ts); `decode` reads its part of the reply. */
-  #phase<T>(op: PhaseOp | undefined, decode: (reply: unknown) => T): Promise<T> {
-    if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
-    if (op === undefined) return Promise.resolve(decode([]));
-    return this.#phases.run(op).then(decode);
-  }
-
-  #fail(items: readonly Pending[], error: unknown): void {
-    const storeError = asStoreError(error);
-    this.#report(`call-${storeError.code}`, "Valkey call failed", { code: storeError.code, error: errorMessage(error) });
-    this.#deps.onEvent?.({ kind: "store-error", error: storeError });
-    for (const item of items) {
-      if (this.#settleLate(item)) continue;
-      item.reject(storeError);
-    }
-  }
-
-  /** Marks `item` answered; true when its deadline had already passed. */
-  #settleLate(item: Pending): boolean {
-    if (!item.done) {
-      item.done = true;
-      return false;
-    }
-    this.#late++;
-    this.#deps.onEvent?.({ kind: "late-reply" });
-    return true;
+    return this.#phases.response(settlements, leaseId);
   }
 
   // Admin calls (inspect, reset) share the first connection; they are rare and never batched.
@@ -415,8 +207,7 @@ class ValkeyLimiterStore implements ValkeyStore {
     if (this.#closed) return Promise.reject(new ValkeyStoreError("closed", "Valkey store is closed"));
     let script = scripts.get(source);
     if (script === undefined) scripts.set(source, (script = scriptOf(source)));
-    const conn = this.#connections[this.#next++ % this.#connections.length];
-    return runScript(conn, this.#options.keyPrefix + routeKey, args, script).catch((error: unknown) => {
+    return runScript(this.#connection(), this.#options.keyPrefix + routeKey, args, script).catch((error: unknown) => {
       throw asStoreError(error);
     });
   }
@@ -491,7 +282,7 @@ export async function createValkeyStore(options: ValkeyStoreOptions, deps: Valke
   );
   // Cache the script before the first decision, so a cold start costs no NOSCRIPT round trip.
   // Valkey may be down now: that is the failure policy's business, not a startup error.
-  await Promise.all(connections.map((conn) => loadScript(conn, "").catch(() => undefined)));
+  await Promise.all(connections.map((conn) => loadScript(conn, "", GCRA).catch(() => undefined)));
   const resets = deps.resets;
   if (resets !== undefined) {
     const prefix = options.keyPrefix;
