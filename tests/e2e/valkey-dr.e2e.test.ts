@@ -1,4 +1,4 @@
-// Issue 22 (6): the disaster-recovery drill. The primary is lost, the operator promotes the
+// The disaster-recovery drill. The primary is lost, the operator promotes the
 // replica with REPLICAOF NO ONE and points the agents at it by editing their config file — no
 // restart. Under 200 req/s through HAProxy: every request decided (the failure policy while
 // nothing answers), the agent switches within the config watcher's debounce plus one connect,

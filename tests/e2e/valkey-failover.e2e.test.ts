@@ -1,4 +1,4 @@
-// Issue 22 (1): a Sentinel failover while HAProxy sends steady load through the agent — one
+// A Sentinel failover while HAProxy sends steady load through the agent — one
 // primary, one replica, three sentinels (quorum 2) on loopback. Once with SENTINEL FAILOVER
 // (planned: the old primary is alive) and once with the primary SIGKILLed (the sentinels must
 // notice, agree and promote). Every request is a new client, so every decision writes its own

@@ -1,4 +1,4 @@
-// Issue 22 (4): a full Valkey. maxmemory set 512 KiB above what the server uses, then filled
+// A full Valkey. maxmemory set 512 KiB above what the server uses, then filled
 // under load by clients that each arrive once (each a new key): with `noeviction` the script's
 // writes are refused (OOM) — what the agent decides, counts, logs and tells /readyz, and how it
 // comes back once memory is freed; with `volatile-ttl` Valkey evicts the keys nearest their

@@ -1,4 +1,4 @@
-// Issue 22 (2): a Valkey Cluster that changes under load — slots moved between primaries with
+// A Valkey Cluster that changes under load — slots moved between primaries with
 // `valkey-cli --cluster reshard` (MIGRATE key by key: the store's batched script calls meet
 // ASK while a slot is half moved and MOVED after), then a replica promoted with CLUSTER
 // FAILOVER. Every request matches two limits, per-client `[identity]` and per-client-and-source

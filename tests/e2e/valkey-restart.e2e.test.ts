@@ -1,4 +1,4 @@
-// Issue 22 (3): a Valkey that forgets everything while the agent is under load — SCRIPT FLUSH,
+// A Valkey that forgets everything while the agent is under load — SCRIPT FLUSH,
 // and a valkey-server killed and started again without persistence (an empty restart). Paced
 // load of 500 NOTIFY/s on two connections; judged by what the HAProxy-side sockets received
 // and by what Valkey counted: every NOTIFY answered, NOSCRIPT answered with one SCRIPT LOAD per

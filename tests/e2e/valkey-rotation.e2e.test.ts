@@ -1,4 +1,4 @@
-// Issue 22 (5): the Valkey password rotated without a restart, under 500 NOTIFY/s. The agent
+// The Valkey password rotated without a restart, under 500 NOTIFY/s. The agent
 // reads it from a file (a mounted Secret) and watches that file: the ACL user first accepts the
 // old and the new password, the file is replaced, the agent connects with the new one and
 // switches; then the old password is removed and every connection is killed — they come back,

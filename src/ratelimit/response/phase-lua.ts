@@ -25,12 +25,8 @@
  */
 import { CHECK_REPLY_LUA, SERVER_NOW_LUA } from "../gcra-lua.ts";
 
-/** Arguments per check in a request call. */
-export const PHASE_REQUEST_ARGS = 7;
 /** Integers per check in a request reply (after the two of the header). */
 export const PHASE_REQUEST_REPLY = 7;
-/** Arguments per settlement in a response call. */
-export const PHASE_RESPONSE_ARGS = 6;
 /** Integers per settlement in a response reply. */
 export const PHASE_RESPONSE_REPLY = 3;
 
